@@ -1,0 +1,1 @@
+//! Tessera's segment engine: columnar indexes, bitmap evaluation, reference interpreter, explain.

@@ -1,0 +1,1 @@
+//! Deterministic synthetic retail data for Tessera's demo, tests and benchmarks.

@@ -1,0 +1,1 @@
+//! Tessera's deterministic identity resolution: normalisation, limits, merge rules.

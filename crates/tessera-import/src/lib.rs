@@ -1,0 +1,1 @@
+//! Tessera's streaming importers: Segment-spec JSON Lines and mapped CSV.

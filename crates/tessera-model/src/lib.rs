@@ -1,0 +1,16 @@
+//! Tessera's data model: the nouns every other crate speaks in.
+//!
+//! This crate holds plain data types and their parsing from text; it knows nothing of storage,
+//! evaluation or HTTP. Times are milliseconds since the Unix epoch in UTC ([`Millis`]) everywhere.
+
+mod consent;
+mod event;
+mod identifier;
+mod time;
+mod traits;
+
+pub use consent::{ConsentPurpose, Consents};
+pub use event::{Campaign, Device, EventContext, EventKind, EventRecord};
+pub use identifier::{Identifier, IdentifierKind};
+pub use time::{format_millis, parse_timestamp, Millis, DAY_MS, HOUR_MS, MINUTE_MS};
+pub use traits::{GeoPoint, TraitType, TraitValue};

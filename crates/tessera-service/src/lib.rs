@@ -1,0 +1,1 @@
+//! Tessera's service layer: loads the store into the engine, segments as code, analysis.

@@ -1,0 +1,1 @@
+//! Tessera's embedded durable store on SQLite.
