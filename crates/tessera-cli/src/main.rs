@@ -1,2 +1,71 @@
-//! The `tessera` command line.
-fn main() {}
+//! The `tessera` command line: import, profiles, segments, analysis, generator and demo.
+
+mod commands;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const ABOUT: &str = "Micro-targeted audience segmentation: collect, unify, segment, measure, activate.";
+
+const EXAMPLES: &str = "\
+Examples:
+  tessera demo                                   # generate a retail chain, import it, segment it
+  tessera init --data ./tessera-data
+  tessera import web_events.jsonl
+  tessera import customers.csv --mapping customers.mapping.toml
+  tessera segment plan segments/                 # who would enter and leave
+  tessera segment apply segments/
+  tessera segment size --where 'age between 25 and 35 and city_tier = \"urban\"'
+  tessera segment explain high_intent_no_purchase user_id:C0000042
+  tessera profile show email:ana@example.com";
+
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about = ABOUT, after_help = EXAMPLES)]
+struct Cli {
+    /// The data directory of the embedded store.
+    #[arg(long, global = true, env = "TESSERA_DATA", default_value = "./tessera-data")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the data directory, its configuration file and the store.
+    #[command(after_help = "Example:\n  tessera init --data /var/lib/tessera")]
+    Init,
+    /// Import Segment-spec JSON Lines or CSV files (streaming, transactional per batch).
+    Import(commands::import::ImportArgs),
+    /// Look at or erase one profile.
+    #[command(subcommand)]
+    Profile(commands::profile::ProfileCommand),
+    /// Define, evaluate and analyse segments.
+    #[command(subcommand)]
+    Segment(commands::segment::SegmentCommand),
+    /// Generate the deterministic synthetic retail data set into a directory.
+    Gen(commands::demo::GenArgs),
+    /// Generate a retail chain, import it, apply the demo segments and show the results.
+    Demo(commands::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init => commands::init(&cli.data),
+        Command::Import(args) => commands::import::run(&cli.data, args),
+        Command::Profile(cmd) => commands::profile::run(&cli.data, cmd),
+        Command::Segment(cmd) => commands::segment::run(&cli.data, cmd),
+        Command::Gen(args) => commands::demo::gen(args),
+        Command::Demo(args) => commands::demo::demo(&cli.data, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

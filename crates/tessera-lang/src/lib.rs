@@ -5,5 +5,20 @@
 //! check it against a [`Catalog`] of known traits and events, and evaluate it elsewhere.
 
 pub mod ast;
+pub mod check;
+pub mod diagnostic;
+pub mod display;
+mod lexer;
+pub mod parser;
+mod visit;
 
 pub use ast::*;
+pub use check::{check, Catalog};
+pub use diagnostic::{has_errors, render, Diagnostic, Severity};
+pub use lexer::is_keyword;
+pub use parser::{parse, Parsed};
+
+/// Reads a segment from its JSON form (see the crate docs).
+pub fn parse_json(text: &str) -> Result<Expr, serde_json::Error> {
+    serde_json::from_str(text)
+}

@@ -1,1 +1,34 @@
-//! Tessera's service layer: loads the store into the engine, segments as code, analysis.
+//! Tessera's service layer: the store loaded into the engine, segments as code, analysis.
+//!
+//! ```text
+//!   Store ──load_index(at)──▶ engine::Index ──evaluate──▶ members (RoaringBitmap of ordinals)
+//!   segments/*.toml ──definitions──▶ checked Expr ──plan / apply──▶ Store (definitions + members)
+//! ```
+//!
+//! The CLI (and later the server) call this crate; it owns no state of its own beyond a
+//! loaded [`Snapshot`], which is immutable once built.
+
+mod analysis;
+pub mod definitions;
+mod snapshot;
+
+pub use analysis::{Overlap, SegmentSize};
+pub use definitions::{
+    apply, load_definitions, parse_definition, plan, Definition, DefinitionError, PlanEntry,
+    PlanStatus, DEFAULT_MIN_SIZE,
+};
+pub use snapshot::Snapshot;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] tessera_store::Error),
+    #[error(transparent)]
+    Engine(#[from] tessera_engine::Error),
+    #[error("{0}")]
+    Definitions(String),
+    #[error("cannot read {path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

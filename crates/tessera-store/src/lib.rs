@@ -1,1 +1,150 @@
-//! Tessera's embedded durable store on SQLite.
+//! Tessera's embedded durable store: SQLite (bundled) in WAL mode in a data directory.
+//!
+//! ```text
+//!   importer / server ──Record──▶ Store::ingest_batch ──one transaction──▶ tessera.db
+//!                                    │ identity resolution (tessera-identity)
+//!   engine loader ◀──for_each_*──────┘ canonical profiles, merged traits, events
+//! ```
+//!
+//! Invariants:
+//! - A batch is one transaction: after `ingest_batch` returns `Ok`, every record it reports as
+//!   stored is durable (`synchronous = FULL`); if the process dies before that, none of the
+//!   batch is visible.
+//! - Events are idempotent by message id: storing a message id twice stores it once.
+//! - `profiles.canonical` always names the root of the merge group directly.
+//! - Trait values are append-only observations; current and "as of" views are derived.
+
+mod config;
+mod erase;
+mod ingest;
+mod read;
+mod schema;
+mod segments;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+use tessera_model::TraitType;
+
+pub use config::Config;
+pub use erase::Erasure;
+pub use ingest::{Outcome, Record, TraitInput};
+pub use read::{MergeView, ProfileView, StoreStats};
+pub use segments::StoredSegment;
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "tessera.db";
+/// The configuration file inside the data directory.
+pub const CONFIG_FILE: &str = "tessera.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("storage error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("storage error: {0}")]
+    Value(#[from] rusqlite::types::FromSqlError),
+    #[error("cannot use data directory {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the store at {path} does not exist; run `tessera init` first (or pass --data DIR)")]
+    NotInitialised { path: PathBuf },
+    #[error("the store has schema version {found} but this tessera supports up to {supported}; upgrade tessera")]
+    SchemaTooNew { found: u32, supported: u32 },
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("no profile has the identifier {0}")]
+    ProfileNotFound(String),
+    #[error("no segment named `{0}`")]
+    SegmentNotFound(String),
+    #[error("internal error (this is a bug in Tessera): {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An open store. One writer at a time (SQLite's rule); readers may run alongside in WAL mode.
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+    config: Config,
+    /// Trait types as committed; a batch adds to it only after it commits.
+    trait_types: HashMap<String, TraitType>,
+    /// (event name, property) pairs known to be in `event_catalog`.
+    catalog_cache: std::collections::HashSet<(String, String)>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Creates the data directory, its config file and database if missing, and migrates.
+    pub fn init(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.into(), source })?;
+        let config_path = dir.join(CONFIG_FILE);
+        if !config_path.exists() {
+            std::fs::write(&config_path, Config::DEFAULT_TOML)
+                .map_err(|source| Error::Io { path: config_path.clone(), source })?;
+        }
+        Self::open_with(dir, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// Opens an existing store (created by [`Store::init`]).
+    pub fn open(dir: &Path) -> Result<Store> {
+        if !dir.join(DB_FILE).exists() {
+            return Err(Error::NotInitialised { path: dir.into() });
+        }
+        Self::open_with(dir, OpenFlags::SQLITE_OPEN_READ_WRITE)
+    }
+
+    fn open_with(dir: &Path, flags: OpenFlags) -> Result<Store> {
+        let config = Config::load(&dir.join(CONFIG_FILE))?;
+        let mut conn = Connection::open_with_flags(dir.join(DB_FILE), flags)?;
+        // WAL lets readers (the server, `segment size`) run beside an import; FULL makes a
+        // committed batch survive power loss, not only a killed process. Batches amortise
+        // the fsync.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -262_144)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        schema::migrate(&mut conn)?;
+        let mut store = Store {
+            conn,
+            dir: dir.to_path_buf(),
+            config,
+            trait_types: HashMap::new(),
+            catalog_cache: Default::default(),
+        };
+        store.reload_caches()?;
+        Ok(store)
+    }
+
+    fn reload_caches(&mut self) -> Result<()> {
+        self.trait_types = self.trait_schema()?.into_iter().collect();
+        self.catalog_cache.clear();
+        Ok(())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    }
+}
+
+fn now_millis() -> tessera_model::Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,45 @@
+//! One module per command group, and the helpers they share.
+
+pub mod demo;
+pub mod import;
+pub mod profile;
+pub mod segment;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use tessera_model::{parse_timestamp, Millis};
+use tessera_store::Store;
+
+pub fn init(data: &Path) -> Result<ExitCode> {
+    let store = Store::init(data).with_context(|| format!("initialising {}", data.display()))?;
+    println!(
+        "initialised {} (schema version {}); configuration in {}",
+        data.display(),
+        store.schema_version()?,
+        data.join(tessera_store::CONFIG_FILE).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn open(data: &Path) -> Result<Store> {
+    Store::open(data).with_context(|| format!("opening the store in {}", data.display()))
+}
+
+/// `--at` values: RFC 3339 or a date; absent means now.
+pub fn at_or_now(at: Option<&str>) -> Result<Millis> {
+    match at {
+        None => Ok(now()),
+        Some(text) => parse_timestamp(text).with_context(|| {
+            format!("--at `{text}` is not a date or RFC 3339 timestamp such as 2026-10-01T00:00:00Z")
+        }),
+    }
+}
+
+pub fn now() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

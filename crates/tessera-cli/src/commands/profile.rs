@@ -1,0 +1,94 @@
+//! `tessera profile show|erase`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Show a profile: identifiers, traits, consent, segments, merges and recent events.
+    #[command(after_help = "Examples:\n  tessera profile show email:ana@example.com\n  tessera profile show user_id:C0000042 --json\n  tessera profile show '#17'")]
+    Show {
+        /// `kind:value` (e.g. `email:ana@example.com`), a bare user id, or `#N` for a profile number.
+        id: String,
+        /// How many recent events to show.
+        #[arg(long, default_value_t = 10)]
+        events: usize,
+        /// Print JSON (the access-request export format).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Erase a profile and everything merged into it (GDPR Art. 17), in one transaction.
+    #[command(after_help = "Example:\n  tessera profile erase email:ana@example.com --yes")]
+    Erase {
+        /// `kind:value`, a bare user id, or `#N`.
+        id: String,
+        /// Confirm the erasure (it cannot be undone).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
+    match command {
+        ProfileCommand::Show { id, events, json } => {
+            let store = super::open(data)?;
+            let profile = store.resolve_profile(&id)?;
+            let view = store.profile_view(profile, events)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("profile #{} ({} record{})", view.profile, view.records.len(), if view.records.len() == 1 { "" } else { "s" });
+            println!("identifiers:");
+            for id in &view.identifiers {
+                println!("  {id}");
+            }
+            println!("traits:");
+            for (name, value) in &view.traits {
+                println!("  {name} = {value}");
+            }
+            println!("consent:");
+            for purpose in tessera_model::ConsentPurpose::ALL {
+                let state = match view.consents.get(purpose) {
+                    Some(true) => "granted",
+                    Some(false) => "refused",
+                    None => "not stated (treated as not granted)",
+                };
+                println!("  {purpose}: {state}");
+            }
+            println!("segments: {}", if view.segments.is_empty() { "none".to_string() } else { view.segments.join(", ") });
+            if !view.merges.is_empty() {
+                println!("merges:");
+                for m in &view.merges {
+                    println!("  {} record #{} into #{}: {}", m.at, m.from, m.into, m.reason);
+                }
+            }
+            println!("events: {} in total; most recent:", view.event_count);
+            for (at, kind, name, props) in &view.recent_events {
+                println!("  {at}  {kind:<8} {name}  {props}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProfileCommand::Erase { id, yes } => {
+            let mut store = super::open(data)?;
+            let profile = store.resolve_profile(&id)?;
+            if !yes {
+                let view = store.profile_view(profile, 0)?;
+                bail!(
+                    "this would erase profile #{profile} ({} identifiers, {} events); add --yes to confirm",
+                    view.identifiers.len(),
+                    view.event_count
+                );
+            }
+            let erasure = store.erase_profile(profile)?;
+            println!(
+                "erased profile #{profile}: {} records, {} identifiers, {} events, {} trait values, {} memberships; the erasure is recorded without the erased data",
+                erasure.profiles, erasure.identifiers, erasure.events, erasure.traits, erasure.memberships
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

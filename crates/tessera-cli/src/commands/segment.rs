@@ -1,0 +1,480 @@
+//! `tessera segment …`: segments as code (plan, apply), inspection and analysis.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use roaring::RoaringBitmap;
+use tessera_lang::{check, has_errors, parse, render, Expr};
+use tessera_model::{format_millis, ConsentPurpose};
+use tessera_service::{PlanStatus, SegmentSize, Snapshot, DEFAULT_MIN_SIZE};
+use tessera_store::Store;
+
+use crate::table::Table;
+
+#[derive(Debug, Subcommand)]
+pub enum SegmentCommand {
+    /// Show, for each definition in DIR, how many profiles would enter and leave.
+    #[command(after_help = "Example:\n  tessera segment plan segments/ --at 2026-11-01")]
+    Plan {
+        dir: PathBuf,
+        #[command(flatten)]
+        at: AtArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store the definitions in DIR and their current members.
+    #[command(after_help = "Example:\n  tessera segment apply segments/")]
+    Apply {
+        dir: PathBuf,
+        #[command(flatten)]
+        at: AtArg,
+        /// Also delete stored segments that are not defined in DIR.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// List stored segments with their stored member counts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a stored segment's definition.
+    Show { name: String },
+    /// Check a condition or definition file without storing anything.
+    #[command(after_help = "Examples:\n  tessera segment check --where 'income > \"high\"'\n  tessera segment check segments/vip.toml")]
+    Check {
+        /// A definition file to check.
+        file: Option<PathBuf>,
+        #[arg(long = "where", value_name = "CONDITION")]
+        condition: Option<String>,
+        /// Print the condition's JSON form.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate segments and print their sizes (flagging those below their minimum size).
+    #[command(after_help = "Examples:\n  tessera segment size                      # every stored segment\n  tessera segment size vip lapsed --at 2026-10-01\n  tessera segment size --where 'count(Order Completed in last 30d) >= 2'")]
+    Size {
+        names: Vec<String>,
+        #[command(flatten)]
+        condition: WhereArg,
+        #[command(flatten)]
+        at: AtArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a segment's members as CSV or JSON Lines.
+    #[command(after_help = "Examples:\n  tessera segment members vip --format csv --output vip.csv\n  tessera segment members vip --consent advertising --format jsonl")]
+    Members {
+        name: Option<String>,
+        #[command(flatten)]
+        condition: WhereArg,
+        #[command(flatten)]
+        at: AtArg,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Keep only members who granted this purpose.
+        #[arg(long)]
+        consent: Option<ConsentPurpose>,
+    },
+    /// Explain, condition by condition, why a profile is or is not in a segment.
+    #[command(after_help = "Example:\n  tessera segment explain high_intent_no_purchase user_id:C0000042 --at 2026-11-01")]
+    Explain {
+        name: Option<String>,
+        /// `kind:value`, a bare user id, or `#N`.
+        profile: String,
+        #[command(flatten)]
+        condition: WhereArg,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Pairwise overlap of segments: intersection counts and Jaccard indexes.
+    #[command(after_help = "Example:\n  tessera segment overlap vip lapsed runners")]
+    Overlap {
+        /// Segments to compare (default: every stored segment).
+        names: Vec<String>,
+        #[command(flatten)]
+        at: AtArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AtArg {
+    /// Evaluate as of this instant (RFC 3339 or date; default now).
+    #[arg(long)]
+    at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhereArg {
+    /// An ad-hoc condition instead of a stored segment.
+    #[arg(long = "where", value_name = "CONDITION")]
+    condition: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
+    match command {
+        SegmentCommand::Plan { dir, at, json } => plan_or_apply(data, &dir, &at, false, false, json),
+        SegmentCommand::Apply { dir, at, prune } => plan_or_apply(data, &dir, &at, true, prune, false),
+        SegmentCommand::List { json } => list(data, json),
+        SegmentCommand::Show { name } => {
+            let store = super::open(data)?;
+            let s = store.segment(&name)?;
+            println!("name:        {}\ndescription: {}\nmin_size:    {}\nupdated:     {}\ncondition:\n  {}", s.name, s.description, s.min_size, format_millis(s.updated_at), s.condition);
+            Ok(ExitCode::SUCCESS)
+        }
+        SegmentCommand::Check { file, condition, json } => check_command(data, file, condition, json),
+        SegmentCommand::Size { names, condition, at, json } => size(data, names, condition, &at, json),
+        SegmentCommand::Members { name, condition, at, format, output, consent } => {
+            members(data, name, condition, &at, format, output, consent)
+        }
+        SegmentCommand::Explain { name, profile, condition, at } => explain(data, name, &profile, condition, &at),
+        SegmentCommand::Overlap { names, at, json } => overlap(data, names, &at, json),
+    }
+}
+
+/// Loads the store as of `--at`, telling the user how long it took.
+pub fn load_snapshot(store: &Store, at: &AtArg) -> Result<Snapshot> {
+    let instant = super::at_or_now(at.at.as_deref())?;
+    let started = std::time::Instant::now();
+    let snapshot = Snapshot::load(store, instant).context("loading the store into the engine")?;
+    eprintln!(
+        "loaded {} profiles as of {} in {:.2}s",
+        snapshot.index.len(),
+        format_millis(instant),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(snapshot)
+}
+
+fn plan_or_apply(data: &Path, dir: &Path, at: &AtArg, apply: bool, prune: bool, json: bool) -> Result<ExitCode> {
+    let mut store = super::open(data)?;
+    let snapshot = load_snapshot(&store, at)?;
+    let definitions = tessera_service::load_definitions(dir, &snapshot.catalog)?;
+    for def in &definitions {
+        for warning in &def.warnings {
+            eprintln!("{warning}");
+        }
+    }
+    let entries = tessera_service::plan(&store, &snapshot, &definitions)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else {
+        let mut table = Table::new(&["segment", "status", "size", "enter", "leave", "note"]);
+        for e in &entries {
+            let status = match e.status {
+                PlanStatus::New => "new",
+                PlanStatus::Changed => "changed",
+                PlanStatus::Unchanged => "unchanged",
+                PlanStatus::NotInDirectory if prune && apply => "deleted",
+                PlanStatus::NotInDirectory => "not in dir",
+            };
+            table.row(vec![
+                e.name.clone(),
+                status.into(),
+                e.size.to_string(),
+                format!("+{}", e.entering),
+                format!("-{}", e.leaving),
+                min_size_note(e.size, e.min_size),
+            ]);
+        }
+        print!("{}", table.render());
+    }
+    if apply {
+        tessera_service::apply(&mut store, &snapshot, &definitions, &entries, prune)?;
+        println!("applied {} segment definitions", definitions.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn min_size_note(size: u64, min_size: u64) -> String {
+    if size < min_size {
+        format!("over-segmented: below min_size {min_size}")
+    } else {
+        String::new()
+    }
+}
+
+fn list(data: &Path, json: bool) -> Result<ExitCode> {
+    let store = super::open(data)?;
+    let segments = store.segments()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&segments)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = Table::new(&["segment", "stored members", "updated", "description"]);
+    for s in &segments {
+        table.row(vec![s.name.clone(), store.members(&s.name)?.len().to_string(), format_millis(s.updated_at), s.description.clone()]);
+    }
+    print!("{}", table.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses and checks an ad-hoc condition; all errors are printed with carets.
+fn parse_condition(text: &str, snapshot: &Snapshot) -> Result<Expr> {
+    let parsed = parse(text);
+    let mut diagnostics = parsed.diagnostics;
+    if !has_errors(&diagnostics) {
+        diagnostics.extend(check(&parsed.expr, &snapshot.catalog));
+    }
+    if !diagnostics.is_empty() {
+        eprint!("{}", render(&diagnostics, "--where", text));
+    }
+    if has_errors(&diagnostics) {
+        bail!("the condition has errors (see above)");
+    }
+    Ok(parsed.expr)
+}
+
+/// The conditions to evaluate: stored segments by name, or the `--where` condition.
+fn conditions(store: &Store, snapshot: &Snapshot, names: &[String], condition: &WhereArg) -> Result<Vec<(String, Expr, u64)>> {
+    if let Some(text) = &condition.condition {
+        if !names.is_empty() {
+            bail!("give segment names or --where, not both");
+        }
+        return Ok(vec![("(where)".into(), parse_condition(text, snapshot)?, DEFAULT_MIN_SIZE)]);
+    }
+    let stored = if names.is_empty() {
+        store.segments()?
+    } else {
+        names.iter().map(|n| store.segment(n)).collect::<Result<_, _>>()?
+    };
+    stored
+        .into_iter()
+        .map(|s| {
+            let parsed = parse(&s.condition);
+            if has_errors(&parsed.diagnostics) {
+                bail!("stored segment `{}` no longer parses:\n{}", s.name, render(&parsed.diagnostics, &s.name, &s.condition));
+            }
+            Ok((s.name, parsed.expr, s.min_size))
+        })
+        .collect()
+}
+
+fn size(data: &Path, names: Vec<String>, condition: WhereArg, at: &AtArg, json: bool) -> Result<ExitCode> {
+    let store = super::open(data)?;
+    let snapshot = load_snapshot(&store, at)?;
+    let population = snapshot.index.len() as u64;
+    let mut sizes = Vec::new();
+    for (name, expr, min_size) in conditions(&store, &snapshot, &names, &condition)? {
+        let members = snapshot.evaluate(&expr)?;
+        sizes.push(SegmentSize::new(&name, members.len(), population, min_size));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&sizes)?);
+    } else {
+        print_sizes(&sizes);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print_sizes(sizes: &[SegmentSize]) {
+    let mut table = Table::new(&["segment", "size", "share", "note"]);
+    for s in sizes {
+        table.row(vec![
+            s.name.clone(),
+            s.size.to_string(),
+            format!("{:.2}%", s.share * 100.0),
+            min_size_note(s.size, s.min_size),
+        ]);
+    }
+    print!("{}", table.render());
+}
+
+fn members(
+    data: &Path,
+    name: Option<String>,
+    condition: WhereArg,
+    at: &AtArg,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+    consent: Option<ConsentPurpose>,
+) -> Result<ExitCode> {
+    let store = super::open(data)?;
+    let snapshot = load_snapshot(&store, at)?;
+    let names: Vec<String> = name.into_iter().collect();
+    if names.is_empty() && condition.condition.is_none() {
+        bail!("name a segment or give --where CONDITION");
+    }
+    let (_, expr, _) = conditions(&store, &snapshot, &names, &condition)?.remove(0);
+    let members = snapshot.evaluate(&expr)?;
+    let mut ids = snapshot.profile_ids(&members);
+    if let Some(purpose) = consent {
+        let granted: std::collections::HashSet<u64> = store.consent_granted(purpose)?.into_iter().collect();
+        let before = ids.len();
+        ids.retain(|id| granted.contains(id));
+        eprintln!("{} of {before} members granted {purpose} consent", ids.len());
+    }
+    let mut out: Box<dyn Write> = match &output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match format {
+        ExportFormat::Csv => writeln!(out, "profile,user_id,email,phone,loyalty_id,anonymous_ids")?,
+        ExportFormat::Jsonl => {}
+    }
+    for id in &ids {
+        let identifiers = store.identifiers(*id)?;
+        let first = |kind: &str| identifiers.iter().find(|i| i.kind.as_str() == kind).map(|i| i.value.clone()).unwrap_or_default();
+        match format {
+            ExportFormat::Csv => {
+                let anon: Vec<&str> = identifiers.iter().filter(|i| i.kind.as_str() == "anonymous_id").map(|i| i.value.as_str()).collect();
+                let cells = [id.to_string(), first("user_id"), first("email"), first("phone"), first("loyalty_id"), anon.join("|")];
+                writeln!(out, "{}", cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","))?;
+            }
+            ExportFormat::Jsonl => {
+                let ids: Vec<String> = identifiers.iter().map(|i| i.to_string()).collect();
+                writeln!(out, "{}", serde_json::json!({ "profile": id, "identifiers": ids }))?;
+            }
+        }
+    }
+    out.flush()?;
+    if let Some(path) = output {
+        eprintln!("wrote {} members to {}", ids.len(), path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn explain(data: &Path, name: Option<String>, profile: &str, condition: WhereArg, at: &AtArg) -> Result<ExitCode> {
+    let store = super::open(data)?;
+    let instant = super::at_or_now(at.at.as_deref())?;
+    let profile_id = store.resolve_profile(profile)?;
+    let expr = match (&name, &condition.condition) {
+        (Some(_), Some(_)) => bail!("give a segment name or --where, not both"),
+        (Some(name), None) => {
+            let s = store.segment(name)?;
+            parse(&s.condition).expr
+        }
+        (None, Some(text)) => {
+            let parsed = parse(text);
+            if has_errors(&parsed.diagnostics) {
+                eprint!("{}", render(&parsed.diagnostics, "--where", text));
+                bail!("the condition has errors (see above)");
+            }
+            parsed.expr
+        }
+        (None, None) => bail!("name a segment or give --where CONDITION"),
+    };
+    let (traits, events) = store.profile_data(profile_id, Some(instant))?;
+    let data = tessera_engine::ProfileData {
+        traits,
+        events: events
+            .into_iter()
+            .map(|(name, ts, properties)| tessera_engine::EventData { name, ts, properties })
+            .collect(),
+    };
+    let explanation = tessera_engine::explain(&expr, &data, instant);
+    println!("profile #{profile_id} as of {}:", format_millis(instant));
+    print!("{explanation}");
+    println!("=> {}", if explanation.held { "member" } else { "not a member" });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn overlap(data: &Path, names: Vec<String>, at: &AtArg, json: bool) -> Result<ExitCode> {
+    let store = super::open(data)?;
+    let snapshot = load_snapshot(&store, at)?;
+    let conditions = conditions(&store, &snapshot, &names, &WhereArg { condition: None })?;
+    let mut sets: Vec<RoaringBitmap> = Vec::new();
+    let mut labels = Vec::new();
+    for (name, expr, _) in &conditions {
+        sets.push(snapshot.evaluate(expr)?);
+        labels.push(name.clone());
+    }
+    let overlap = tessera_service::Overlap::compute(labels, &sets);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&overlap)?);
+    } else {
+        print!("{}", render_overlap(&overlap));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Two matrices: counts of profiles in both segments, then Jaccard indexes.
+pub fn render_overlap(overlap: &tessera_service::Overlap) -> String {
+    let short: Vec<String> = (1..=overlap.names.len()).map(|i| format!("#{i}")).collect();
+    let mut header: Vec<&str> = vec!["", "segment"];
+    header.extend(short.iter().map(String::as_str));
+    let mut counts = Table::new(&header);
+    let mut jaccard = Table::new(&header);
+    for (i, name) in overlap.names.iter().enumerate() {
+        let mut c = vec![short[i].clone(), name.clone()];
+        let mut j = c.clone();
+        for k in 0..overlap.names.len() {
+            c.push(overlap.intersections[i][k].to_string());
+            j.push(format!("{:.3}", overlap.jaccard[i][k]));
+        }
+        counts.row(c);
+        jaccard.row(j);
+    }
+    format!("profiles in both (diagonal: size)\n{}\nJaccard index |A∩B| / |A∪B|\n{}", counts.render(), jaccard.render())
+}
+
+fn check_command(data: &Path, file: Option<PathBuf>, condition: Option<String>, json: bool) -> Result<ExitCode> {
+    let store = super::open(data)?;
+    let catalog = tessera_lang::Catalog {
+        traits: store.trait_schema()?.into_iter().collect(),
+        events: store.event_catalog()?,
+    };
+    match (file, condition) {
+        (Some(path), None) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            match tessera_service::parse_definition(&path, &text, &catalog) {
+                Ok(def) => {
+                    for w in &def.warnings {
+                        eprintln!("{w}");
+                    }
+                    println!("{}: ok\n  {}", path.display(), def.condition);
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&def.condition)?);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprint!("{}", e.0);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        (None, Some(text)) => {
+            let parsed = parse(&text);
+            let mut diagnostics = parsed.diagnostics;
+            if !has_errors(&diagnostics) {
+                diagnostics.extend(check(&parsed.expr, &catalog));
+            }
+            if !diagnostics.is_empty() {
+                eprint!("{}", render(&diagnostics, "--where", &text));
+            }
+            if has_errors(&diagnostics) {
+                return Ok(ExitCode::from(1));
+            }
+            println!("ok\n  {}", parsed.expr);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&parsed.expr)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => bail!("give a definition file or --where CONDITION"),
+    }
+}

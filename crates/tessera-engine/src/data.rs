@@ -1,0 +1,90 @@
+//! The engine's input model: one profile's traits and events, as a store hands them over.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tessera_model::{Millis, TraitValue};
+
+/// Everything the engine knows about one profile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileData {
+    pub traits: BTreeMap<String, TraitValue>,
+    /// In any order; the engine orders them by time itself.
+    pub events: Vec<EventData>,
+}
+
+/// One event of a profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventData {
+    pub name: String,
+    pub ts: Millis,
+    pub properties: Map<String, Value>,
+}
+
+impl EventData {
+    pub fn new(name: impl Into<String>, ts: Millis, properties: Map<String, Value>) -> EventData {
+        EventData { name: name.into(), ts, properties }
+    }
+
+    /// The value of a property path; see [`property`].
+    pub fn property(&self, path: &str) -> Option<&Value> {
+        property(&self.properties, path)
+    }
+}
+
+/// The value at a property path, or `None` when it is missing.
+///
+/// This is the one definition of property paths, shared by the interpreter and the index:
+/// - a key whose value is JSON `null` counts as absent (null means "no value" everywhere);
+/// - a top-level key equal to the whole path wins (`"a.b": 1` answers `a.b`);
+/// - otherwise a dotted path is split at every dot and walks nested objects
+///   (`{"a": {"b": 1}}` answers `a.b`). Keys that themselves contain dots are only reachable
+///   at the top level, because the walk cannot tell which dots belong to a key.
+pub fn property<'a>(properties: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(value) = properties.get(path).filter(|v| !v.is_null()) {
+        return Some(value);
+    }
+    if !path.contains('.') {
+        return None;
+    }
+    let mut segments = path.split('.');
+    let mut current = properties.get(segments.next()?)?;
+    for segment in segments {
+        current = current.as_object()?.get(segment)?;
+    }
+    (!current.is_null()).then_some(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn props(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn exact_keys_win_over_nested_walks() {
+        let p = props(json!({"a.b": 1, "a": {"b": 2, "c": {"d": 3}}}));
+        assert_eq!(property(&p, "a.b"), Some(&json!(1)));
+        assert_eq!(property(&p, "a.c.d"), Some(&json!(3)));
+        assert_eq!(property(&p, "a.x"), None);
+        assert_eq!(property(&p, "b"), None);
+    }
+
+    #[test]
+    fn null_is_absent_so_the_walk_applies() {
+        let p = props(json!({"a.b": null, "a": {"b": 2, "n": null}, "z": null}));
+        assert_eq!(property(&p, "a.b"), Some(&json!(2)));
+        assert_eq!(property(&p, "a.n"), None);
+        assert_eq!(property(&p, "z"), None);
+    }
+
+    #[test]
+    fn dotted_keys_below_the_top_are_not_reachable() {
+        let p = props(json!({"a": {"b.c": 1}}));
+        assert_eq!(property(&p, "a.b.c"), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! Bitmap evaluation of a segment over an [`Index`]: every condition becomes the set of profile
+//! ordinals for which it holds.
+//!
+//! Evaluation carries a *scope*, the profiles still in question: `a and b` evaluates `b` only
+//! within the result of `a`, `a or b` evaluates `b` only outside the result of `a`, and
+//! `not a` is the scope minus `a`. Small scopes let conditions probe profiles one by one
+//! instead of scanning (see [`crate::Tuning`]); every function returns exactly the profiles of
+//! its scope for which its condition holds.
+
+mod events;
+
+use roaring::RoaringBitmap;
+use tessera_lang::{EventQuery, Expr, PropFilter, Span};
+use tessera_model::Millis;
+
+use crate::error::{Error, Result};
+use crate::index::Index;
+use events::Measure;
+
+impl Index {
+    /// The ordinals of the profiles for which `expr` holds as of `at`.
+    ///
+    /// Refuses a tree that still holds `Missing` nodes from a syntax error.
+    pub fn evaluate(&self, expr: &Expr, at: Millis) -> Result<RoaringBitmap> {
+        validate(expr)?;
+        let scope = self.universe();
+        Ok(Evaluator { index: self, at }.eval(expr, &scope))
+    }
+}
+
+/// Checks that a tree can be evaluated: it holds no `Missing` node.
+pub fn validate(expr: &Expr) -> Result<()> {
+    let missing = |span: &Span| Error::Invalid {
+        reason: "the segment has a syntax error here".to_string(),
+        span: *span,
+    };
+    let query = |q: &EventQuery| q.filter.as_ref().map_or(Ok(()), validate_filter);
+    match expr {
+        Expr::And(items) | Expr::Or(items) => items.iter().try_for_each(validate),
+        Expr::Not(inner) => validate(inner),
+        Expr::Trait(_) => Ok(()),
+        Expr::Did(q) => query(q),
+        Expr::Count(c) => query(&c.query),
+        Expr::Aggregate(c) => query(&c.query),
+        Expr::Recency(c) => query(&c.query),
+        Expr::Missing(span) => Err(missing(span)),
+    }
+}
+
+fn validate_filter(filter: &PropFilter) -> Result<()> {
+    match filter {
+        PropFilter::And(items) | PropFilter::Or(items) => items.iter().try_for_each(validate_filter),
+        PropFilter::Not(inner) => validate_filter(inner),
+        PropFilter::Test(_) => Ok(()),
+        PropFilter::Missing(span) => Err(Error::Invalid {
+            reason: "the event filter has a syntax error here".to_string(),
+            span: *span,
+        }),
+    }
+}
+
+struct Evaluator<'a> {
+    index: &'a Index,
+    at: Millis,
+}
+
+impl Evaluator<'_> {
+    /// The profiles of `scope` for which `expr` holds.
+    fn eval(&self, expr: &Expr, scope: &RoaringBitmap) -> RoaringBitmap {
+        if scope.is_empty() {
+            return RoaringBitmap::new();
+        }
+        match expr {
+            Expr::And(items) => {
+                // Cheap conditions first: each one narrows the scope of the next.
+                let mut ordered: Vec<&Expr> = items.iter().collect();
+                ordered.sort_by_key(|e| cost(e));
+                let mut current = scope.clone();
+                for item in ordered {
+                    current = self.eval(item, &current);
+                    if current.is_empty() {
+                        break;
+                    }
+                }
+                current
+            }
+            Expr::Or(items) => {
+                let mut found = RoaringBitmap::new();
+                let mut rest = scope.clone();
+                for item in items {
+                    let hits = self.eval(item, &rest);
+                    rest -= &hits;
+                    found |= hits;
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
+                found
+            }
+            Expr::Not(inner) => scope - self.eval(inner, scope),
+            Expr::Trait(cond) => match self.index.traits.get(&cond.name) {
+                Some(columns) => columns.select(&cond.test, scope, &self.index.tuning),
+                // Nobody has the trait: only `is null` holds.
+                None if matches!(cond.test, tessera_lang::ValueTest::IsNull) => scope.clone(),
+                None => RoaringBitmap::new(),
+            },
+            Expr::Did(query) => {
+                let at_least_one = tessera_lang::NumCmp::Compare {
+                    op: tessera_lang::CmpOp::Ge,
+                    value: 1.0,
+                };
+                self.event(query, Measure::Count(&at_least_one), scope)
+            }
+            Expr::Count(cond) => self.event(&cond.query, Measure::Count(&cond.cmp), scope),
+            Expr::Aggregate(cond) => self.event(&cond.query, Measure::Aggregate(cond), scope),
+            Expr::Recency(cond) => self.event(&cond.query, Measure::Recency(cond), scope),
+            // Refused by `validate`; false is the interpreter's answer.
+            Expr::Missing(_) => RoaringBitmap::new(),
+        }
+    }
+
+    fn event(&self, query: &EventQuery, measure: Measure<'_>, scope: &RoaringBitmap) -> RoaringBitmap {
+        events::evaluate(self.index, query, measure, self.at, scope)
+    }
+}
+
+/// A rough relative cost, for ordering the operands of `and`.
+fn cost(expr: &Expr) -> u32 {
+    match expr {
+        Expr::Trait(_) | Expr::Missing(_) => 1,
+        Expr::Did(_) | Expr::Count(_) | Expr::Aggregate(_) | Expr::Recency(_) => 8,
+        Expr::Not(inner) => cost(inner),
+        Expr::And(items) | Expr::Or(items) => items.iter().map(cost).sum(),
+    }
+}

@@ -1,0 +1,259 @@
+//! Event conditions over an event table: select rows, apply the window, fold each profile's run.
+//!
+//! Rows are sorted by (profile, time), so the selected rows of one profile are consecutive and
+//! a profile's count, sum, minimum, maximum, first and last time come from one pass with no
+//! hash table. Conditions that hold for a profile with no matching event (`count < 3`,
+//! `sum(...) = 0`) are answered as the scope minus the profiles whose matches make them fail,
+//! so profiles without events are never visited one by one.
+
+use std::ops::Range;
+
+use roaring::RoaringBitmap;
+use tessera_lang::{AggFunc, AggregateCond, AgoRelation, EventQuery, NumCmp, Recency, RecencyCond, Window};
+use tessera_model::Millis;
+
+use crate::index::events::{EventTable, RowFilter};
+use crate::index::traits::push;
+use crate::index::Index;
+
+/// What an event condition computes per profile and tests.
+pub(super) enum Measure<'a> {
+    Count(&'a NumCmp),
+    Aggregate(&'a AggregateCond),
+    Recency(&'a RecencyCond),
+}
+
+impl Measure<'_> {
+    /// Whether the condition holds for a profile none of whose events take part:
+    /// a count of 0 or a sum of 0 may pass; an average, extreme or time that does not exist
+    /// never does.
+    fn holds_for_none(&self) -> bool {
+        match self {
+            Measure::Count(cmp) => cmp.holds(0.0),
+            Measure::Aggregate(cond) => cond.func == AggFunc::Sum && cond.cmp.holds(0.0),
+            Measure::Recency(_) => false,
+        }
+    }
+}
+
+/// Running totals of one profile's taking-part rows.
+struct Fold {
+    n: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    first: Millis,
+    last: Millis,
+}
+
+impl Fold {
+    const EMPTY: Fold = Fold { n: 0, sum: 0.0, min: 0.0, max: 0.0, first: 0, last: 0 };
+}
+
+/// The table, the window and the filter of one condition, and how to fold and test.
+struct Plan<'a> {
+    table: &'a EventTable,
+    filter: Option<RowFilter<'a>>,
+    /// Inclusive time bounds, or `None` when the window is empty.
+    bounds: Option<(Millis, Millis)>,
+    /// For aggregates: the property's value per row (NaN when not a number).
+    numbers: Option<&'a [f64]>,
+    measure: Measure<'a>,
+    at: Millis,
+}
+
+impl Plan<'_> {
+    /// Adds one selected row (already known to match the filter and the window).
+    #[inline]
+    fn add(&self, fold: &mut Fold, row: usize) {
+        let ts = self.table.ts[row];
+        match self.numbers {
+            Some(numbers) => {
+                let x = numbers[row];
+                if x.is_nan() {
+                    return; // not a number: this event takes no part in the aggregate
+                }
+                if fold.n == 0 {
+                    fold.min = x;
+                    fold.max = x;
+                } else {
+                    fold.min = fold.min.min(x);
+                    fold.max = fold.max.max(x);
+                }
+                fold.sum += x;
+            }
+            None => {}
+        }
+        if fold.n == 0 {
+            fold.first = ts;
+        }
+        fold.last = ts;
+        fold.n += 1;
+    }
+
+    /// Adds the rows of a window that all match (no filter), in O(1) when no value is needed.
+    fn add_range(&self, fold: &mut Fold, rows: Range<usize>) {
+        if rows.is_empty() {
+            return;
+        }
+        match (&self.filter, self.numbers) {
+            (None, None) => {
+                if fold.n == 0 {
+                    fold.first = self.table.ts[rows.start];
+                }
+                fold.last = self.table.ts[rows.end - 1];
+                fold.n += rows.len() as u64;
+            }
+            (None, Some(_)) => rows.for_each(|row| self.add(fold, row)),
+            (Some(filter), _) => {
+                rows.filter(|&row| filter.matches(row)).for_each(|row| self.add(fold, row))
+            }
+        }
+    }
+
+    /// Whether the condition holds for a profile with at least one taking-part row.
+    fn holds(&self, fold: &Fold) -> bool {
+        match &self.measure {
+            Measure::Count(cmp) => cmp.holds(fold.n as f64),
+            Measure::Aggregate(cond) => cond.cmp.holds(match cond.func {
+                AggFunc::Sum => fold.sum,
+                AggFunc::Avg => fold.sum / fold.n as f64,
+                AggFunc::Min => fold.min,
+                AggFunc::Max => fold.max,
+            }),
+            Measure::Recency(cond) => {
+                let ts = match cond.which {
+                    Recency::First => fold.first,
+                    Recency::Last => fold.last,
+                };
+                let edge = self.at.saturating_sub(cond.ago.millis());
+                match cond.relation {
+                    AgoRelation::MoreThan => ts <= edge,
+                    AgoRelation::LessThan => ts > edge,
+                }
+            }
+        }
+    }
+}
+
+/// Profiles sorted into those the condition holds for and those it fails for (among profiles
+/// with taking-part rows only).
+struct Outcome {
+    holds_for_none: bool,
+    /// Profiles where it holds (when it does not hold for none) or fails (when it does).
+    listed: RoaringBitmap,
+}
+
+impl Outcome {
+    fn record(&mut self, plan: &Plan<'_>, ord: u32, fold: &Fold) {
+        if fold.n > 0 && plan.holds(fold) != self.holds_for_none {
+            push(&mut self.listed, ord);
+        }
+    }
+
+    fn result(self, scope: &RoaringBitmap) -> RoaringBitmap {
+        if self.holds_for_none {
+            scope - self.listed
+        } else {
+            self.listed & scope
+        }
+    }
+}
+
+/// The profiles of `scope` for which an event condition holds as of `at`.
+pub(super) fn evaluate(
+    index: &Index,
+    query: &EventQuery,
+    measure: Measure<'_>,
+    at: Millis,
+    scope: &RoaringBitmap,
+) -> RoaringBitmap {
+    let mut outcome = Outcome { holds_for_none: measure.holds_for_none(), listed: RoaringBitmap::new() };
+    let Some(table) = index.events.get(&query.event) else {
+        return outcome.result(scope);
+    };
+    let numbers = match &measure {
+        Measure::Aggregate(cond) => {
+            match table.columns.get(&cond.property).and_then(|c| c.numbers.as_deref()) {
+                Some(numbers) => Some(numbers),
+                // No event has a number there: no profile has a value to aggregate.
+                None => return outcome.result(scope),
+            }
+        }
+        _ => None,
+    };
+    let plan = Plan {
+        table,
+        filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
+        bounds: bounds(query.window.as_ref(), at),
+        numbers,
+        measure,
+        at,
+    };
+    let Some((low, high)) = plan.bounds else {
+        return outcome.result(scope);
+    };
+    let tuning = &index.tuning;
+
+    if tuning.probe(scope.len(), table.seg_profile.len()) {
+        // Few candidates: find each one's run by binary search.
+        for ord in scope {
+            let run = table.rows_of(ord);
+            if run.is_empty() {
+                continue;
+            }
+            let mut fold = Fold::EMPTY;
+            plan.add_range(&mut fold, table.window(run, low, high));
+            outcome.record(&plan, ord, &fold);
+        }
+    } else if let Some(rows) =
+        plan.filter.as_ref().and_then(|f| f.posting_rows(table.len(), tuning))
+    {
+        // A selective filter: visit only the rows its posting lists name.
+        let filter = plan.filter.as_ref().expect("rows come from the filter");
+        let mut current: Option<(u32, Fold)> = None;
+        for row in rows.into_iter().map(|r| r as usize) {
+            let ts = table.ts[row];
+            if ts < low || ts > high || !filter.matches(row) {
+                continue;
+            }
+            let ord = table.profile[row];
+            match &mut current {
+                Some((o, fold)) if *o == ord => plan.add(fold, row),
+                _ => {
+                    if let Some((o, fold)) = current.take() {
+                        outcome.record(&plan, o, &fold);
+                    }
+                    let mut fold = Fold::EMPTY;
+                    plan.add(&mut fold, row);
+                    current = Some((ord, fold));
+                }
+            }
+        }
+        if let Some((o, fold)) = current {
+            outcome.record(&plan, o, &fold);
+        }
+    } else {
+        // Scan every profile's run, narrowed to the window by binary search.
+        for (i, &ord) in table.seg_profile.iter().enumerate() {
+            let run = table.seg_start[i] as usize..table.seg_start[i + 1] as usize;
+            let mut fold = Fold::EMPTY;
+            plan.add_range(&mut fold, table.window(run, low, high));
+            outcome.record(&plan, ord, &fold);
+        }
+    }
+    outcome.result(scope)
+}
+
+/// The window as inclusive bounds on event time, also excluding events after `at`;
+/// `None` when no time fits.
+fn bounds(window: Option<&Window>, at: Millis) -> Option<(Millis, Millis)> {
+    let (low, high) = match window {
+        None => (Millis::MIN, at),
+        // at - d < ts <= at
+        Some(Window::Last(d)) => (at.saturating_sub(d.millis()).checked_add(1)?, at),
+        // from <= ts < to, ts <= at
+        Some(Window::Range { from, to }) => (*from, at.min(to.checked_sub(1)?)),
+    };
+    (low <= high).then_some((low, high))
+}

@@ -1,0 +1,410 @@
+//! Streaming construction of an [`Index`]: profiles, traits and events pushed one at a time.
+//!
+//! A store pushes millions of rows, so nothing here needs whole profiles: traits are staged
+//! as compact (profile, value) entries and events as appended rows; [`IndexBuilder::finish`]
+//! sorts, resolves overwrites and lays out the columns once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use roaring::RoaringBitmap;
+use serde_json::{Map, Value};
+use tessera_model::{GeoPoint, Millis, TraitValue};
+
+use super::dict::{JsonDict, StrDict};
+use super::events::{EventTable, PropColumn, Postings, MISSING};
+use super::traits::{push, sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
+use super::{Index, Strategy, Tuning};
+use crate::data::property;
+
+/// How to build an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BuildOptions {
+    /// Whether string traits and event properties get posting lists (value → profiles/rows).
+    /// `Auto` skips columns where values are nearly all distinct: such postings would cost
+    /// more memory than the column and beat no scan.
+    pub postings: Strategy,
+}
+
+impl BuildOptions {
+    fn wants_postings(&self, distinct: usize, rows: usize) -> bool {
+        match self.postings {
+            Strategy::Auto => distinct.saturating_mul(4) <= rows,
+            Strategy::Always => true,
+            Strategy::Never => false,
+        }
+    }
+}
+
+/// Builds an [`Index`] row by row.
+///
+/// ```
+/// use serde_json::json;
+/// use tessera_engine::IndexBuilder;
+/// use tessera_model::TraitValue;
+///
+/// let mut builder = IndexBuilder::new();
+/// let ana = builder.add_profile(1001);
+/// builder.set_trait(ana, "age", TraitValue::Number(31.0));
+/// let props = json!({"product_id": "X"}).as_object().unwrap().clone();
+/// builder.add_event(ana, "Product Viewed", 1_700_000_000_000, &props);
+/// let index = builder.finish();
+/// assert_eq!(index.ordinal(1001), Some(ana));
+/// assert_eq!(index.event_count("Product Viewed"), 1);
+/// ```
+#[derive(Default)]
+pub struct IndexBuilder {
+    options: BuildOptions,
+    keys: Vec<i64>,
+    ordinals: HashMap<i64, u32>,
+    traits: HashMap<String, TraitStage>,
+    events: HashMap<String, TableStage>,
+}
+
+impl IndexBuilder {
+    pub fn new() -> IndexBuilder {
+        IndexBuilder::default()
+    }
+
+    pub fn with_options(options: BuildOptions) -> IndexBuilder {
+        IndexBuilder { options, ..IndexBuilder::default() }
+    }
+
+    /// Adds a profile and returns its ordinal: 0, 1, 2… in the order of first addition.
+    /// Adding a key again returns the ordinal it already has.
+    pub fn add_profile(&mut self, key: i64) -> u32 {
+        let next = u32::try_from(self.keys.len()).expect("an index holds at most 2^32 profiles");
+        let ord = *self.ordinals.entry(key).or_insert(next);
+        if ord == next {
+            self.keys.push(key);
+        }
+        ord
+    }
+
+    /// The number of profiles added.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Sets a trait of a profile; setting it again replaces the value (whatever its type).
+    ///
+    /// # Panics
+    /// If `profile` was not returned by [`IndexBuilder::add_profile`].
+    pub fn set_trait(&mut self, profile: u32, name: &str, value: TraitValue) {
+        self.check(profile);
+        if !self.traits.contains_key(name) {
+            self.traits.insert(name.to_string(), TraitStage::default());
+        }
+        let stage = self.traits.get_mut(name).expect("inserted above");
+        stage.push(profile, value);
+    }
+
+    /// Adds an event of a profile; events may arrive in any order.
+    ///
+    /// # Panics
+    /// If `profile` was not returned by [`IndexBuilder::add_profile`].
+    pub fn add_event(
+        &mut self,
+        profile: u32,
+        name: &str,
+        ts: Millis,
+        properties: &Map<String, Value>,
+    ) {
+        self.check(profile);
+        if !self.events.contains_key(name) {
+            self.events.insert(name.to_string(), TableStage::default());
+        }
+        let stage = self.events.get_mut(name).expect("inserted above");
+        stage.push(profile, ts, properties);
+    }
+
+    fn check(&self, profile: u32) {
+        assert!(
+            (profile as usize) < self.keys.len(),
+            "profile ordinal {profile} was not returned by add_profile"
+        );
+    }
+
+    /// Lays out the columns.
+    pub fn finish(self) -> Index {
+        let IndexBuilder { options, keys, ordinals, traits, events } = self;
+        let mut by_key: Vec<(i64, u32)> = ordinals.into_iter().collect();
+        by_key.sort_unstable();
+        Index {
+            keys,
+            by_key,
+            traits: traits.into_iter().map(|(name, t)| (name, t.finish(&options))).collect(),
+            events: events.into_iter().map(|(name, t)| (name, t.finish(&options))).collect(),
+            tuning: Tuning::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    Num,
+    Bool,
+    Ts,
+    Geo,
+    List,
+}
+
+/// One `set_trait` call, 16 bytes: the payload is a code, the bits of a number or time, or an
+/// index into the stage's side tables (geo points, lists).
+#[derive(Clone, Copy)]
+struct Staged {
+    payload: u64,
+    ord: u32,
+    kind: Kind,
+}
+
+#[derive(Default)]
+struct TraitStage {
+    entries: Vec<Staged>,
+    strings: StrDict,
+    elements: StrDict,
+    geos: Vec<GeoPoint>,
+    /// (start, end) of each staged list in `list_elements`.
+    lists: Vec<(usize, usize)>,
+    list_elements: Vec<u32>,
+}
+
+impl TraitStage {
+    fn push(&mut self, ord: u32, value: TraitValue) {
+        let (kind, payload) = match value {
+            TraitValue::String(s) => (Kind::Str, u64::from(self.strings.intern(&s))),
+            TraitValue::Number(n) => (Kind::Num, n.to_bits()),
+            TraitValue::Bool(b) => (Kind::Bool, u64::from(b)),
+            TraitValue::Timestamp(ms) => (Kind::Ts, ms as u64),
+            TraitValue::Geo(point) => {
+                self.geos.push(point);
+                (Kind::Geo, (self.geos.len() - 1) as u64)
+            }
+            TraitValue::StringList(items) => {
+                let start = self.list_elements.len();
+                for item in &items {
+                    let code = self.elements.intern(item);
+                    self.list_elements.push(code);
+                }
+                self.lists.push((start, self.list_elements.len()));
+                (Kind::List, (self.lists.len() - 1) as u64)
+            }
+        };
+        self.entries.push(Staged { payload, ord, kind });
+    }
+
+    fn finish(mut self, options: &BuildOptions) -> TraitColumns {
+        // A stable sort keeps repeated sets of one profile in call order: the last one wins.
+        // Profiles usually arrive in order, which the sort detects in one pass.
+        self.entries.sort_by_key(|e| e.ord);
+        let mut latest: Vec<Staged> = Vec::with_capacity(self.entries.len());
+        for entry in self.entries.drain(..) {
+            match latest.last_mut() {
+                Some(last) if last.ord == entry.ord => *last = entry,
+                _ => latest.push(entry),
+            }
+        }
+        let mut columns = TraitColumns {
+            present: sorted_bitmap(latest.iter().map(|e| e.ord)),
+            ..TraitColumns::default()
+        };
+        let has = |kind| latest.iter().any(|e| e.kind == kind);
+        let of = |kind| latest.iter().filter(move |e| e.kind == kind);
+        if has(Kind::Str) {
+            let mut values = Sparse::default();
+            for e in of(Kind::Str) {
+                values.push(e.ord, e.payload as u32);
+            }
+            let postings = options.wants_postings(self.strings.len(), values.ords.len()).then(|| {
+                let mut postings = vec![RoaringBitmap::new(); self.strings.len()];
+                for (&ord, &code) in values.ords.iter().zip(&values.vals) {
+                    push(&mut postings[code as usize], ord);
+                }
+                postings
+            });
+            columns.strings = Some(StringColumn { values, dict: self.strings, postings });
+        }
+        if has(Kind::Num) {
+            let mut values = Sparse::default();
+            for e in of(Kind::Num) {
+                values.push(e.ord, f64::from_bits(e.payload));
+            }
+            columns.numbers = Some(values);
+        }
+        if has(Kind::Bool) {
+            let yes = sorted_bitmap(of(Kind::Bool).filter(|e| e.payload == 1).map(|e| e.ord));
+            let no = sorted_bitmap(of(Kind::Bool).filter(|e| e.payload == 0).map(|e| e.ord));
+            columns.bools = Some(BoolColumn { yes, no });
+        }
+        if has(Kind::Ts) {
+            let mut values = Sparse::default();
+            for e in of(Kind::Ts) {
+                values.push(e.ord, e.payload as i64);
+            }
+            columns.timestamps = Some(values);
+        }
+        if has(Kind::Geo) {
+            let mut values = Sparse::default();
+            for e in of(Kind::Geo) {
+                values.push(e.ord, self.geos[e.payload as usize]);
+            }
+            columns.geos = Some(values);
+        }
+        if has(Kind::List) {
+            let mut column = ListColumn {
+                ords: Vec::new(),
+                offsets: vec![0],
+                elements: Vec::new(),
+                postings: vec![RoaringBitmap::new(); self.elements.len()],
+                dict: StrDict::default(),
+            };
+            for e in of(Kind::List) {
+                let (start, end) = self.lists[e.payload as usize];
+                for &code in &self.list_elements[start..end] {
+                    column.elements.push(code);
+                    // A repeated element of one list is already there.
+                    push(&mut column.postings[code as usize], e.ord);
+                }
+                column.ords.push(e.ord);
+                column.offsets.push(
+                    u32::try_from(column.elements.len()).expect("fewer than 2^32 list elements"),
+                );
+            }
+            column.dict = self.elements;
+            columns.lists = Some(column);
+        }
+        columns
+    }
+}
+
+/// The rows of one event name as they arrive.
+#[derive(Default)]
+struct TableStage {
+    profile: Vec<u32>,
+    ts: Vec<Millis>,
+    columns: HashMap<String, ColumnStage>,
+}
+
+/// One property path: (row, code) for the rows that have a value.
+#[derive(Default)]
+struct ColumnStage {
+    rows: Vec<u32>,
+    codes: Vec<u32>,
+    dict: JsonDict,
+}
+
+impl TableStage {
+    fn push(&mut self, ord: u32, ts: Millis, properties: &Map<String, Value>) {
+        let row = u32::try_from(self.profile.len()).expect("an event table holds at most 2^32 rows");
+        self.profile.push(ord);
+        self.ts.push(ts);
+        let columns = &mut self.columns;
+        for_each_path(properties, &mut |path| {
+            // The value a condition reads at this path, by the one definition of paths.
+            let Some(value) = property(properties, path) else {
+                return;
+            };
+            if !columns.contains_key(path) {
+                columns.insert(path.to_string(), ColumnStage::default());
+            }
+            let column = columns.get_mut(path).expect("inserted above");
+            // A path can be reached twice (a dotted top-level key and a nested walk).
+            if column.rows.last() != Some(&row) {
+                column.rows.push(row);
+                column.codes.push(column.dict.intern(value));
+            }
+        });
+    }
+
+    fn finish(self, options: &BuildOptions) -> EventTable {
+        let TableStage { profile, ts, columns } = self;
+        let n = profile.len();
+        // Sort rows by (profile, time); ties keep arrival order, which aggregates rely on to
+        // add in the same order as the interpreter.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by_key(|&r| (profile[r as usize], ts[r as usize], r));
+        let mut new_row = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            new_row[old as usize] = new as u32;
+        }
+        let sorted_profile: Vec<u32> = order.iter().map(|&r| profile[r as usize]).collect();
+        let sorted_ts: Vec<Millis> = order.iter().map(|&r| ts[r as usize]).collect();
+        drop(order);
+
+        let mut seg_profile = Vec::new();
+        let mut seg_start = Vec::new();
+        for (row, &ord) in sorted_profile.iter().enumerate() {
+            if seg_profile.last() != Some(&ord) {
+                seg_profile.push(ord);
+                seg_start.push(row as u32);
+            }
+        }
+        seg_start.push(n as u32);
+
+        let columns: BTreeMap<String, PropColumn> = columns
+            .into_iter()
+            .map(|(path, stage)| (path, stage.finish(&new_row, n, options)))
+            .collect();
+        EventTable { profile: sorted_profile, ts: sorted_ts, seg_profile, seg_start, columns }
+    }
+}
+
+impl ColumnStage {
+    fn finish(self, new_row: &[u32], n: usize, options: &BuildOptions) -> PropColumn {
+        let mut codes = vec![MISSING; n];
+        for (&row, &code) in self.rows.iter().zip(&self.codes) {
+            codes[new_row[row as usize] as usize] = code;
+        }
+        let dict_numbers: Vec<f64> =
+            self.dict.values().iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect();
+        let numbers = dict_numbers.iter().any(|x| !x.is_nan()).then(|| {
+            codes
+                .iter()
+                .map(|&c| if c == MISSING { f64::NAN } else { dict_numbers[c as usize] })
+                .collect()
+        });
+        let postings = options.wants_postings(self.dict.len(), self.rows.len()).then(|| {
+            let mut offsets = vec![0u32; self.dict.len() + 1];
+            for &c in codes.iter().filter(|&&c| c != MISSING) {
+                offsets[c as usize + 1] += 1;
+            }
+            for c in 0..self.dict.len() {
+                offsets[c + 1] += offsets[c];
+            }
+            let mut next = offsets.clone();
+            let mut rows = vec![0u32; self.rows.len()];
+            for (row, &c) in codes.iter().enumerate().filter(|(_, &c)| c != MISSING) {
+                rows[next[c as usize] as usize] = row as u32;
+                next[c as usize] += 1;
+            }
+            Postings { offsets, rows }
+        });
+        PropColumn { codes, dict: self.dict, numbers, postings }
+    }
+}
+
+/// Calls `f` with every path a condition could read a value at: each top-level key, and each
+/// walk through nested objects by keys without dots (the walk splits paths at every dot, so
+/// a nested key with a dot cannot be reached).
+fn for_each_path(properties: &Map<String, Value>, f: &mut impl FnMut(&str)) {
+    for (key, value) in properties {
+        f(key);
+        if let (false, Value::Object(nested)) = (key.contains('.'), value) {
+            walk(key, nested, f);
+        }
+    }
+}
+
+fn walk(prefix: &str, object: &Map<String, Value>, f: &mut impl FnMut(&str)) {
+    for (key, value) in object.iter().filter(|(k, _)| !k.contains('.')) {
+        let path = format!("{prefix}.{key}");
+        f(&path);
+        if let Value::Object(nested) = value {
+            walk(&path, nested, f);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Event tables: one per event name, rows sorted by (profile, time), with a dictionary-encoded
+//! column per property path, and the compiled row filters (`where ...`) that read them.
+//!
+//! Sorting by profile first makes each profile's events one contiguous run (a *segment*), so
+//! per-profile counts and aggregates are a single pass with no hash table, and a window is a
+//! binary search inside a run because runs are sorted by time.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use tessera_lang::{CmpOp, Literal, PropFilter, ValueTest};
+use tessera_model::Millis;
+
+use super::dict::JsonDict;
+use super::traits::CodeSet;
+use super::Tuning;
+use crate::predicate::json_matches;
+
+/// The code of a row whose property is missing (absent or null).
+pub(crate) const MISSING: u32 = u32::MAX;
+
+pub(crate) struct EventTable {
+    pub(crate) profile: Vec<u32>,
+    pub(crate) ts: Vec<Millis>,
+    /// The profiles with events, ascending, and where their runs start;
+    /// `seg_start` has one more entry: the end of the last run.
+    pub(crate) seg_profile: Vec<u32>,
+    pub(crate) seg_start: Vec<u32>,
+    pub(crate) columns: BTreeMap<String, PropColumn>,
+}
+
+pub(crate) struct PropColumn {
+    /// Dictionary code per row, or [`MISSING`].
+    pub(crate) codes: Vec<u32>,
+    pub(crate) dict: JsonDict,
+    /// The value per row when it is a JSON number, else NaN; `None` when no value is a number.
+    pub(crate) numbers: Option<Vec<f64>>,
+    /// Rows per code; `None` when nearly every value is distinct.
+    pub(crate) postings: Option<Postings>,
+}
+
+/// Rows per dictionary code, in one allocation: rows of code `c` are
+/// `rows[offsets[c]..offsets[c + 1]]`, ascending.
+pub(crate) struct Postings {
+    pub(crate) offsets: Vec<u32>,
+    pub(crate) rows: Vec<u32>,
+}
+
+impl Postings {
+    pub(crate) fn rows(&self, code: u32) -> &[u32] {
+        let c = code as usize;
+        &self.rows[self.offsets[c] as usize..self.offsets[c + 1] as usize]
+    }
+}
+
+impl EventTable {
+    pub(crate) fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// The run of rows of one profile (empty when it has no such event).
+    pub(crate) fn rows_of(&self, ord: u32) -> std::ops::Range<usize> {
+        match self.seg_profile.binary_search(&ord) {
+            Ok(i) => self.seg_start[i] as usize..self.seg_start[i + 1] as usize,
+            Err(_) => 0..0,
+        }
+    }
+
+    /// The rows of `run` with `low <= ts <= high` (bounds inclusive), by binary search.
+    pub(crate) fn window(&self, run: std::ops::Range<usize>, low: Millis, high: Millis) -> std::ops::Range<usize> {
+        let times = &self.ts[run.clone()];
+        let start = run.start + times.partition_point(|&t| t < low);
+        let end = run.start + times.partition_point(|&t| t <= high);
+        start..end.max(start)
+    }
+
+    /// The properties of one row, rebuilt so that every path reads as it did when added.
+    pub(crate) fn properties(&self, row: usize) -> Map<String, Value> {
+        let mut properties = Map::new();
+        // Paths without dots are top-level keys and carry nested objects whole, so they also
+        // answer every walk through nested objects.
+        for (path, column) in self.columns.iter().filter(|(p, _)| !p.contains('.')) {
+            if let Some(value) = column.value(row) {
+                properties.insert(path.clone(), value.clone());
+            }
+        }
+        // A dotted path the walk does not answer the same way was a top-level key of its own.
+        for (path, column) in self.columns.iter().filter(|(p, _)| p.contains('.')) {
+            if let Some(value) = column.value(row) {
+                let walked = crate::data::property(&properties, path);
+                if !walked.is_some_and(|w| super::dict::same(w, value)) {
+                    properties.insert(path.clone(), value.clone());
+                }
+            }
+        }
+        properties
+    }
+}
+
+impl PropColumn {
+    pub(crate) fn value(&self, row: usize) -> Option<&Value> {
+        let code = self.codes[row];
+        (code != MISSING).then(|| self.dict.value(code))
+    }
+
+    /// The codes whose values pass `test` (a present value; missing rows are the caller's).
+    fn codes_for(&self, test: &ValueTest) -> CodeSet {
+        let by_key = |literals: &[Literal]| -> Option<CodeSet> {
+            let mut codes = Vec::new();
+            for literal in literals {
+                let key = match literal {
+                    Literal::String(s) => Value::String(s.clone()),
+                    Literal::Bool(b) => Value::Bool(*b),
+                    Literal::Number(n) => serde_json::Number::from_f64(*n).map(Value::Number)?,
+                    // Any string may read as this date: test every entry.
+                    Literal::Timestamp { .. } => return None,
+                };
+                codes.extend(self.dict.get(&key));
+            }
+            codes.sort_unstable();
+            codes.dedup();
+            Some(CodeSet::Few(codes))
+        };
+        let fast = match test {
+            // Equality never holds for arrays or objects, so the key is the whole answer.
+            ValueTest::Compare { op: CmpOp::Eq, value } => by_key(std::slice::from_ref(value)),
+            // `in` also holds for an array with a matching element.
+            ValueTest::In { values } if !self.dict.has_arrays() => by_key(values),
+            _ => None,
+        };
+        fast.unwrap_or_else(|| {
+            CodeSet::from_mask(self.dict.values().iter().map(|v| json_matches(test, v)).collect())
+        })
+    }
+}
+
+/// A `where` filter compiled against one table: each test is a set of dictionary codes.
+pub(crate) enum RowFilter<'t> {
+    Const(bool),
+    Test { column: &'t PropColumn, codes: CodeSet, missing: bool },
+    And(Vec<RowFilter<'t>>),
+    Or(Vec<RowFilter<'t>>),
+    Not(Box<RowFilter<'t>>),
+}
+
+impl<'t> RowFilter<'t> {
+    pub(crate) fn compile(table: &'t EventTable, filter: &PropFilter) -> RowFilter<'t> {
+        match filter {
+            PropFilter::And(items) => {
+                RowFilter::And(items.iter().map(|f| RowFilter::compile(table, f)).collect())
+            }
+            PropFilter::Or(items) => {
+                RowFilter::Or(items.iter().map(|f| RowFilter::compile(table, f)).collect())
+            }
+            PropFilter::Not(inner) => RowFilter::Not(Box::new(RowFilter::compile(table, inner))),
+            PropFilter::Test(cond) => {
+                let missing = matches!(cond.test, ValueTest::IsNull);
+                match table.columns.get(&cond.name) {
+                    // No event has the property: every row is missing it.
+                    None => RowFilter::Const(missing),
+                    Some(column) => {
+                        RowFilter::Test { column, codes: column.codes_for(&cond.test), missing }
+                    }
+                }
+            }
+            // Trees with `Missing` are refused before evaluation; false is the interpreter's
+            // answer should one get here.
+            PropFilter::Missing(_) => RowFilter::Const(false),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn matches(&self, row: usize) -> bool {
+        match self {
+            RowFilter::Const(value) => *value,
+            RowFilter::Test { column, codes, missing } => match column.codes[row] {
+                MISSING => *missing,
+                code => codes.contains(code),
+            },
+            RowFilter::And(items) => items.iter().all(|f| f.matches(row)),
+            RowFilter::Or(items) => items.iter().any(|f| f.matches(row)),
+            RowFilter::Not(inner) => !inner.matches(row),
+        }
+    }
+
+    /// How many rows posting lists would select for this filter (a superset of its rows), or
+    /// `None` when postings cannot bound it.
+    fn posting_estimate(&self) -> Option<usize> {
+        match self {
+            RowFilter::Const(false) => Some(0),
+            RowFilter::Test { column, codes, missing: false } => {
+                let postings = column.postings.as_ref()?;
+                Some(codes.codes().iter().map(|&c| postings.rows(c).len()).sum())
+            }
+            RowFilter::And(items) => items.iter().filter_map(RowFilter::posting_estimate).min(),
+            RowFilter::Or(items) => items.iter().map(RowFilter::posting_estimate).sum(),
+            _ => None,
+        }
+    }
+
+    /// Ascending candidate rows from posting lists, when the tuning says they beat a scan of
+    /// `rows` rows. The candidates are a superset: callers still check [`RowFilter::matches`].
+    pub(crate) fn posting_rows(&self, rows: usize, tuning: &Tuning) -> Option<Vec<u32>> {
+        let estimate = self.posting_estimate()?;
+        tuning.postings(estimate, rows).then(|| self.collect_posting_rows())
+    }
+
+    /// Follows the same choices as [`RowFilter::posting_estimate`].
+    fn collect_posting_rows(&self) -> Vec<u32> {
+        match self {
+            RowFilter::Test { column, codes, .. } => {
+                let postings = column.postings.as_ref().expect("estimated from postings");
+                merge(codes.codes().iter().map(|&c| postings.rows(c)))
+            }
+            RowFilter::And(items) => items
+                .iter()
+                .filter_map(|f| Some((f.posting_estimate()?, f)))
+                .min_by_key(|(estimate, _)| *estimate)
+                .map(|(_, f)| f.collect_posting_rows())
+                .unwrap_or_default(),
+            RowFilter::Or(items) => {
+                let parts: Vec<Vec<u32>> = items.iter().map(|f| f.collect_posting_rows()).collect();
+                merge(parts.iter().map(Vec::as_slice))
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The ascending union of ascending row lists.
+fn merge<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
+    let mut rows: Vec<u32> = Vec::new();
+    let mut parts = 0;
+    for list in lists {
+        rows.extend_from_slice(list);
+        parts += 1;
+    }
+    if parts > 1 {
+        rows.sort_unstable();
+        rows.dedup();
+    }
+    rows
+}

@@ -1,0 +1,316 @@
+//! The reference interpreter: a segment evaluated for one profile, written to be obviously right.
+//!
+//! This is the specification the fast [`crate::Index`] is tested against (`tests/differential.rs`),
+//! so it favours plainness over speed and shares no evaluation code with the index: each rule of
+//! the segment language (see `tessera_lang::ast`) appears here once, in its most direct form.
+//!
+//! Decisions the syntax tree leaves open, made here and followed by the index:
+//! - `Expr::Missing` and `PropFilter::Missing` never hold (the index refuses such trees).
+//! - Values compare only within their kind: strings with strings (by bytes), numbers with numbers
+//!   (as f64), booleans with booleans (`false < true`), timestamps with timestamp literals. A
+//!   string value compared with a timestamp literal is read with `parse_timestamp` (and never
+//!   matches when it is not a date). Any other pairing is false, including `!=`.
+//! - A list (string-list trait, JSON array property) answers only `contains`, `in`, `exists` and
+//!   `is null`; `=`, `!=`, ordering, `between` and `starts with` are false on a list.
+//! - Geo points and JSON objects answer only `exists` and `is null`.
+//! - Aggregates add values in event time order, ties in the order the events were given, so the
+//!   index (which sorts by time the same way) produces bit-identical sums.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+use tessera_lang::{
+    AggFunc, AggregateCond, AgoRelation, EventQuery, Expr, Literal, PropFilter, Recency,
+    RecencyCond, ValueTest, Window,
+};
+use tessera_model::{format_millis, parse_timestamp, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS};
+
+use crate::data::{EventData, ProfileData};
+use crate::explain::Explanation;
+use crate::text;
+
+/// Whether `expr` holds for `profile` as of `at`. Always equal to `explain(..).held`.
+pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
+    match expr {
+        Expr::And(items) => items.iter().all(|item| eval(item, profile, at)),
+        Expr::Or(items) => items.iter().any(|item| eval(item, profile, at)),
+        Expr::Not(inner) => !eval(inner, profile, at),
+        Expr::Trait(cond) => test_holds(&cond.test, profile.traits.get(&cond.name).map(trait_val)),
+        Expr::Did(query) => !matching_events(query, profile, at).is_empty(),
+        Expr::Count(cond) => {
+            cond.cmp.holds(matching_events(&cond.query, profile, at).len() as f64)
+        }
+        Expr::Aggregate(cond) => {
+            let events = matching_events(&cond.query, profile, at);
+            aggregate(cond, &events).is_some_and(|(value, _)| cond.cmp.holds(value))
+        }
+        Expr::Recency(cond) => {
+            let events = matching_events(&cond.query, profile, at);
+            recency_ts(cond, &events).is_some_and(|ts| recency_holds(cond, ts, at))
+        }
+        Expr::Missing(_) => false,
+    }
+}
+
+/// Why `expr` holds or not for `profile` as of `at`: every condition with the value found.
+pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
+    let leaf = |found: String, held: bool| Explanation {
+        condition: text::condition(expr),
+        found,
+        held,
+        children: Vec::new(),
+    };
+    match expr {
+        Expr::And(items) | Expr::Or(items) => {
+            let children: Vec<Explanation> =
+                items.iter().map(|item| explain(item, profile, at)).collect();
+            let holding = children.iter().filter(|c| c.held).count();
+            let held = match expr {
+                Expr::And(_) => holding == children.len(),
+                _ => holding > 0,
+            };
+            Explanation {
+                condition: text::condition(expr),
+                found: format!("{holding} of {} hold", children.len()),
+                held,
+                children,
+            }
+        }
+        Expr::Not(inner) => {
+            let child = explain(inner, profile, at);
+            Explanation {
+                condition: text::condition(expr),
+                found: if child.held { "operand holds" } else { "operand does not hold" }.into(),
+                held: !child.held,
+                children: vec![child],
+            }
+        }
+        Expr::Trait(cond) => {
+            let value = profile.traits.get(&cond.name);
+            let found = match value {
+                Some(value) => format!("{} = {value}", cond.name),
+                None => "no value".to_string(),
+            };
+            leaf(found, test_holds(&cond.test, value.map(trait_val)))
+        }
+        Expr::Did(query) => {
+            let events = matching_events(query, profile, at);
+            leaf(describe_count(&events), !events.is_empty())
+        }
+        Expr::Count(cond) => {
+            let events = matching_events(&cond.query, profile, at);
+            leaf(describe_count(&events), cond.cmp.holds(events.len() as f64))
+        }
+        Expr::Aggregate(cond) => {
+            let events = matching_events(&cond.query, profile, at);
+            match aggregate(cond, &events) {
+                Some((value, used)) => leaf(
+                    format!("{} = {value} (over {used} events)", cond.func.as_str()),
+                    cond.cmp.holds(value),
+                ),
+                None => leaf("no value".into(), false),
+            }
+        }
+        Expr::Recency(cond) => {
+            let events = matching_events(&cond.query, profile, at);
+            match recency_ts(cond, &events) {
+                Some(ts) => {
+                    let which = match cond.which {
+                        Recency::First => "first",
+                        Recency::Last => "last",
+                    };
+                    let found = format!(
+                        "{which} at {} ({} before)",
+                        format_millis(ts),
+                        human_duration(at.saturating_sub(ts))
+                    );
+                    leaf(found, recency_holds(cond, ts, at))
+                }
+                None => leaf("no value".into(), false),
+            }
+        }
+        Expr::Missing(_) => leaf("cannot be evaluated: the segment has a syntax error here".into(), false),
+    }
+}
+
+/// The events a query selects as of `at`, in time order; ties keep the profile's order.
+fn matching_events<'p>(query: &EventQuery, profile: &'p ProfileData, at: Millis) -> Vec<&'p EventData> {
+    let mut events: Vec<&EventData> = profile
+        .events
+        .iter()
+        .filter(|e| e.name == query.event)
+        .filter(|e| in_window(e.ts, query.window.as_ref(), at))
+        .filter(|e| query.filter.as_ref().is_none_or(|f| filter_holds(f, e)))
+        .collect();
+    events.sort_by_key(|e| e.ts);
+    events
+}
+
+/// Events after `at` never count; windows are as documented on `Window`.
+fn in_window(ts: Millis, window: Option<&Window>, at: Millis) -> bool {
+    if ts > at {
+        return false;
+    }
+    match window {
+        None => true,
+        Some(Window::Last(d)) => at.saturating_sub(d.millis()) < ts,
+        Some(Window::Range { from, to }) => *from <= ts && ts < *to,
+    }
+}
+
+fn filter_holds(filter: &PropFilter, event: &EventData) -> bool {
+    match filter {
+        PropFilter::And(items) => items.iter().all(|f| filter_holds(f, event)),
+        PropFilter::Or(items) => items.iter().any(|f| filter_holds(f, event)),
+        PropFilter::Not(inner) => !filter_holds(inner, event),
+        PropFilter::Test(cond) => test_holds(&cond.test, event.property(&cond.name).map(json_val)),
+        PropFilter::Missing(_) => false,
+    }
+}
+
+/// The numeric values an aggregate runs over and its result; `None` when it has no value.
+fn aggregate(cond: &AggregateCond, events: &[&EventData]) -> Option<(f64, usize)> {
+    let values: Vec<f64> = events
+        .iter()
+        .filter_map(|e| e.property(&cond.property))
+        .filter_map(Value::as_f64)
+        .collect();
+    let sum = values.iter().fold(0.0, |acc, v| acc + v);
+    let result = match cond.func {
+        AggFunc::Sum => Some(sum),
+        AggFunc::Avg => (!values.is_empty()).then(|| sum / values.len() as f64),
+        AggFunc::Min => values.iter().copied().reduce(f64::min),
+        AggFunc::Max => values.iter().copied().reduce(f64::max),
+    };
+    result.map(|value| (value, values.len()))
+}
+
+fn recency_ts(cond: &RecencyCond, events: &[&EventData]) -> Option<Millis> {
+    let times = events.iter().map(|e| e.ts);
+    match cond.which {
+        Recency::First => times.min(),
+        Recency::Last => times.max(),
+    }
+}
+
+fn recency_holds(cond: &RecencyCond, ts: Millis, at: Millis) -> bool {
+    let edge = at.saturating_sub(cond.ago.millis());
+    match cond.relation {
+        AgoRelation::MoreThan => ts <= edge,
+        AgoRelation::LessThan => ts > edge,
+    }
+}
+
+/// A trait or property value as value tests see it.
+enum Val<'a> {
+    Str(&'a str),
+    Num(f64),
+    Bool(bool),
+    Ts(Millis),
+    List(Vec<Val<'a>>),
+    /// Geo points and JSON objects: they exist, and that is all a test can ask.
+    Other,
+}
+
+fn trait_val(value: &TraitValue) -> Val<'_> {
+    match value {
+        TraitValue::String(s) => Val::Str(s),
+        TraitValue::Number(n) => Val::Num(*n),
+        TraitValue::Bool(b) => Val::Bool(*b),
+        TraitValue::Timestamp(ms) => Val::Ts(*ms),
+        TraitValue::Geo(_) => Val::Other,
+        TraitValue::StringList(items) => Val::List(items.iter().map(|s| Val::Str(s)).collect()),
+    }
+}
+
+fn json_val(value: &Value) -> Val<'_> {
+    match value {
+        Value::String(s) => Val::Str(s),
+        Value::Number(n) => n.as_f64().map_or(Val::Other, Val::Num),
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Array(items) => Val::List(items.iter().map(json_val).collect()),
+        Value::Null | Value::Object(_) => Val::Other,
+    }
+}
+
+/// A value test on a value that may be missing (`None`).
+fn test_holds(test: &ValueTest, value: Option<Val<'_>>) -> bool {
+    let Some(value) = value else {
+        return matches!(test, ValueTest::IsNull);
+    };
+    match test {
+        ValueTest::Exists => true,
+        ValueTest::IsNull => false,
+        ValueTest::Compare { op, value: literal } => {
+            compare(&value, literal).is_some_and(|ordering| op.holds(ordering))
+        }
+        ValueTest::Between { low, high } => {
+            compare(&value, low).is_some_and(|o| o != Ordering::Less)
+                && compare(&value, high).is_some_and(|o| o != Ordering::Greater)
+        }
+        ValueTest::In { values } => match &value {
+            Val::List(items) => items.iter().any(|item| values.iter().any(|l| equals(item, l))),
+            _ => values.iter().any(|literal| equals(&value, literal)),
+        },
+        ValueTest::Contains { value: literal } => match (&value, literal) {
+            (Val::Str(s), Literal::String(part)) => s.contains(part.as_str()),
+            (Val::List(items), _) => items.iter().any(|item| equals(item, literal)),
+            _ => false,
+        },
+        ValueTest::StartsWith { value: literal } => match (&value, literal) {
+            (Val::Str(s), Literal::String(prefix)) => s.starts_with(prefix.as_str()),
+            _ => false,
+        },
+    }
+}
+
+fn equals(value: &Val<'_>, literal: &Literal) -> bool {
+    compare(value, literal) == Some(Ordering::Equal)
+}
+
+/// How a value orders against a literal, or `None` when they are of different kinds.
+fn compare(value: &Val<'_>, literal: &Literal) -> Option<Ordering> {
+    match (value, literal) {
+        (Val::Str(s), Literal::String(l)) => Some(s.as_bytes().cmp(l.as_bytes())),
+        (Val::Str(s), Literal::Timestamp { timestamp }) => {
+            parse_timestamp(s).map(|ms| ms.cmp(timestamp))
+        }
+        (Val::Num(n), Literal::Number(l)) => n.partial_cmp(l),
+        (Val::Bool(b), Literal::Bool(l)) => Some(b.cmp(l)),
+        (Val::Ts(ms), Literal::Timestamp { timestamp }) => Some(ms.cmp(timestamp)),
+        _ => None,
+    }
+}
+
+fn describe_count(events: &[&EventData]) -> String {
+    const SHOWN: usize = 3;
+    let mut found = format!("count = {}", events.len());
+    if !events.is_empty() {
+        let times: Vec<String> = events.iter().take(SHOWN).map(|e| format_millis(e.ts)).collect();
+        let more = if events.len() > SHOWN { ", …" } else { "" };
+        found.push_str(&format!(" (events at {}{more})", times.join(", ")));
+    }
+    found
+}
+
+/// A length of time in its two largest units: `51d 3h`, `2h 5m`, `40s`.
+fn human_duration(ms: Millis) -> String {
+    let units = [(DAY_MS, "d"), (HOUR_MS, "h"), (MINUTE_MS, "m"), (1000, "s")];
+    for (i, &(size, suffix)) in units.iter().enumerate() {
+        if ms >= size {
+            let mut text = format!("{}{suffix}", ms / size);
+            if let Some(&(next, next_suffix)) = units.get(i + 1) {
+                let rest = ms % size / next;
+                if rest > 0 {
+                    text.push_str(&format!(" {rest}{next_suffix}"));
+                }
+            }
+            return text;
+        }
+    }
+    format!("{ms}ms")
+}
+
+#[cfg(test)]
+#[path = "interpreter/tests.rs"]
+mod tests;

@@ -1,0 +1,63 @@
+//! Overlap between audiences: pairwise intersection sizes and Jaccard indexes, computed from
+//! bitmaps without materialising any intersection.
+
+use roaring::RoaringBitmap;
+
+/// Pairwise overlap of n audiences; all matrices are n × n and symmetric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlapMatrix {
+    pub sizes: Vec<u64>,
+    /// `intersections[i][j]` = |Sᵢ ∩ Sⱼ|; the diagonal holds the sizes.
+    pub intersections: Vec<Vec<u64>>,
+    /// `jaccard[i][j]` = |Sᵢ ∩ Sⱼ| / |Sᵢ ∪ Sⱼ|, and 0 when both are empty.
+    pub jaccard: Vec<Vec<f64>>,
+}
+
+/// Overlap of every pair of `sets`. Each pair costs one `intersection_len` (the union size
+/// follows from it and the two sizes), so n sets cost n(n-1)/2 cardinality-only ANDs.
+pub fn overlap_matrix(sets: &[RoaringBitmap]) -> OverlapMatrix {
+    let n = sets.len();
+    let sizes: Vec<u64> = sets.iter().map(RoaringBitmap::len).collect();
+    let mut intersections = vec![vec![0u64; n]; n];
+    let mut jaccard = vec![vec![0f64; n]; n];
+    for i in 0..n {
+        for j in i..n {
+            let both = if i == j { sizes[i] } else { sets[i].intersection_len(&sets[j]) };
+            let either = sizes[i] + sizes[j] - both;
+            let index = if either == 0 { 0.0 } else { both as f64 / either as f64 };
+            intersections[i][j] = both;
+            intersections[j][i] = both;
+            jaccard[i][j] = index;
+            jaccard[j][i] = index;
+        }
+    }
+    OverlapMatrix { sizes, intersections, jaccard }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computes_sizes_intersections_and_jaccard() {
+        let a: RoaringBitmap = (0..10).collect();
+        let b: RoaringBitmap = (5..20).collect();
+        let empty = RoaringBitmap::new();
+        let m = overlap_matrix(&[a.clone(), b.clone(), empty]);
+        assert_eq!(m.sizes, vec![10, 15, 0]);
+        assert_eq!(m.intersections[0][1], 5);
+        assert_eq!(m.intersections[1][0], 5);
+        assert_eq!(m.intersections[1][1], 15);
+        assert_eq!(m.intersections[2][0], 0);
+        assert_eq!(m.jaccard[0][1], 5.0 / 20.0);
+        assert_eq!(m.jaccard[0][1], a.intersection_len(&b) as f64 / a.union_len(&b) as f64);
+        assert_eq!(m.jaccard[0][0], 1.0);
+        assert_eq!(m.jaccard[2][2], 0.0);
+    }
+
+    #[test]
+    fn no_sets_no_matrix() {
+        let m = overlap_matrix(&[]);
+        assert!(m.sizes.is_empty() && m.intersections.is_empty() && m.jaccard.is_empty());
+    }
+}

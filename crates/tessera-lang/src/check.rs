@@ -1,0 +1,322 @@
+//! The checker: a parsed segment against the catalog of known traits and events.
+//!
+//! Unknown traits and type mismatches are errors: traits are declared with a type, so such a
+//! condition is a typo or a misunderstanding. Unknown events and properties are only
+//! warnings, because events may simply not have arrived yet. Warnings about comparisons that
+//! always or never hold come from the parser, which knows where they were written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use tessera_model::{parse_timestamp, TraitType};
+
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::display::quote;
+
+/// What a segment may refer to: typed traits, and events with their known property names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub traits: BTreeMap<String, TraitType>,
+    /// Event name → the property names seen on events of that name.
+    pub events: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Catalog {
+    pub fn with_trait(mut self, name: &str, ty: TraitType) -> Catalog {
+        self.traits.insert(name.to_string(), ty);
+        self
+    }
+
+    pub fn with_event(mut self, name: &str, properties: &[&str]) -> Catalog {
+        self.events.insert(name.to_string(), properties.iter().map(|p| p.to_string()).collect());
+        self
+    }
+}
+
+/// Checks names and types of a segment against `catalog`. `Missing` nodes are skipped: the
+/// parser has already reported them.
+pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    expr.walk(&mut |e| match e {
+        Expr::And(items) | Expr::Or(items) if items.len() < 2 => {
+            let op = if matches!(e, Expr::And(_)) { "and" } else { "or" };
+            out.push(
+                Diagnostic::error(Span::default(), format!("`{op}` with {} condition(s)", items.len()))
+                    .with_hint("`and` and `or` join two or more conditions"),
+            );
+        }
+        Expr::Trait(cond) => out.extend(check_trait(cond, catalog)),
+        _ => {
+            if let Some(query) = e.event_query() {
+                let aggregated = match e {
+                    Expr::Aggregate(cond) => Some(cond.property.as_str()),
+                    _ => None,
+                };
+                check_query(query, aggregated, catalog, &mut out);
+            }
+        }
+    });
+    out
+}
+
+fn check_trait(cond: &TraitCond, catalog: &Catalog) -> Option<Diagnostic> {
+    let Some(&ty) = catalog.traits.get(&cond.name) else {
+        let hint = match suggest(&cond.name, catalog.traits.keys()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if catalog.traits.is_empty() => "no traits are known yet".into(),
+            None => format!("known traits: {}", list(catalog.traits.keys())),
+        };
+        return Some(
+            Diagnostic::error(cond.span, format!("unknown trait `{}`", cond.name)).with_hint(hint),
+        );
+    };
+    check_test(&cond.name, ty, &cond.test).map(|(message, hint)| {
+        let d = Diagnostic::error(cond.span, message);
+        match hint {
+            Some(hint) => d.with_hint(hint),
+            None => d,
+        }
+    })
+}
+
+/// A type error in `name test` as (message, hint).
+fn check_test(name: &str, ty: TraitType, test: &ValueTest) -> Option<(String, Option<String>)> {
+    let op = match test {
+        ValueTest::Compare { op, .. } => op.as_str(),
+        ValueTest::Between { .. } => "between",
+        ValueTest::In { .. } => "in",
+        ValueTest::Contains { .. } => "contains",
+        ValueTest::StartsWith { .. } => "starts_with",
+        ValueTest::Exists | ValueTest::IsNull => return None,
+    };
+    let allowed = match (ty, test) {
+        (TraitType::Geo, _) => false,
+        (TraitType::Number | TraitType::Timestamp, ValueTest::Compare { .. } | ValueTest::Between { .. }) => true,
+        (_, ValueTest::Compare { op: CmpOp::Eq | CmpOp::Ne, .. }) => ty != TraitType::StringList,
+        (_, ValueTest::In { .. }) => true,
+        (TraitType::String | TraitType::StringList, ValueTest::Contains { .. }) => true,
+        (TraitType::String, ValueTest::StartsWith { .. }) => true,
+        _ => false,
+    };
+    if !allowed {
+        let message = format!("`{op}` cannot be used on `{name}`, a {ty} trait");
+        return Some((message, Some(supported(ty).into())));
+    }
+    let literals: Vec<&Literal> = match test {
+        ValueTest::Compare { value, .. }
+        | ValueTest::Contains { value }
+        | ValueTest::StartsWith { value } => vec![value],
+        ValueTest::Between { low, high } => vec![low, high],
+        ValueTest::In { values } if values.is_empty() => {
+            return Some(("an `in` list with no values".into(), Some("list at least one value".into())));
+        }
+        ValueTest::In { values } => values.iter().collect(),
+        ValueTest::Exists | ValueTest::IsNull => vec![],
+    };
+    let wanted = if ty == TraitType::StringList { TraitType::String } else { ty };
+    let wrong = literals.into_iter().find(|l| literal_type(l) != wanted)?;
+    let message = if ty == TraitType::StringList {
+        format!("`{name}` is a list of strings but `{wrong}` is {}", describe(wrong))
+    } else {
+        format!("`{name}` is a {ty} trait but `{wrong}` is {}", describe(wrong))
+    };
+    Some((message, literal_hint(ty, wrong)))
+}
+
+fn supported(ty: TraitType) -> &'static str {
+    match ty {
+        TraitType::String => "string traits support `=`, `!=`, `in`, `contains`, `starts_with`, `exists` and `is null`",
+        TraitType::Number | TraitType::Timestamp => {
+            "number and timestamp traits support `=`, `!=`, `<`, `<=`, `>`, `>=`, `between`, `in`, `exists` and `is null`"
+        }
+        TraitType::Bool => "bool traits support `=`, `!=`, `in`, `exists` and `is null`",
+        TraitType::Geo => "geo traits support only `exists` and `is null`",
+        TraitType::StringList => {
+            "list traits support `contains` (an element) and `in` (any element in the list), `exists` and `is null`"
+        }
+    }
+}
+
+fn literal_type(literal: &Literal) -> TraitType {
+    match literal {
+        Literal::Bool(_) => TraitType::Bool,
+        Literal::Number(_) => TraitType::Number,
+        Literal::String(_) => TraitType::String,
+        Literal::Timestamp { .. } => TraitType::Timestamp,
+    }
+}
+
+fn describe(literal: &Literal) -> &'static str {
+    match literal {
+        Literal::Bool(_) => "a boolean",
+        Literal::Number(_) => "a number",
+        Literal::String(_) => "a string",
+        Literal::Timestamp { .. } => "a timestamp",
+    }
+}
+
+/// How to write `literal` so that it fits a trait of type `ty`, when there is an obvious way.
+fn literal_hint(ty: TraitType, literal: &Literal) -> Option<String> {
+    let text = match literal {
+        Literal::String(s) => s.trim(),
+        _ => "",
+    };
+    match (ty, literal) {
+        (TraitType::String | TraitType::StringList, _) => {
+            Some(format!("quote it to compare as text: `{}`", quote(&literal.to_string())))
+        }
+        (TraitType::Number, Literal::String(_)) if text.parse::<f64>().is_ok_and(f64::is_finite) => {
+            Some(format!("remove the quotes: `{text}`"))
+        }
+        (TraitType::Number, _) => Some("write a number such as `42` or `-1.5`".into()),
+        (TraitType::Timestamp, Literal::String(_)) if parse_timestamp(text).is_some() => {
+            Some(format!("write the date without quotes: `{text}`"))
+        }
+        (TraitType::Timestamp, _) => {
+            Some("write a date such as `2026-10-01` or a date-time such as `2026-10-01T12:00:00Z`".into())
+        }
+        (TraitType::Bool, Literal::String(_)) if matches!(text, "true" | "false") => {
+            Some(format!("write `{text}` without quotes"))
+        }
+        (TraitType::Bool, _) => Some("write `true` or `false`".into()),
+        (TraitType::Geo, _) => None,
+    }
+}
+
+fn check_query(query: &EventQuery, aggregated: Option<&str>, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+    if query.event.is_empty() {
+        out.push(Diagnostic::error(query.span, "the event name is empty"));
+        return;
+    }
+    let Some(known) = catalog.events.get(&query.event) else {
+        let hint = match suggest(&query.event, catalog.events.keys()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => "no such event has been seen yet; the condition treats profiles as having none".into(),
+        };
+        out.push(
+            Diagnostic::warning(query.span, format!("unknown event `{}`", query.event)).with_hint(hint),
+        );
+        return;
+    };
+    let used = query.property_names().into_iter().chain(aggregated);
+    for property in used.collect::<BTreeSet<_>>() {
+        if has_property(known, property) {
+            continue;
+        }
+        let hint = match suggest(property, known.iter()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if known.is_empty() => "no properties are known for this event yet".into(),
+            None => format!("known properties: {}", list(known.iter())),
+        };
+        out.push(
+            Diagnostic::warning(
+                query.span,
+                format!("`{}` events have no property `{property}`", query.event),
+            )
+            .with_hint(hint),
+        );
+    }
+}
+
+/// A dotted path also matches when a prefix is a known property (it reads a nested object).
+fn has_property(known: &BTreeSet<String>, path: &str) -> bool {
+    known.contains(path)
+        || path.match_indices('.').any(|(i, _)| known.contains(&path[..i]))
+}
+
+/// The closest known name, if it is close enough to be the intended one.
+fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c.as_str()))
+        .filter(|&(distance, _)| distance <= limit)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, c)| c)
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    const SHOWN: usize = 6;
+    let names: Vec<&String> = names.collect();
+    let mut out =
+        names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        out.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn catalog() -> Catalog {
+        Catalog::default()
+            .with_trait("age", TraitType::Number)
+            .with_trait("income", TraitType::Number)
+            .with_trait("city_tier", TraitType::String)
+            .with_trait("tags", TraitType::StringList)
+            .with_trait("home", TraitType::Geo)
+            .with_trait("vip", TraitType::Bool)
+            .with_trait("signup", TraitType::Timestamp)
+            .with_event("Order Completed", &["revenue", "category", "address"])
+    }
+
+    fn messages(text: &str) -> Vec<String> {
+        let parsed = parse(text);
+        assert_eq!(parsed.diagnostics, vec![], "{text}");
+        check(&parsed.expr, &catalog()).iter().map(|d| d.to_line("t", text)).collect()
+    }
+
+    #[test]
+    fn unknown_trait_suggests_the_closest_name() {
+        assert_eq!(
+            messages("incme > 3"),
+            vec!["t:1:1: error: unknown trait `incme`\n  hint: did you mean `income`?"]
+        );
+        assert_eq!(
+            messages("zzz exists"),
+            vec!["t:1:1: error: unknown trait `zzz`\n  hint: known traits: `age`, `city_tier`, `home`, `income`, `signup`, `tags` and 1 more"]
+        );
+    }
+
+    #[test]
+    fn type_mismatches_say_what_to_write() {
+        assert_eq!(
+            messages("city_tier = 3"),
+            vec!["t:1:1: error: `city_tier` is a string trait but `3` is a number\n  hint: quote it to compare as text: `\"3\"`"]
+        );
+        assert_eq!(
+            messages("age >= \"30\""),
+            vec!["t:1:1: error: `age` is a number trait but `\"30\"` is a string\n  hint: remove the quotes: `30`"]
+        );
+        assert_eq!(
+            messages("city_tier > \"a\""),
+            vec!["t:1:1: error: `>` cannot be used on `city_tier`, a string trait\n  hint: string traits support `=`, `!=`, `in`, `contains`, `starts_with`, `exists` and `is null`"]
+        );
+        assert_eq!(messages("home = 1").len(), 1);
+        assert_eq!(messages("tags = \"a\"").len(), 1);
+        assert_eq!(messages("vip > true").len(), 1);
+        assert_eq!(messages("signup > \"2026-01-01\"")[0].contains("without quotes: `2026-01-01`"), true);
+        assert_eq!(
+            messages(r#"tags contains "a" and tags in ("a", "b") and home exists and signup between 2026-01-01 and 2026-02-01 and vip != false and city_tier starts_with "u""#),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn unknown_events_and_properties_are_warnings() {
+        let found = messages(r#"did(Order Complted) and count(Order Completed where catgory = "x" and address.city = "y") > 1 and sum(Order Completed.revnue) > 3"#);
+        assert_eq!(
+            found,
+            vec![
+                "t:1:5: warning: unknown event `Order Complted`\n  hint: did you mean `Order Completed`?",
+                "t:1:31: warning: `Order Completed` events have no property `catgory`\n  hint: did you mean `category`?",
+                "t:1:103: warning: `Order Completed` events have no property `revnue`\n  hint: did you mean `revenue`?",
+            ]
+        );
+        assert!(!crate::has_errors(&check(&parse("did(Nope)").expr, &catalog())));
+    }
+}

@@ -1,0 +1,88 @@
+//! `tessera.toml`: identity rules and trait merge rules of a data directory.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use tessera_identity::{IdentityConfig, TraitMergeConfig};
+
+use crate::{Error, Result};
+
+/// The data directory's configuration. Every field has a default; unknown keys are errors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub identity: IdentityConfig,
+    #[serde(default)]
+    pub traits: TraitsConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraitsConfig {
+    #[serde(default)]
+    pub merge: TraitMergeConfig,
+}
+
+impl Config {
+    /// Written by `tessera init`: the defaults, spelled out so users see what they can change.
+    pub const DEFAULT_TOML: &'static str = r#"# Tessera data directory configuration.
+
+[identity]
+# Region assumed for phone numbers written without a +country prefix (ISO 3166 alpha-2).
+default_region = "US"
+# Values never used to link records (after normalisation): "value" or "kind:value",
+# with `*` allowed at the start or end. Add your own junk values here.
+# blocked = ["test@test.com", "0000"]
+
+# At most this many identifiers of a kind on one profile. A link that would exceed a limit
+# is refused and recorded, so one shared device or junk value cannot merge many people.
+[identity.limits]
+user_id = 1
+loyalty_id = 1
+email = 5
+phone = 5
+device_id = 10
+anonymous_id = 100
+
+# How values of a trait from different merged records combine: lww (latest timestamp wins,
+# the default), first (earliest wins), max, or sum.
+[traits.merge]
+# loyalty_points = "sum"
+# first_channel = "first"
+"#;
+
+    /// Loads the file; a missing file means all defaults.
+    pub fn load(path: &Path) -> Result<Config> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text)
+                .map_err(|message| Error::Config { path: path.into(), message }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(Error::Io { path: path.into(), source }),
+        }
+    }
+
+    /// Parses the TOML text; the error names the line, column and key.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_parses_to_defaults() {
+        let config = Config::parse(Config::DEFAULT_TOML).unwrap();
+        assert_eq!(config.identity.default_region, "US");
+        assert_eq!(config.identity.limits.get("user_id"), Some(&1));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::parse("[identity]\ndefault_regoin = \"GB\"\n").unwrap_err();
+        assert!(err.contains("default_regoin"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

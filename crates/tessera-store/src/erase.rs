@@ -1,0 +1,84 @@
+//! Erasure (GDPR Art. 17): a person's data removed in one transaction, the fact recorded.
+
+use rusqlite::params;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{now_millis, Result, Store};
+
+/// What an erasure removed (counts only: this is all that is kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Erasure {
+    pub profiles: u64,
+    pub identifiers: u64,
+    pub events: u64,
+    pub traits: u64,
+    pub memberships: u64,
+}
+
+pub(crate) fn message_hash(message_id: &str) -> Vec<u8> {
+    Sha256::digest(message_id.as_bytes()).to_vec()
+}
+
+impl Store {
+    /// Removes the canonical profile and every record merged into it: identifiers, traits,
+    /// consents, events, memberships and merge history. Message ids are kept only as SHA-256
+    /// hashes so that replaying an old file cannot bring the erased events back.
+    pub fn erase_profile(&mut self, profile: u64) -> Result<Erasure> {
+        let tx = self.conn.transaction()?;
+        let records: Vec<u64> = tx
+            .prepare("SELECT id FROM profiles WHERE canonical = ?1")?
+            .query_map([profile], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if records.is_empty() {
+            return Err(crate::Error::ProfileNotFound(format!("#{profile}")));
+        }
+        let mut erasure = Erasure { profiles: records.len() as u64, ..Default::default() };
+        {
+            let mut ids = tx.prepare("SELECT message_id FROM events WHERE profile_id = ?1")?;
+            let mut insert = tx.prepare("INSERT OR IGNORE INTO erased_messages (hash) VALUES (?1)")?;
+            for record in &records {
+                let message_ids: Vec<String> =
+                    ids.query_map([record], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                for id in message_ids {
+                    insert.execute([message_hash(&id)])?;
+                }
+            }
+        }
+        for record in &records {
+            // Refused links name the identifier value even when another profile was involved.
+            tx.execute(
+                "DELETE FROM identity_conflicts WHERE (kind, value) IN
+                 (SELECT kind, value FROM identifiers WHERE profile_id = ?1)",
+                [record],
+            )?;
+            erasure.identifiers += tx.execute("DELETE FROM identifiers WHERE profile_id = ?1", [record])? as u64;
+            erasure.traits += tx.execute("DELETE FROM trait_values WHERE profile_id = ?1", [record])? as u64;
+            tx.execute("DELETE FROM consents WHERE profile_id = ?1", [record])?;
+            erasure.events += tx.execute("DELETE FROM events WHERE profile_id = ?1", [record])? as u64;
+            erasure.memberships += tx.execute("DELETE FROM memberships WHERE profile_id = ?1", [record])? as u64;
+            tx.execute("DELETE FROM merges WHERE into_id = ?1 OR from_id = ?1", [record])?;
+            tx.execute("DELETE FROM identity_conflicts WHERE profile_id = ?1", [record])?;
+        }
+        tx.execute("DELETE FROM profiles WHERE canonical = ?1", [profile])?;
+        tx.execute(
+            "INSERT INTO erasures (ts, profiles, identifiers, events, traits, memberships)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                now_millis(),
+                erasure.profiles,
+                erasure.identifiers,
+                erasure.events,
+                erasure.traits,
+                erasure.memberships
+            ],
+        )?;
+        tx.commit()?;
+        Ok(erasure)
+    }
+
+    /// How many erasures have been recorded.
+    pub fn erasure_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM erasures", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}

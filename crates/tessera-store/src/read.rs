@@ -1,0 +1,391 @@
+//! Reading the store: canonical profiles with merged traits, events, catalogs and profile views.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tessera_identity::{merge_values, MergeRule};
+use tessera_model::{
+    ConsentPurpose, Consents, Identifier, IdentifierKind, Millis, TraitType, TraitValue,
+};
+
+use crate::{Error, Result, Store};
+
+/// Everything the store knows about one person, for `profile show` and access requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileView {
+    pub profile: u64,
+    /// Profile rows merged into this one (including itself).
+    pub records: Vec<u64>,
+    pub identifiers: Vec<Identifier>,
+    pub traits: BTreeMap<String, Value>,
+    pub consents: Consents,
+    pub segments: Vec<String>,
+    pub merges: Vec<MergeView>,
+    pub event_count: u64,
+    /// The most recent events, newest first: (time, kind, name, properties).
+    pub recent_events: Vec<(String, String, String, Value)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeView {
+    pub at: String,
+    pub from: u64,
+    pub into: u64,
+    pub via: String,
+    pub reason: String,
+}
+
+/// Sizes of the store's tables.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StoreStats {
+    pub profiles: u64,
+    pub profile_records: u64,
+    pub identifiers: u64,
+    pub events: u64,
+    pub trait_observations: u64,
+    pub merges: u64,
+    pub identity_conflicts: u64,
+    pub segments: u64,
+}
+
+impl Store {
+    pub fn stats(&self) -> Result<StoreStats> {
+        let count = |sql: &str| -> Result<u64> {
+            Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        Ok(StoreStats {
+            profiles: count("SELECT count(*) FROM profiles WHERE canonical = id")?,
+            profile_records: count("SELECT count(*) FROM profiles")?,
+            identifiers: count("SELECT count(*) FROM identifiers")?,
+            events: count("SELECT count(*) FROM events")?,
+            trait_observations: count("SELECT count(*) FROM trait_values")?,
+            merges: count("SELECT count(*) FROM merges")?,
+            identity_conflicts: count("SELECT count(*) FROM identity_conflicts")?,
+            segments: count("SELECT count(*) FROM segments")?,
+        })
+    }
+
+    /// Declared trait types.
+    pub fn trait_schema(&self) -> Result<Vec<(String, TraitType)>> {
+        let mut stmt = self.conn.prepare("SELECT name, type FROM trait_schema ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, ty) = row?;
+            let ty = ty.parse().map_err(|e: String| Error::Internal(format!("trait_schema: {e}")))?;
+            out.push((name, ty));
+        }
+        Ok(out)
+    }
+
+    /// Event names seen (behavioural events only), each with the property keys seen.
+    pub fn event_catalog(&self) -> Result<BTreeMap<String, BTreeSet<String>>> {
+        let mut stmt = self.conn.prepare("SELECT name, property FROM event_catalog")?;
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (name, property) = row?;
+            let props = out.entry(name).or_default();
+            if !property.is_empty() {
+                props.insert(property);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The canonical profile an identifier points at.
+    pub fn find_profile(&self, id: &Identifier) -> Result<Option<u64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT p.canonical FROM identifiers i JOIN profiles p ON p.id = i.profile_id
+                 WHERE i.kind = ?1 AND i.value = ?2",
+                params![id.kind.as_str(), id.value],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Like [`Store::find_profile`], but also accepts a bare profile number (`#42` or `42`
+    /// when no user id `42` exists) and reports a missing profile as an error.
+    pub fn resolve_profile(&self, text: &str) -> Result<u64> {
+        let id: Identifier = text.parse().map_err(Error::ProfileNotFound)?;
+        if let Some(p) = self.find_profile(&id)? {
+            return Ok(p);
+        }
+        let number = text.strip_prefix('#').unwrap_or(text);
+        if let Ok(n) = number.parse::<u64>() {
+            let canonical: Option<u64> = self
+                .conn
+                .query_row("SELECT canonical FROM profiles WHERE id = ?1", [n], |r| r.get(0))
+                .optional()?;
+            if let Some(c) = canonical {
+                return Ok(c);
+            }
+        }
+        Err(Error::ProfileNotFound(id.to_string()))
+    }
+
+    /// Canonical profiles that existed at `at` (first seen at or before it), in id order.
+    pub fn for_each_profile(&self, at: Option<Millis>, mut f: impl FnMut(u64)) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id FROM profiles WHERE canonical = id AND created_at <= ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([at.unwrap_or(i64::MAX)])?;
+        while let Some(row) = rows.next()? {
+            f(row.get(0)?);
+        }
+        Ok(())
+    }
+
+    /// Every canonical profile's traits as of `at`, merged across its records by the
+    /// configured rules. Within one record the latest observation is its value (the earliest
+    /// for `first`, the greatest for `max`); across records the rule combines them.
+    pub fn for_each_trait(&self, at: Option<Millis>, f: impl FnMut(u64, &str, TraitValue)) -> Result<()> {
+        self.merged_traits(at, None, f)
+    }
+
+    fn merged_traits(
+        &self,
+        at: Option<Millis>,
+        only: Option<u64>,
+        mut f: impl FnMut(u64, &str, TraitValue),
+    ) -> Result<()> {
+        let types: BTreeMap<String, TraitType> = self.trait_schema()?.into_iter().collect();
+        let filter = if only.is_some() {
+            "AND t.profile_id IN (SELECT id FROM profiles WHERE canonical = ?2)"
+        } else {
+            "AND ?2 IS NULL"
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT p.canonical, t.name, t.profile_id, t.ts, t.value
+             FROM trait_values t JOIN profiles p ON p.id = t.profile_id
+             WHERE t.ts <= ?1 {filter}
+             ORDER BY p.canonical, t.name, t.profile_id, t.ts, t.seq"
+        ))?;
+        let mut rows = stmt.query(params![at.unwrap_or(i64::MAX), only])?;
+        let mut group: Option<(u64, String)> = None;
+        let mut per_record: Vec<(u64, Vec<(Millis, TraitValue)>)> = Vec::new();
+        let rules = &self.config.traits.merge;
+        let mut flush = |key: &(u64, String), per_record: &mut Vec<(u64, Vec<(Millis, TraitValue)>)>| {
+            let rule = rules.rule_for(&key.1);
+            let within = if rule == MergeRule::Sum { MergeRule::LastWriteWins } else { rule };
+            let picked: Vec<(Millis, TraitValue)> = per_record
+                .drain(..)
+                .filter_map(|(_, obs)| {
+                    let ts = obs.iter().map(|(t, _)| *t).max()?;
+                    merge_values(within, &obs).map(|v| (ts, v))
+                })
+                .collect();
+            if let Some(value) = merge_values(rule, &picked) {
+                f(key.0, &key.1, value);
+            }
+        };
+        while let Some(row) = rows.next()? {
+            let canonical: u64 = row.get(0)?;
+            let name: String = row.get(1)?;
+            let record: u64 = row.get(2)?;
+            let ts: Millis = row.get(3)?;
+            let json: String = row.get(4)?;
+            let Some(ty) = types.get(&name).copied() else { continue };
+            let value = serde_json::from_str::<Value>(&json)
+                .map_err(|e| Error::Internal(format!("trait value {json}: {e}")))
+                .and_then(|v| TraitValue::from_json(&v, ty).map_err(Error::Internal))?;
+            if group.as_ref().is_none_or(|(c, n)| *c != canonical || *n != name) {
+                if let Some(key) = group.take() {
+                    flush(&key, &mut per_record);
+                }
+                group = Some((canonical, name));
+            }
+            match per_record.last_mut() {
+                Some((r, obs)) if *r == record => obs.push((ts, value)),
+                _ => per_record.push((record, vec![(ts, value)])),
+            }
+        }
+        if let Some(key) = group.take() {
+            flush(&key, &mut per_record);
+        }
+        Ok(())
+    }
+
+    /// Every behavioural event (track, page, screen) at or before `at`, with its canonical
+    /// profile, in storage order.
+    pub fn for_each_event(
+        &self,
+        at: Option<Millis>,
+        mut f: impl FnMut(u64, &str, Millis, &Map<String, Value>),
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.canonical, e.name, e.ts, e.properties
+             FROM events e JOIN profiles p ON p.id = e.profile_id
+             WHERE e.kind IN ('track', 'page', 'screen') AND e.ts <= ?1",
+        )?;
+        let mut rows = stmt.query([at.unwrap_or(i64::MAX)])?;
+        while let Some(row) = rows.next()? {
+            let props: Map<String, Value> = serde_json::from_str(row.get_ref(3)?.as_str()?)
+                .map_err(|e| Error::Internal(format!("event properties: {e}")))?;
+            f(row.get(0)?, row.get_ref(1)?.as_str()?, row.get(2)?, &props);
+        }
+        Ok(())
+    }
+
+    /// One canonical profile's traits (merged, as of `at`) and behavioural events.
+    pub fn profile_data(
+        &self,
+        profile: u64,
+        at: Option<Millis>,
+    ) -> Result<(BTreeMap<String, TraitValue>, Vec<(String, Millis, Map<String, Value>)>)> {
+        // Shares the merge logic with the batch loader, so that `explain` sees exactly what
+        // batch evaluation sees.
+        let mut traits = BTreeMap::new();
+        self.merged_traits(at, Some(profile), |_, name, value| {
+            traits.insert(name.to_string(), value);
+        })?;
+        let mut stmt = self.conn.prepare(
+            "SELECT e.name, e.ts, e.properties FROM events e JOIN profiles p ON p.id = e.profile_id
+             WHERE p.canonical = ?1 AND e.kind IN ('track', 'page', 'screen') AND e.ts <= ?2
+             ORDER BY e.ts, e.seq",
+        )?;
+        let rows = stmt.query_map(params![profile, at.unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Millis>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (name, ts, props) = row?;
+            let props = serde_json::from_str(&props)
+                .map_err(|e| Error::Internal(format!("event properties: {e}")))?;
+            events.push((name, ts, props));
+        }
+        Ok((traits, events))
+    }
+
+    /// The full view of one canonical profile.
+    pub fn profile_view(&self, profile: u64, recent: usize) -> Result<ProfileView> {
+        let records: Vec<u64> = self
+            .conn
+            .prepare("SELECT id FROM profiles WHERE canonical = ?1 ORDER BY id")?
+            .query_map([profile], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if records.is_empty() {
+            return Err(Error::ProfileNotFound(format!("#{profile}")));
+        }
+        let identifiers = self
+            .conn
+            .prepare(
+                "SELECT i.kind, i.value FROM identifiers i JOIN profiles p ON p.id = i.profile_id
+                 WHERE p.canonical = ?1 ORDER BY i.kind, i.value",
+            )?
+            .query_map([profile], |r| {
+                Ok(Identifier::new(IdentifierKind::from(r.get::<_, String>(0)?), r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let (traits, _) = self.profile_data(profile, None)?;
+        let traits = traits.into_iter().map(|(k, v)| (k, v.to_json())).collect();
+        let mut consents = Consents::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT c.purpose, c.granted FROM consents c JOIN profiles p ON p.id = c.profile_id
+             WHERE p.canonical = ?1 ORDER BY c.ts, c.seq",
+        )?;
+        for row in stmt.query_map([profile], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))? {
+            let (purpose, granted) = row?;
+            if let Ok(purpose) = purpose.parse::<ConsentPurpose>() {
+                consents.set(purpose, granted);
+            }
+        }
+        let segments = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT m.segment FROM memberships m JOIN profiles p ON p.id = m.profile_id
+                 WHERE p.canonical = ?1 ORDER BY m.segment",
+            )?
+            .query_map([profile], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let merges = self
+            .conn
+            .prepare(
+                "SELECT ts, from_id, into_id, via_kind, via_value, reason FROM merges
+                 WHERE into_id IN (SELECT id FROM profiles WHERE canonical = ?1) ORDER BY seq",
+            )?
+            .query_map([profile], |r| {
+                Ok(MergeView {
+                    at: tessera_model::format_millis(r.get(0)?),
+                    from: r.get(1)?,
+                    into: r.get(2)?,
+                    via: format!("{}:{}", r.get::<_, String>(3)?, r.get::<_, String>(4)?),
+                    reason: r.get(5)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let event_count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM events e JOIN profiles p ON p.id = e.profile_id WHERE p.canonical = ?1",
+            [profile],
+            |r| r.get(0),
+        )?;
+        let recent_events = self
+            .conn
+            .prepare(
+                "SELECT e.ts, e.kind, e.name, e.properties FROM events e
+                 JOIN profiles p ON p.id = e.profile_id WHERE p.canonical = ?1
+                 ORDER BY e.ts DESC, e.seq DESC LIMIT ?2",
+            )?
+            .query_map(params![profile, recent as i64], |r| {
+                let props: String = r.get(3)?;
+                Ok((
+                    tessera_model::format_millis(r.get(0)?),
+                    r.get(1)?,
+                    r.get(2)?,
+                    serde_json::from_str(&props).unwrap_or(Value::Null),
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(ProfileView {
+            profile,
+            records,
+            identifiers,
+            traits,
+            consents,
+            segments,
+            merges,
+            event_count: event_count as u64,
+            recent_events,
+        })
+    }
+
+    /// The identifiers of a canonical profile (including merged records), sorted.
+    pub fn identifiers(&self, profile: u64) -> Result<Vec<Identifier>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.kind, i.value FROM identifiers i JOIN profiles p ON p.id = i.profile_id
+             WHERE p.canonical = ?1 ORDER BY i.kind, i.value",
+        )?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok(Identifier::new(IdentifierKind::from(r.get::<_, String>(0)?), r.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Canonical profiles whose latest statement for `purpose` grants it.
+    pub fn consent_granted(&self, purpose: ConsentPurpose) -> Result<Vec<u64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.canonical, c.granted FROM consents c JOIN profiles p ON p.id = c.profile_id
+             WHERE c.purpose = ?1 ORDER BY p.canonical, c.ts, c.seq",
+        )?;
+        let mut rows = stmt.query([purpose.as_str()])?;
+        let mut out: Vec<u64> = Vec::new();
+        let mut current: Option<(u64, bool)> = None;
+        while let Some(row) = rows.next()? {
+            let (profile, granted): (u64, bool) = (row.get(0)?, row.get(1)?);
+            if let Some((p, g)) = current {
+                if p != profile && g {
+                    out.push(p);
+                }
+            }
+            current = Some((profile, granted));
+        }
+        if let Some((p, true)) = current {
+            out.push(p);
+        }
+        Ok(out)
+    }
+}

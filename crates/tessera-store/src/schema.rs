@@ -1,0 +1,164 @@
+//! Versioned schema migrations, applied in order inside one transaction each.
+//!
+//! `PRAGMA user_version` holds the number of migrations applied. A migration is never edited
+//! once released: a change to the schema is a new entry at the end of [`MIGRATIONS`].
+
+use rusqlite::Connection;
+
+use crate::Result;
+
+/// Each entry upgrades the schema from version `index` to `index + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    -- A profile row is one source record cluster. `canonical` points at the root of its merge
+    -- group (kept fully compressed: always the root itself, never a chain).
+    CREATE TABLE profiles (
+        id          INTEGER PRIMARY KEY,
+        canonical   INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX profiles_canonical ON profiles(canonical);
+
+    -- Normalised identifiers; each value of a kind belongs to exactly one profile row.
+    CREATE TABLE identifiers (
+        kind        TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        profile_id  INTEGER NOT NULL REFERENCES profiles(id),
+        first_seen  INTEGER NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX identifiers_profile ON identifiers(profile_id);
+
+    -- The declared type of every trait, fixed by the first value or by a CSV mapping.
+    CREATE TABLE trait_schema (
+        name        TEXT PRIMARY KEY,
+        type        TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    -- Append-only trait observations: "as of" views and merge rules are computed from them.
+    CREATE TABLE trait_values (
+        seq         INTEGER PRIMARY KEY,
+        profile_id  INTEGER NOT NULL REFERENCES profiles(id),
+        name        TEXT NOT NULL,
+        ts          INTEGER NOT NULL,
+        value       TEXT NOT NULL
+    );
+    CREATE INDEX trait_values_profile ON trait_values(profile_id, name, ts);
+
+    CREATE TABLE consents (
+        seq         INTEGER PRIMARY KEY,
+        profile_id  INTEGER NOT NULL REFERENCES profiles(id),
+        purpose     TEXT NOT NULL,
+        granted     INTEGER NOT NULL,
+        ts          INTEGER NOT NULL
+    );
+    CREATE INDEX consents_profile ON consents(profile_id, purpose, ts);
+
+    -- Every message, behavioural or not. `message_id` makes ingestion idempotent.
+    CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY,
+        message_id  TEXT NOT NULL UNIQUE,
+        profile_id  INTEGER NOT NULL REFERENCES profiles(id),
+        kind        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        ts          INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        properties  TEXT NOT NULL,
+        context     TEXT NOT NULL
+    );
+    CREATE INDEX events_profile ON events(profile_id, ts);
+
+    -- Event names and property keys seen, for the segment checker's catalog.
+    CREATE TABLE event_catalog (
+        name        TEXT NOT NULL,
+        property    TEXT NOT NULL,
+        PRIMARY KEY (name, property)
+    ) WITHOUT ROWID;
+
+    -- Why profiles were merged, and which links were refused.
+    CREATE TABLE merges (
+        seq         INTEGER PRIMARY KEY,
+        ts          INTEGER NOT NULL,
+        into_id     INTEGER NOT NULL,
+        from_id     INTEGER NOT NULL,
+        via_kind    TEXT NOT NULL,
+        via_value   TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        message_id  TEXT NOT NULL
+    );
+    CREATE INDEX merges_into ON merges(into_id);
+    CREATE TABLE identity_conflicts (
+        seq         INTEGER PRIMARY KEY,
+        ts          INTEGER NOT NULL,
+        profile_id  INTEGER,
+        kind        TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        message_id  TEXT NOT NULL
+    );
+
+    CREATE TABLE segments (
+        name        TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        condition   TEXT NOT NULL,
+        min_size    INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE memberships (
+        segment     TEXT NOT NULL REFERENCES segments(name) ON DELETE CASCADE,
+        profile_id  INTEGER NOT NULL,
+        PRIMARY KEY (segment, profile_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX memberships_profile ON memberships(profile_id);
+
+    -- Erasures are recorded with counts only: the erased data itself is gone.
+    CREATE TABLE erasures (
+        seq         INTEGER PRIMARY KEY,
+        ts          INTEGER NOT NULL,
+        profiles    INTEGER NOT NULL,
+        identifiers INTEGER NOT NULL,
+        events      INTEGER NOT NULL,
+        traits      INTEGER NOT NULL,
+        memberships INTEGER NOT NULL
+    );
+    -- SHA-256 of erased message ids, so that replaying an old file does not bring back
+    -- events of an erased person. A hash reveals nothing about the person.
+    CREATE TABLE erased_messages (
+        hash        BLOB PRIMARY KEY
+    ) WITHOUT ROWID;
+
+    CREATE TABLE imports (
+        seq         INTEGER PRIMARY KEY,
+        source      TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        stored      INTEGER NOT NULL DEFAULT 0,
+        duplicates  INTEGER NOT NULL DEFAULT 0,
+        rejected    INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE places (
+        name        TEXT PRIMARY KEY,
+        lat         REAL NOT NULL,
+        lon         REAL NOT NULL,
+        tags        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// Brings the database up to the newest schema version.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let latest = MIGRATIONS.len() as u32;
+    if current > latest {
+        return Err(crate::Error::SchemaTooNew { found: current, supported: latest });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(latest)
+}
