@@ -126,7 +126,7 @@ impl Behaviour {
             Lifecycle::Browser => 1.1,
             Lifecycle::Active => 1.0,
         };
-        let sessions_per_30d = 0.8 * engagement * age_web * life_web;
+        let sessions_per_30d = 0.7 * engagement * age_web * life_web;
 
         // Older customers lean towards the store; the store-first third barely buys online.
         let store_pref = match random::weighted(rng, &[30.0 + f64::from(age) / 3.0, 40.0, 30.0]) {
@@ -144,7 +144,7 @@ impl Behaviour {
             None => 0.0,
             Some(_) => {
                 let life = if lifecycle == Lifecycle::Lapsed { 1.6 } else { 1.0 };
-                0.6 * store_pref * engagement.powf(0.7) * city.store_access * life
+                1.0 * store_pref * engagement.powf(0.7) * city.store_access * life
             }
         };
         let local: Vec<usize> = stores_in(person.city).collect();
@@ -279,7 +279,7 @@ fn draw_affinity(rng: &mut GenRng, person: &Person) -> [f64; 8] {
 fn draw_devices(rng: &mut GenRng) -> Vec<Device> {
     let mut devices = vec![
         Device { kind: "mobile", anonymous_id: anonymous_id(rng), never_logs_in: false },
-        Device { kind: "desktop", anonymous_id: anonymous_id(rng), never_logs_in: chance(rng, 0.08) },
+        Device { kind: "desktop", anonymous_id: anonymous_id(rng), never_logs_in: chance(rng, 0.05) },
     ];
     if chance(rng, 0.15) {
         devices.push(Device { kind: "tablet", anonymous_id: anonymous_id(rng), never_logs_in: false });

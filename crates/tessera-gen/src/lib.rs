@@ -117,6 +117,7 @@ pub const DEMO_SEGMENTS: &[(&str, &str)] = &[
     segment!("store_only_shoppers"),
     segment!("young_mobile_runners"),
     segment!("affluent_travelers"),
+    segment!("tech_professionals_gadget_browsers"),
     segment!("student_big_spenders"),
 ];
 

@@ -250,7 +250,9 @@ impl Sessions<'_> {
         };
         let on_sale = campaign.as_ref().is_some_and(|c| c.name == FALL_SALE);
         let session = self.new_session(device, campaign);
-        let mut user = !plan.anonymous && !never_logs_in && chance(self.rng, 0.6);
+        // The app keeps people logged in; browsers often do not.
+        let login_p = if kind == "mobile" { 0.8 } else { 0.6 };
+        let mut user = !plan.anonymous && !never_logs_in && chance(self.rng, login_p);
         let mut t = start;
         if user && (!self.tied[device] || chance(self.rng, 0.08)) {
             self.identify(t, session, false);
@@ -336,7 +338,7 @@ impl Sessions<'_> {
             main.get_or_insert(product);
         }
 
-        if !plan.must_buy && !chance(self.rng, 0.55) {
+        if !plan.must_buy && !chance(self.rng, 0.6) {
             return;
         }
         if !user && !never_logs_in && chance(self.rng, 0.8) {
@@ -355,7 +357,7 @@ impl Sessions<'_> {
         self.push(t, session, user, Body::Track("Checkout Started"), props);
         t += 30_000 + think_time(self.rng) * 2;
 
-        let buy_p = 0.9 * self.behaviour.web_buy * plan.buy_boost.unwrap_or(1.0);
+        let buy_p = 0.95 * self.behaviour.web_buy * plan.buy_boost.unwrap_or(1.0);
         let buys = if plan.must_buy { self.behaviour.web_buy > 0.0 } else { chance(self.rng, buy_p.min(0.95)) };
         if !buys || t >= self.history.now {
             return;

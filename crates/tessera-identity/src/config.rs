@@ -103,7 +103,8 @@ pub const DEFAULT_BLOCKED: &[&str] = &[
 pub struct IdentityConfig {
     /// ISO 3166 alpha-2 region for phone numbers written without `+country`, e.g. `"US"`.
     pub default_region: String,
-    /// The most identifiers of a kind (by name) one canonical profile may hold.
+    /// The most identifiers of a kind (by name) one canonical profile may hold; `0` means
+    /// identifiers of that kind are never attached, so they never link.
     pub limits: BTreeMap<String, usize>,
     /// The limit of kinds `limits` does not name.
     pub default_limit: usize,

@@ -72,7 +72,8 @@ pub struct Conflict {
 /// by ascending profile id, then the record's order. Walking that order, each identifier
 /// either links the record to more identity or is refused:
 ///
-/// - the first identifier is always accepted; if owned, its profile is the target;
+/// - a profile reached before anything else is accepted whatever its counts, since it exists
+///   already;
 /// - an identifier owned by a profile not yet in the record's group brings that whole profile,
 ///   accepted only if, for every kind that profile has, the group's count plus the profile's
 ///   stays within the limit. The first accepted profile is the target; later ones are merges;
@@ -103,15 +104,13 @@ pub fn resolve<G: IdentityGraph>(
         }
     }
     candidates.sort_by(|a, b| {
-        let key = |c: &Candidate<'_>| {
-            (
-                config.rank(&c.id.kind),
-                c.id.kind.as_str().to_owned(),
-                c.owner.is_none(),
-                c.owner,
-            )
-        };
-        key(a).cmp(&key(b)).then(a.index.cmp(&b.index))
+        config
+            .rank(&a.id.kind)
+            .cmp(&config.rank(&b.id.kind))
+            .then_with(|| a.id.kind.as_str().cmp(b.id.kind.as_str()))
+            .then_with(|| a.owner.is_none().cmp(&b.owner.is_none()))
+            .then_with(|| a.owner.cmp(&b.owner))
+            .then_with(|| a.index.cmp(&b.index))
     });
     let record_kinds: Vec<IdentifierKind> = candidates.iter().map(|c| c.id.kind.clone()).collect();
 

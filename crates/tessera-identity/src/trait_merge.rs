@@ -205,6 +205,34 @@ mod tests {
         assert_eq!(merge_values(MergeRule::Sum, &mixed), Some(s("lots")));
     }
 
+    proptest::proptest! {
+        /// The rules against their definitions, written as plain loops.
+        #[test]
+        fn rules_match_their_definitions(
+            obs in proptest::collection::vec((0i64..4, -50i32..50), 1..12),
+        ) {
+            let obs: Vec<(Millis, TraitValue)> =
+                obs.into_iter().map(|(ts, x)| (ts, n(f64::from(x)))).collect();
+            let (mut last, mut first, mut max, mut sum) = (&obs[0], &obs[0], f64::MIN, 0.0);
+            for o in &obs {
+                if o.0 >= last.0 {
+                    last = o;
+                }
+                if o.0 < first.0 {
+                    first = o;
+                }
+                let x = o.1.as_number().unwrap();
+                max = max.max(x);
+                sum += x;
+            }
+            proptest::prop_assert_eq!(merge_values(MergeRule::LastWriteWins, &obs), Some(last.1.clone()));
+            proptest::prop_assert_eq!(merge_values(MergeRule::First, &obs), Some(first.1.clone()));
+            proptest::prop_assert_eq!(merge_values(MergeRule::Max, &obs), Some(n(max)));
+            // Small integers add exactly, in any order.
+            proptest::prop_assert_eq!(merge_values(MergeRule::Sum, &obs), Some(n(sum)));
+        }
+    }
+
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Traits {

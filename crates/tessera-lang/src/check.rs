@@ -199,9 +199,12 @@ fn check_query(query: &EventQuery, aggregated: Option<&str>, catalog: &Catalog, 
         );
         return;
     };
-    let used = query.property_names().into_iter().chain(aggregated);
-    for property in used.collect::<BTreeSet<_>>() {
-        if has_property(known, property) {
+    // Each unknown property once, underlined where it is first tested (the aggregated
+    // property has no span of its own, so it gets the query's).
+    let tested = query.filter.iter().flat_map(PropFilter::tests).map(|c| (c.name.as_str(), c.span));
+    let mut seen = BTreeSet::new();
+    for (property, span) in tested.chain(aggregated.map(|p| (p, query.span))) {
+        if has_property(known, property) || !seen.insert(property) {
             continue;
         }
         let hint = match suggest(property, known.iter()) {
@@ -211,7 +214,7 @@ fn check_query(query: &EventQuery, aggregated: Option<&str>, catalog: &Catalog, 
         };
         out.push(
             Diagnostic::warning(
-                query.span,
+                span,
                 format!("`{}` events have no property `{property}`", query.event),
             )
             .with_hint(hint),
@@ -313,7 +316,7 @@ mod tests {
             found,
             vec![
                 "t:1:5: warning: unknown event `Order Complted`\n  hint: did you mean `Order Completed`?",
-                "t:1:31: warning: `Order Completed` events have no property `catgory`\n  hint: did you mean `category`?",
+                "t:1:53: warning: `Order Completed` events have no property `catgory`\n  hint: did you mean `category`?",
                 "t:1:103: warning: `Order Completed` events have no property `revnue`\n  hint: did you mean `revenue`?",
             ]
         );

@@ -66,6 +66,18 @@ enum Shape<'a, T> {
 trait Boolean: Display + Sized {
     fn shape(&self) -> Shape<'_, Self>;
     fn fmt_leaf(&self, f: &mut Formatter<'_>) -> fmt::Result;
+    /// The text of `not self` when the language has a closer way to say it.
+    fn negated_leaf(&self) -> Option<String>;
+}
+
+/// `name not in (...)` and `name is not null` read better than `not name in (...)` and parse
+/// to the same tree.
+fn negated_test(cond: &TraitCond) -> Option<String> {
+    match &cond.test {
+        ValueTest::In { .. } => Some(format!("{} not {}", name_text(&cond.name), cond.test)),
+        ValueTest::IsNull => Some(format!("{} is not null", name_text(&cond.name))),
+        _ => None,
+    }
 }
 
 /// Where a node is printed, which decides whether it needs parentheses.
@@ -81,6 +93,9 @@ fn fmt_boolean<T: Boolean>(node: &T, place: Place, f: &mut Formatter<'_>) -> fmt
     let (items, op, inner) = match node.shape() {
         Shape::Leaf => return node.fmt_leaf(f),
         Shape::Not(inner) => {
+            if let Some(sugar) = inner.negated_leaf() {
+                return f.write_str(&sugar);
+            }
             f.write_str("not ")?;
             return fmt_boolean(inner, Place::InNot, f);
         }
@@ -121,6 +136,13 @@ impl Boolean for Expr {
         }
     }
 
+    fn negated_leaf(&self) -> Option<String> {
+        match self {
+            Expr::Trait(cond) => negated_test(cond),
+            _ => None,
+        }
+    }
+
     fn fmt_leaf(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Trait(cond) => cond.fmt(f),
@@ -141,6 +163,13 @@ impl Boolean for PropFilter {
             PropFilter::Or(items) => Shape::Or(items),
             PropFilter::Not(inner) => Shape::Not(inner),
             _ => Shape::Leaf,
+        }
+    }
+
+    fn negated_leaf(&self) -> Option<String> {
+        match self {
+            PropFilter::Test(cond) => negated_test(cond),
+            _ => None,
         }
     }
 

@@ -201,7 +201,9 @@ impl Lexer<'_> {
                 self.punctuation(start, c);
             }
         }
-        let end = self.text.len();
+        // "Expected ... found the end" points just after the last token, not at trailing
+        // blank lines or comments, which is where the missing text belongs.
+        let end = self.tokens.last().map_or(0, |t| t.span.end);
         self.tokens.push(Token { kind: TokenKind::Eof, span: Span::new(end, end) });
     }
 
@@ -263,7 +265,7 @@ impl Lexer<'_> {
         if quote == '\'' {
             self.diagnostics.push(
                 Diagnostic::error(Span::new(start, self.pos), "strings are written in double quotes")
-                    .with_hint(format!("write {}", crate::display::quote(&value))),
+                    .with_hint(format!("write `{}`", crate::display::quote(&value))),
             );
             ok = false;
         }
@@ -509,5 +511,7 @@ mod tests {
         let (tokens, _) = lex("ab >= \"é\"");
         let spans: Vec<(usize, usize)> = tokens.iter().map(|t| (t.span.start, t.span.end)).collect();
         assert_eq!(spans, vec![(0, 2), (3, 5), (6, 10), (10, 10)]);
+        let (tokens, _) = lex("a # trailing comment\n\n");
+        assert_eq!((tokens[1].span.start, tokens[1].span.end), (1, 1));
     }
 }

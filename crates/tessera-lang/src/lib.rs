@@ -17,6 +17,8 @@ pub use check::{check, Catalog};
 pub use diagnostic::{has_errors, render, Diagnostic, Severity};
 pub use lexer::is_keyword;
 pub use parser::{parse, Parsed};
+/// Re-exported because [`Catalog`] is keyed by it.
+pub use tessera_model::TraitType;
 
 /// Reads a segment from its JSON form (see the crate docs).
 pub fn parse_json(text: &str) -> Result<Expr, serde_json::Error> {

@@ -146,6 +146,9 @@ impl Node for PropFilter {
 
     fn unexpected_hint(p: &Parser) -> Option<String> {
         use Keyword::*;
+        if p.at_window_start() {
+            return Some("`where` needs a test before the window, e.g. `where price > 10 in last 7d`".into());
+        }
         match p.peek() {
             TokenKind::Keyword(Did | Count | Sum | Avg | Min | Max | First | Last) => {
                 Some("event conditions cannot be nested inside `where`".into())
@@ -209,25 +212,22 @@ impl Parser<'_> {
         found
     }
 
-    /// Eats `and`/`or`, also when written in capitals (reported, but read as meant: a
-    /// capitalised connective is far likelier than a trait named `AND`).
-    fn eat_connective(&mut self, keyword: Keyword) -> bool {
+    /// Eats `keyword`, also when written in capitals (reported, but read as meant: a
+    /// capitalised `AND` between conditions is far likelier than a trait named `AND`).
+    fn eat_lenient(&mut self, keyword: Keyword) -> bool {
         if self.eat_kw(keyword) {
             return true;
         }
-        match self.peek() {
-            TokenKind::Word(w) if w.to_lowercase() == keyword.as_str() => {
-                let word = w.clone();
-                let span = self.span();
-                self.report(
-                    Diagnostic::error(span, format!("`{word}` is not a keyword"))
-                        .with_hint(format!("keywords are lowercase: write `{}`", keyword.as_str())),
-                );
-                self.bump();
-                true
-            }
-            _ => false,
+        if !self.at_capitalised(keyword) {
+            return false;
         }
+        let span = self.span();
+        self.report(
+            Diagnostic::error(span, format!("`{}` is not a keyword", self.snippet(span)))
+                .with_hint(format!("keywords are lowercase: write `{}`", keyword.as_str())),
+        );
+        self.bump();
+        true
     }
 
     /// The source text of the current token for messages: `` `foo` `` or "the end of the segment".
@@ -292,18 +292,28 @@ impl Parser<'_> {
                 TokenKind::RParen if depth == 0 => return,
                 TokenKind::RParen => depth -= 1,
                 TokenKind::Keyword(Keyword::And | Keyword::Or) if depth == 0 => return,
-                TokenKind::Keyword(Keyword::In)
-                    if depth == 0
-                        && self.in_filter
-                        && *self.peek_nth(1) == TokenKind::Keyword(Keyword::Last) =>
-                {
-                    return
-                }
-                TokenKind::Keyword(Keyword::From) if depth == 0 && self.in_filter => return,
+                _ if depth == 0 && self.at_window_start() => return,
                 _ => {}
             }
             self.bump();
         }
+    }
+
+    /// Inside a filter, whether the cursor is on the window that ends it (`in last`, `from`).
+    fn at_window_start(&self) -> bool {
+        self.in_filter
+            && match self.peek() {
+                TokenKind::Keyword(Keyword::In) => {
+                    *self.peek_nth(1) == TokenKind::Keyword(Keyword::Last)
+                }
+                TokenKind::Keyword(Keyword::From) => true,
+                _ => false,
+            }
+    }
+
+    /// Whether the current token is `keyword` written with capitals (`AND`, `Not`).
+    fn at_capitalised(&self, keyword: Keyword) -> bool {
+        matches!(self.peek(), TokenKind::Word(w) if w.to_lowercase() == keyword.as_str())
     }
 
     /// Skips to the `)` that closes the group the cursor is in and consumes it; `and`/`or`
@@ -351,6 +361,12 @@ impl Parser<'_> {
                     self.bump();
                     break;
                 }
+                // `where (a = 1 in last 7d)`: the group ends at the window, which the query reads.
+                (_, Some(open)) if self.at_window_start() => {
+                    let hint = format!("add `)` to close the `(` at {}", self.place(open.start));
+                    self.expected("`)` before the window", Some(hint));
+                    break;
+                }
                 (TokenKind::RParen, None) => {
                     self.report(
                         Diagnostic::error(self.span(), "unmatched `)`")
@@ -370,7 +386,7 @@ impl Parser<'_> {
             self.bump();
             self.recover();
             items.push(N::missing(self.span_from(start)));
-            if self.eat_connective(Keyword::And) || self.eat_connective(Keyword::Or) {
+            if self.eat_lenient(Keyword::And) || self.eat_lenient(Keyword::Or) {
                 items.push(self.parse_or::<N>());
             }
         }
@@ -383,7 +399,7 @@ impl Parser<'_> {
 
     pub(crate) fn parse_or<N: Node>(&mut self) -> N {
         let mut items = vec![self.parse_and::<N>()];
-        while self.eat_connective(Keyword::Or) {
+        while self.eat_lenient(Keyword::Or) {
             items.push(self.parse_and::<N>());
         }
         if items.len() == 1 {
@@ -396,8 +412,10 @@ impl Parser<'_> {
     fn parse_and<N: Node>(&mut self) -> N {
         let mut items = vec![self.parse_unary::<N>()];
         loop {
-            if self.eat_connective(Keyword::And) {
+            if self.eat_lenient(Keyword::And) {
                 items.push(self.parse_unary::<N>());
+            } else if self.at_capitalised(Keyword::Or) {
+                break;
             } else if N::starts_leaf(self)
                 || self.at(&TokenKind::LParen)
                 || self.at_kw(Keyword::Not)
@@ -443,6 +461,30 @@ impl Parser<'_> {
 
     fn parse_unary<N: Node>(&mut self) -> N {
         if self.eat_kw(Keyword::Not) {
+            return N::not(self.parse_unary::<N>());
+        }
+        // `NOT x = 1`: a capitalised `not` followed by a condition (a trait named `Not` would
+        // be followed by its test instead).
+        if self.at_capitalised(Keyword::Not)
+            && matches!(
+                self.peek_nth(1),
+                TokenKind::Word(_)
+                    | TokenKind::Str(_)
+                    | TokenKind::LParen
+                    | TokenKind::Keyword(
+                        Keyword::Not
+                            | Keyword::Did
+                            | Keyword::Count
+                            | Keyword::Sum
+                            | Keyword::Avg
+                            | Keyword::Min
+                            | Keyword::Max
+                            | Keyword::First
+                            | Keyword::Last
+                    )
+            )
+            && self.eat_lenient(Keyword::Not)
+        {
             return N::not(self.parse_unary::<N>());
         }
         if self.at(&TokenKind::LParen) {

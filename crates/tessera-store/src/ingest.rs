@@ -281,6 +281,15 @@ impl IdentityGraph for SqlGraph<'_, '_> {
             )?
             .query_row(params![profile, kind.as_str()], |r| r.get::<_, i64>(0))? as usize)
     }
+
+    fn kinds(&mut self, profile: u64) -> Result<Vec<IdentifierKind>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT i.kind FROM identifiers i JOIN profiles p ON p.id = i.profile_id
+             WHERE p.canonical = ?1",
+        )?;
+        let kinds = stmt.query_map([profile], |r| r.get::<_, String>(0))?;
+        Ok(kinds.map(|k| k.map(IdentifierKind::from)).collect::<Result<_, _>>()?)
+    }
 }
 
 impl Store {

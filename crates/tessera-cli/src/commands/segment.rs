@@ -385,7 +385,7 @@ fn explain(data: &Path, name: Option<String>, profile: &str, condition: WhereArg
             .map(|(name, ts, properties)| tessera_engine::EventData { name, ts, properties })
             .collect(),
     };
-    let explanation = tessera_engine::explain(&expr, &data, instant);
+    let explanation = tessera_engine::interpreter::explain(&expr, &data, instant);
     println!("profile #{profile_id} as of {}:", format_millis(instant));
     print!("{explanation}");
     println!("=> {}", if explanation.held { "member" } else { "not a member" });

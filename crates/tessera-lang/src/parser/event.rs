@@ -96,7 +96,7 @@ impl Parser<'_> {
         if query.is_some() {
             let hint = match self.peek() {
                 TokenKind::Eof | TokenKind::Keyword(Keyword::And | Keyword::Or) => {
-                    format!("add `)` to close the `{func}(` at {}", self.place(open.start))
+                    format!("the `{func}(` at {} is not closed; add `)` after the query", self.place(open.start))
                 }
                 TokenKind::Keyword(Keyword::Where) => {
                     "put `where` before the window: `count(Page Viewed where path = \"/\" in last 7d)`".into()
@@ -104,7 +104,7 @@ impl Parser<'_> {
                 TokenKind::Keyword(Keyword::In | Keyword::From) => "a query has at most one window".into(),
                 _ => format!("a query reads `{func}(Event Name where property = \"x\" in last 7d)`"),
             };
-            self.expected("`)`", Some(hint));
+            self.expected(&format!("`)` to close `{func}(`"), Some(hint));
             // A `)` forgotten before `and`/`or`: the rest is still worth parsing.
             if matches!(self.peek(), TokenKind::Eof | TokenKind::Keyword(Keyword::And | Keyword::Or)) {
                 return None;
@@ -126,7 +126,7 @@ impl Parser<'_> {
                 return None;
             }
             self.bump();
-            Some(self.parse_name(true)?)
+            Some(self.parse_name(true, "a property name after `.`")?)
         } else {
             if self.at(&TokenKind::Dot) {
                 let hint = match self.peek_nth(1) {
@@ -192,10 +192,11 @@ impl Parser<'_> {
     fn parse_last(&mut self) -> Option<Window> {
         let start = self.bump().span.start;
         if !self.eat_kw(Keyword::Last) {
-            self.expected(
-                "`last` after `in`",
-                Some("a window reads `in last 7d`; to use `in` in an event name, quote the name: `\"Sign in\"`".into()),
-            );
+            let hint = match self.peek() {
+                TokenKind::Duration(d) => format!("write `in last {d}`"),
+                _ => "a window reads `in last 7d`; to use `in` in an event name, quote the name: `\"Sign in\"`".into(),
+            };
+            self.expected("`last` after `in`", Some(hint));
             return None;
         }
         let duration = self.parse_duration("`in last`")?;

@@ -11,7 +11,7 @@ impl Parser<'_> {
     /// `name test`; `name not in (...)` and `name is not null` become `not (name ...)`.
     pub(super) fn parse_test_leaf<N: Node>(&mut self) -> N {
         let start = self.span().start;
-        let test = match self.parse_name(false) {
+        let test = match self.parse_name(false, "a name") {
             Some(name) => self.parse_value_test(&name).map(|t| (name, t)),
             None => None,
         };
@@ -44,9 +44,9 @@ impl Parser<'_> {
 
     /// A trait or property name: parts (bare words or strings) joined by dots. After a dot a
     /// keyword cannot mean anything else, so it is accepted as a part.
-    pub(super) fn parse_name(&mut self, first_keyword_ok: bool) -> Option<String> {
+    pub(super) fn parse_name(&mut self, first_keyword_ok: bool, what: &str) -> Option<String> {
         let Some(mut name) = self.name_part(first_keyword_ok) else {
-            self.expected("a name", None);
+            self.expected(what, None);
             return None;
         };
         while self.at(&TokenKind::Dot) {
@@ -230,7 +230,7 @@ impl Parser<'_> {
                 let text = self.snippet(span);
                 self.report(
                     Diagnostic::error(span, format!("expected a value after {after}, found `{text}`"))
-                        .with_hint(format!("quote text values: {}", quote(&text))),
+                        .with_hint(format!("quote text values: `{}`", quote(&text))),
                 );
                 return None;
             }

@@ -1,0 +1,403 @@
+//! The bitmap engine against the reference interpreter, on random data and random segments.
+//!
+//! Every case builds the index three ways (posting lists always, never, by size) and evaluates
+//! under every access-path tuning, so each path of the engine meets the interpreter. Data is
+//! small but dense with edge cases: timestamps sit exactly on window bounds and after `at`,
+//! trait types are mixed under one name, properties are missing, null, nested, arrays or
+//! dotted keys.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use tessera_engine::{
+    interpreter, BuildOptions, EventData, Index, IndexBuilder, ProfileData, Strategy as Choice,
+    Tuning,
+};
+use tessera_lang::{
+    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
+    Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, Span, TraitCond, ValueTest, Window,
+};
+use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS};
+
+fn base() -> Millis {
+    parse_timestamp("2026-10-01").expect("a date")
+}
+
+/// Offsets from `at` that sit on, just inside and just outside the windows used below.
+fn offset() -> impl Strategy<Value = Millis> {
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            0,
+            -1,
+            1,
+            -HOUR_MS,
+            -DAY_MS,
+            -DAY_MS + 1,
+            -DAY_MS - 1,
+            -7 * DAY_MS,
+            -7 * DAY_MS + 1,
+            -7 * DAY_MS - 1,
+            DAY_MS,
+            -30 * DAY_MS,
+        ]),
+        1 => -10 * DAY_MS..2 * DAY_MS,
+    ]
+}
+
+fn time() -> impl Strategy<Value = Millis> {
+    offset().prop_map(|o| base() + o)
+}
+
+const STRINGS: &[&str] = &["", "a", "ab", "b", "X", "2026-09-30", "2026-10-01T00:00:00Z"];
+const NUMBERS: &[f64] = &[-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 31.0, 100.25];
+
+fn string() -> impl Strategy<Value = String> {
+    prop::sample::select(STRINGS).prop_map(str::to_string)
+}
+
+fn number() -> impl Strategy<Value = f64> {
+    prop::sample::select(NUMBERS)
+}
+
+fn literal() -> impl Strategy<Value = Literal> {
+    prop_oneof![
+        number().prop_map(Literal::Number),
+        string().prop_map(Literal::String),
+        any::<bool>().prop_map(Literal::Bool),
+        time().prop_map(|timestamp| Literal::Timestamp { timestamp }),
+        Just(Literal::Timestamp { timestamp: base() - DAY_MS }),
+    ]
+}
+
+fn trait_value() -> impl Strategy<Value = TraitValue> {
+    prop_oneof![
+        number().prop_map(TraitValue::Number),
+        string().prop_map(TraitValue::String),
+        any::<bool>().prop_map(TraitValue::Bool),
+        time().prop_map(TraitValue::Timestamp),
+        Just(TraitValue::Geo(GeoPoint { lat: 40.7, lon: -73.9 })),
+        prop::collection::vec(string(), 0..4).prop_map(TraitValue::StringList),
+    ]
+}
+
+fn scalar_json() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        number().prop_map(|n| json!(n)),
+        // Integers are stored differently from floats by serde_json; they must compare equal.
+        (-1i64..4).prop_map(|n| json!(n)),
+        string().prop_map(Value::String),
+        any::<bool>().prop_map(Value::Bool),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    scalar_json().prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(vec!["b", "c", "d", "b.c"]).prop_map(str::to_string),
+                inner,
+                0..3,
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+const PATHS: &[&str] = &["p", "price", "a", "a.b", "a.c", "a.c.d", "a.b.c", "tags", "n", "zz"];
+
+/// An object for key `a`, so that dotted paths (`a.b`, `a.c.d`) find nested values.
+fn nested() -> impl Strategy<Value = Value> {
+    (prop::option::of(scalar_json()), prop::option::of(scalar_json()), prop::option::of(json_value()))
+        .prop_map(|(b, d, e)| {
+            let mut object = Map::new();
+            if let Some(b) = b {
+                object.insert("b".into(), b);
+            }
+            if let Some(d) = d {
+                object.insert("c".into(), json!({ "d": d }));
+            }
+            if let Some(e) = e {
+                object.insert("b.c".into(), e);
+            }
+            Value::Object(object)
+        })
+}
+
+fn properties() -> impl Strategy<Value = Map<String, Value>> {
+    let some = |s: BoxedStrategy<Value>| prop::option::weighted(0.6, s);
+    (
+        some(scalar_json().boxed()),
+        some(prop_oneof![number().prop_map(|n| json!(n)), scalar_json()].boxed()),
+        some(prop_oneof![3 => nested(), 1 => json_value()].boxed()),
+        prop::option::weighted(0.3, scalar_json()),
+        some(prop_oneof![prop::collection::vec(scalar_json(), 0..3).prop_map(Value::Array), scalar_json()].boxed()),
+        prop::option::weighted(0.3, json_value()),
+    )
+        .prop_map(|(p, price, a, dotted, tags, n)| {
+            let mut properties = Map::new();
+            for (key, value) in [("p", p), ("price", price), ("a", a), ("a.b", dotted), ("tags", tags), ("n", n)] {
+                if let Some(value) = value {
+                    properties.insert(key.to_string(), value);
+                }
+            }
+            properties
+        })
+}
+
+fn event() -> impl Strategy<Value = EventData> {
+    (prop::sample::select(vec!["view", "buy"]), time(), properties())
+        .prop_map(|(name, ts, props)| EventData::new(name, ts, props))
+}
+
+const TRAITS: &[&str] = &["age", "city", "vip", "tags"];
+
+fn profile() -> impl Strategy<Value = ProfileData> {
+    (
+        prop::collection::btree_map(prop::sample::select(TRAITS).prop_map(str::to_string), trait_value(), 0..4),
+        prop::collection::vec(event(), 0..8),
+    )
+        .prop_map(|(traits, events)| ProfileData { traits: traits.into_iter().collect(), events })
+}
+
+/// Profiles, each with whether to set a junk value before every trait (overwrite test).
+fn dataset() -> impl Strategy<Value = Vec<(ProfileData, bool)>> {
+    prop::collection::vec((profile(), any::<bool>()), 0..40)
+}
+
+fn value_test() -> impl Strategy<Value = ValueTest> {
+    let op = prop::sample::select(vec![CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge]);
+    prop_oneof![
+        4 => (op, literal()).prop_map(|(op, value)| ValueTest::Compare { op, value }),
+        1 => (literal(), literal()).prop_map(|(low, high)| ValueTest::Between { low, high }),
+        // Same-kind bounds, so that `between` often can hold.
+        1 => (number(), number()).prop_map(|(a, b)| ValueTest::Between {
+            low: Literal::Number(a.min(b)),
+            high: Literal::Number(a.max(b)),
+        }),
+        2 => prop::collection::vec(literal(), 0..3).prop_map(|values| ValueTest::In { values }),
+        2 => literal().prop_map(|value| ValueTest::Contains { value }),
+        1 => literal().prop_map(|value| ValueTest::StartsWith { value }),
+        1 => Just(ValueTest::Exists),
+        1 => Just(ValueTest::IsNull),
+    ]
+}
+
+fn cond(names: &'static [&'static str]) -> impl Strategy<Value = TraitCond> {
+    (prop::sample::select(names), value_test()).prop_map(|(name, test)| TraitCond {
+        name: name.to_string(),
+        test,
+        span: Span::default(),
+    })
+}
+
+fn filter() -> impl Strategy<Value = PropFilter> {
+    cond(PATHS).prop_map(PropFilter::Test).prop_recursive(2, 6, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 2..=3).prop_map(PropFilter::And),
+            prop::collection::vec(inner.clone(), 2..=3).prop_map(PropFilter::Or),
+            inner.prop_map(|f| PropFilter::Not(Box::new(f))),
+        ]
+    })
+}
+
+fn duration() -> impl Strategy<Value = Duration> {
+    let unit = prop::sample::select(vec![
+        DurationUnit::Seconds,
+        DurationUnit::Minutes,
+        DurationUnit::Hours,
+        DurationUnit::Days,
+        DurationUnit::Weeks,
+    ]);
+    (prop::sample::select(vec![0u64, 1, 7, 30, u64::MAX]), unit)
+        .prop_map(|(amount, unit)| Duration { amount, unit })
+}
+
+fn window() -> impl Strategy<Value = Option<Window>> {
+    prop_oneof![
+        1 => Just(None),
+        2 => duration().prop_map(|d| Some(Window::Last(d))),
+        1 => (time(), time()).prop_map(|(from, to)| Some(Window::Range { from, to })),
+    ]
+}
+
+fn query() -> impl Strategy<Value = EventQuery> {
+    (
+        prop::sample::select(vec!["view", "buy", "nope"]),
+        prop::option::of(filter()),
+        window(),
+    )
+        .prop_map(|(event, filter, window)| EventQuery {
+            event: event.to_string(),
+            filter,
+            window,
+            span: Span::default(),
+        })
+}
+
+fn num_cmp() -> impl Strategy<Value = NumCmp> {
+    let op = prop::sample::select(vec![CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge]);
+    let value = prop::sample::select(vec![-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 31.5, 101.25]);
+    prop_oneof![
+        3 => (op, value.clone()).prop_map(|(op, value)| NumCmp::Compare { op, value }),
+        1 => (value.clone(), value).prop_map(|(low, high)| NumCmp::Between { low, high }),
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Expr> {
+    let func = prop::sample::select(vec![AggFunc::Sum, AggFunc::Avg, AggFunc::Min, AggFunc::Max]);
+    let which = prop::sample::select(vec![Recency::First, Recency::Last]);
+    let relation = prop::sample::select(vec![AgoRelation::MoreThan, AgoRelation::LessThan]);
+    prop_oneof![
+        3 => cond(&["age", "city", "vip", "tags", "unknown"]).prop_map(Expr::Trait),
+        1 => query().prop_map(Expr::Did),
+        2 => (query(), num_cmp()).prop_map(|(query, cmp)| Expr::Count(CountCond { query, cmp })),
+        2 => (func, query(), prop::sample::select(PATHS), num_cmp()).prop_map(
+            |(func, query, property, cmp)| Expr::Aggregate(AggregateCond {
+                func,
+                query,
+                property: property.to_string(),
+                cmp,
+            })
+        ),
+        1 => (which, query(), relation, duration()).prop_map(|(which, query, relation, ago)| {
+            Expr::Recency(RecencyCond { which, query, relation, ago })
+        }),
+    ]
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    leaf().prop_recursive(3, 16, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 2..=3).prop_map(Expr::And),
+            prop::collection::vec(inner.clone(), 2..=3).prop_map(Expr::Or),
+            inner.prop_map(|e| Expr::Not(Box::new(e))),
+        ]
+    })
+}
+
+fn key(i: usize) -> i64 {
+    i as i64 * 3 - 7
+}
+
+/// Builds through the streaming API: traits possibly overwritten, events interleaved across
+/// profiles (each profile's own events stay in order, which is what fixes aggregate order).
+fn build(data: &[(ProfileData, bool)], options: BuildOptions, seed: u64) -> Index {
+    let mut builder = IndexBuilder::with_options(options);
+    let ords: Vec<u32> = (0..data.len()).map(|i| builder.add_profile(key(i))).collect();
+    for (i, (profile, overwrite)) in data.iter().enumerate() {
+        for (name, value) in &profile.traits {
+            if *overwrite {
+                builder.set_trait(ords[i], name, TraitValue::String("junk".into()));
+            }
+            builder.set_trait(ords[i], name, value.clone());
+        }
+    }
+    let mut next = vec![0usize; data.len()];
+    let mut state = seed | 1;
+    let mut left: usize = data.iter().map(|(p, _)| p.events.len()).sum();
+    while left > 0 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut i = state as usize % data.len();
+        while next[i] == data[i].0.events.len() {
+            i = (i + 1) % data.len();
+        }
+        let event = &data[i].0.events[next[i]];
+        builder.add_event(ords[i], &event.name, event.ts, &event.properties);
+        next[i] += 1;
+        left -= 1;
+    }
+    builder.finish()
+}
+
+const TUNINGS: [Tuning; 5] = [
+    Tuning { probe: Choice::Auto, postings: Choice::Auto },
+    Tuning { probe: Choice::Always, postings: Choice::Always },
+    Tuning { probe: Choice::Never, postings: Choice::Never },
+    Tuning { probe: Choice::Never, postings: Choice::Always },
+    Tuning { probe: Choice::Always, postings: Choice::Never },
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn index_agrees_with_interpreter(
+        data in dataset(),
+        expr in expr(),
+        at_offset in prop::sample::select(vec![0, -DAY_MS, 7 * DAY_MS]),
+        seed in any::<u64>(),
+    ) {
+        let at = base() + at_offset;
+        let expected: Vec<u32> = data
+            .iter()
+            .enumerate()
+            .filter(|(_, (profile, _))| interpreter::eval(&expr, profile, at))
+            .map(|(i, _)| i as u32)
+            .collect();
+        for (profile, _) in &data {
+            prop_assert_eq!(
+                interpreter::eval(&expr, profile, at),
+                interpreter::explain(&expr, profile, at).held
+            );
+        }
+        for postings in [Choice::Auto, Choice::Always, Choice::Never] {
+            let mut index = build(&data, BuildOptions { postings }, seed);
+            for tuning in TUNINGS {
+                index.set_tuning(tuning);
+                let got: Vec<u32> = index.evaluate(&expr, at).unwrap().iter().collect();
+                prop_assert_eq!(&got, &expected, "build {:?}, tuning {:?}", postings, tuning);
+            }
+        }
+        // The convenience constructor and the rebuilt profiles agree too.
+        let profiles: Vec<(i64, ProfileData)> =
+            data.iter().enumerate().map(|(i, (p, _))| (key(i), p.clone())).collect();
+        let index = Index::from_profiles(&profiles);
+        let got: Vec<u32> = index.evaluate(&expr, at).unwrap().iter().collect();
+        prop_assert_eq!(&got, &expected);
+        for (i, (profile, _)) in data.iter().enumerate() {
+            let ord = index.ordinal(key(i)).unwrap();
+            prop_assert_eq!(ord, i as u32);
+            let rebuilt = index.profile_data(ord).unwrap();
+            prop_assert_eq!(&rebuilt.traits, &profile.traits);
+            prop_assert_eq!(rebuilt.events.len(), profile.events.len());
+            prop_assert_eq!(interpreter::eval(&expr, &rebuilt, at), expected.contains(&ord));
+        }
+    }
+}
+
+/// A fixed case through the same harness, so a failure of the harness itself shows plainly.
+#[test]
+fn harness_sees_a_simple_difference() {
+    let profile = |age: f64| ProfileData {
+        traits: BTreeMap::from([("age".to_string(), TraitValue::Number(age))]),
+        events: vec![],
+    };
+    let data = vec![(profile(20.0), false), (profile(40.0), true)];
+    let expr = Expr::Trait(TraitCond {
+        name: "age".into(),
+        test: ValueTest::Compare { op: CmpOp::Gt, value: Literal::Number(30.0) },
+        span: Span::default(),
+    });
+    let index = build(&data, BuildOptions::default(), 7);
+    assert_eq!(index.evaluate(&expr, base()).unwrap().iter().collect::<Vec<_>>(), [1]);
+}
+
+#[test]
+fn stats_tmp() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::default();
+    let (mut empty, mut all, mut mixed) = (0, 0, 0);
+    for _ in 0..512 {
+        let data = dataset().new_tree(&mut runner).unwrap().current();
+        let e = expr().new_tree(&mut runner).unwrap().current();
+        let n = data.iter().filter(|(p, _)| interpreter::eval(&e, p, base())).count();
+        if n == 0 { empty += 1 } else if n == data.len() { all += 1 } else { mixed += 1 }
+    }
+    eprintln!("empty {empty} all {all} mixed {mixed}");
+}
