@@ -19,7 +19,8 @@ pub enum Normalized {
     Invalid { reason: String },
 }
 
-/// Normalises one identifier, then applies the blocklist to the normalised value.
+/// Normalises one identifier, then applies the blocklist to the normalised value (or, when the
+/// value cannot be normalised, to the raw trimmed value).
 ///
 /// - `email`: trimmed and lowercased; it must have exactly one `@`, a non-empty local part, a
 ///   domain with a dot between non-empty labels, and no whitespace. Provider-specific rewrites
@@ -49,7 +50,15 @@ pub fn normalize(id: &Identifier, config: &IdentityConfig) -> Normalized {
             kind: id.kind.clone(),
             value,
         },
-        Err(reason) => return Normalized::Invalid { reason },
+        Err(reason) => {
+            // Placeholders such as a phone `0000` are junk, not typos: a blocklisted raw value
+            // is reported as blocked (the record still lands) rather than invalid (rejected).
+            let raw = Identifier { kind: id.kind.clone(), value: value.to_string() };
+            return match blocking_rule(&config.blocked, &raw) {
+                Some(rule) => Normalized::Blocked { value: raw.value, rule: rule.to_string() },
+                None => Normalized::Invalid { reason },
+            };
+        }
     };
     match blocking_rule(&config.blocked, &normalized) {
         Some(rule) => Normalized::Blocked {
@@ -299,6 +308,15 @@ mod tests {
         assert_eq!(norm("crm_id", "x 1"), ok("crm_id", "x 1"));
         assert_eq!(reason(norm("anonymous_id", "")), "empty anonymous_id");
         assert_eq!(reason(norm("loyalty_id", " \n")), "empty loyalty_id");
+    }
+
+    #[test]
+    fn unparseable_placeholders_are_blocked_not_invalid() {
+        assert_eq!(
+            norm("phone", " 0000 "),
+            Normalized::Blocked { value: "0000".into(), rule: "0000".into() }
+        );
+        assert!(matches!(norm("phone", "12"), Normalized::Invalid { .. }));
     }
 
     #[test]
