@@ -24,7 +24,11 @@ pub struct EventData {
 
 impl EventData {
     pub fn new(name: impl Into<String>, ts: Millis, properties: Map<String, Value>) -> EventData {
-        EventData { name: name.into(), ts, properties }
+        EventData {
+            name: name.into(),
+            ts,
+            properties,
+        }
     }
 
     /// The value of a property path; see [`property`].

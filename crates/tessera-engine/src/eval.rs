@@ -49,7 +49,9 @@ pub fn validate(expr: &Expr) -> Result<()> {
 
 fn validate_filter(filter: &PropFilter) -> Result<()> {
     match filter {
-        PropFilter::And(items) | PropFilter::Or(items) => items.iter().try_for_each(validate_filter),
+        PropFilter::And(items) | PropFilter::Or(items) => {
+            items.iter().try_for_each(validate_filter)
+        }
         PropFilter::Not(inner) => validate_filter(inner),
         PropFilter::Test(_) => Ok(()),
         PropFilter::Missing(span) => Err(Error::Invalid {
@@ -67,6 +69,16 @@ struct Evaluator<'a> {
 impl Evaluator<'_> {
     /// The profiles of `scope` for which `expr` holds.
     fn eval(&self, expr: &Expr, scope: &RoaringBitmap) -> RoaringBitmap {
+        let result = self.eval_unchecked(expr, scope);
+        // `and` and `or` rely on results staying within their scope.
+        debug_assert!(
+            result.is_subset(scope),
+            "result of {expr:?} leaves its scope"
+        );
+        result
+    }
+
+    fn eval_unchecked(&self, expr: &Expr, scope: &RoaringBitmap) -> RoaringBitmap {
         if scope.is_empty() {
             return RoaringBitmap::new();
         }
@@ -119,7 +131,12 @@ impl Evaluator<'_> {
         }
     }
 
-    fn event(&self, query: &EventQuery, measure: Measure<'_>, scope: &RoaringBitmap) -> RoaringBitmap {
+    fn event(
+        &self,
+        query: &EventQuery,
+        measure: Measure<'_>,
+        scope: &RoaringBitmap,
+    ) -> RoaringBitmap {
         events::evaluate(self.index, query, measure, self.at, scope)
     }
 }

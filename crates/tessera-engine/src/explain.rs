@@ -17,12 +17,20 @@ pub struct Explanation {
 impl Explanation {
     fn write_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         let mark = if self.held { '✓' } else { '✗' };
-        write!(f, "{:indent$}{mark} {}", "", self.condition, indent = depth * 2)?;
+        write!(
+            f,
+            "{:indent$}{mark} {}",
+            "",
+            self.condition,
+            indent = depth * 2
+        )?;
         if !self.found.is_empty() {
             write!(f, " — {}", self.found)?;
         }
         writeln!(f)?;
-        self.children.iter().try_for_each(|child| child.write_tree(f, depth + 1))
+        self.children
+            .iter()
+            .try_for_each(|child| child.write_tree(f, depth + 1))
     }
 }
 

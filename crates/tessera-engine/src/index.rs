@@ -130,7 +130,10 @@ impl Index {
 
     /// The types a trait has values of (more than one when sources disagree).
     pub fn trait_types(&self, name: &str) -> Vec<TraitType> {
-        self.traits.get(name).map(TraitColumns::types).unwrap_or_default()
+        self.traits
+            .get(name)
+            .map(TraitColumns::types)
+            .unwrap_or_default()
     }
 
     /// Event names, sorted.
@@ -194,7 +197,11 @@ impl Index {
 
     /// Why `expr` holds or not for one profile: the interpreter run on [`Index::profile_data`].
     pub fn explain(&self, expr: &Expr, ord: u32, at: Millis) -> Option<Explanation> {
-        Some(crate::interpreter::explain(expr, &self.profile_data(ord)?, at))
+        Some(crate::interpreter::explain(
+            expr,
+            &self.profile_data(ord)?,
+            at,
+        ))
     }
 }
 
@@ -203,4 +210,3 @@ impl Default for Index {
         IndexBuilder::new().finish()
     }
 }
-

@@ -23,7 +23,9 @@ use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, EventQuery, Expr, Literal, PropFilter, Recency,
     RecencyCond, ValueTest, Window,
 };
-use tessera_model::{format_millis, parse_timestamp, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS};
+use tessera_model::{
+    format_millis, parse_timestamp, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS,
+};
 
 use crate::data::{EventData, ProfileData};
 use crate::explain::Explanation;
@@ -37,9 +39,9 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
         Expr::Not(inner) => !eval(inner, profile, at),
         Expr::Trait(cond) => test_holds(&cond.test, profile.traits.get(&cond.name).map(trait_val)),
         Expr::Did(query) => !matching_events(query, profile, at).is_empty(),
-        Expr::Count(cond) => {
-            cond.cmp.holds(matching_events(&cond.query, profile, at).len() as f64)
-        }
+        Expr::Count(cond) => cond
+            .cmp
+            .holds(matching_events(&cond.query, profile, at).len() as f64),
         Expr::Aggregate(cond) => {
             let events = matching_events(&cond.query, profile, at);
             aggregate(cond, &events).is_some_and(|(value, _)| cond.cmp.holds(value))
@@ -62,8 +64,10 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
     };
     match expr {
         Expr::And(items) | Expr::Or(items) => {
-            let children: Vec<Explanation> =
-                items.iter().map(|item| explain(item, profile, at)).collect();
+            let children: Vec<Explanation> = items
+                .iter()
+                .map(|item| explain(item, profile, at))
+                .collect();
             let holding = children.iter().filter(|c| c.held).count();
             let held = match expr {
                 Expr::And(_) => holding == children.len(),
@@ -80,7 +84,12 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
             let child = explain(inner, profile, at);
             Explanation {
                 condition: text::condition(expr),
-                found: if child.held { "operand holds" } else { "operand does not hold" }.into(),
+                found: if child.held {
+                    "operand holds"
+                } else {
+                    "operand does not hold"
+                }
+                .into(),
                 held: !child.held,
                 children: vec![child],
             }
@@ -129,12 +138,19 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
                 None => leaf("no value".into(), false),
             }
         }
-        Expr::Missing(_) => leaf("cannot be evaluated: the segment has a syntax error here".into(), false),
+        Expr::Missing(_) => leaf(
+            "cannot be evaluated: the segment has a syntax error here".into(),
+            false,
+        ),
     }
 }
 
 /// The events a query selects as of `at`, in time order; ties keep the profile's order.
-fn matching_events<'p>(query: &EventQuery, profile: &'p ProfileData, at: Millis) -> Vec<&'p EventData> {
+fn matching_events<'p>(
+    query: &EventQuery,
+    profile: &'p ProfileData,
+    at: Millis,
+) -> Vec<&'p EventData> {
     let mut events: Vec<&EventData> = profile
         .events
         .iter()
@@ -249,7 +265,9 @@ fn test_holds(test: &ValueTest, value: Option<Val<'_>>) -> bool {
                 && compare(&value, high).is_some_and(|o| o != Ordering::Greater)
         }
         ValueTest::In { values } => match &value {
-            Val::List(items) => items.iter().any(|item| values.iter().any(|l| equals(item, l))),
+            Val::List(items) => items
+                .iter()
+                .any(|item| values.iter().any(|l| equals(item, l))),
             _ => values.iter().any(|literal| equals(&value, literal)),
         },
         ValueTest::Contains { value: literal } => match (&value, literal) {
@@ -286,7 +304,11 @@ fn describe_count(events: &[&EventData]) -> String {
     const SHOWN: usize = 3;
     let mut found = format!("count = {}", events.len());
     if !events.is_empty() {
-        let times: Vec<String> = events.iter().take(SHOWN).map(|e| format_millis(e.ts)).collect();
+        let times: Vec<String> = events
+            .iter()
+            .take(SHOWN)
+            .map(|e| format_millis(e.ts))
+            .collect();
         let more = if events.len() > SHOWN { ", …" } else { "" };
         found.push_str(&format!(" (events at {}{more})", times.join(", ")));
     }

@@ -22,16 +22,28 @@ pub fn overlap_matrix(sets: &[RoaringBitmap]) -> OverlapMatrix {
     let mut jaccard = vec![vec![0f64; n]; n];
     for i in 0..n {
         for j in i..n {
-            let both = if i == j { sizes[i] } else { sets[i].intersection_len(&sets[j]) };
+            let both = if i == j {
+                sizes[i]
+            } else {
+                sets[i].intersection_len(&sets[j])
+            };
             let either = sizes[i] + sizes[j] - both;
-            let index = if either == 0 { 0.0 } else { both as f64 / either as f64 };
+            let index = if either == 0 {
+                0.0
+            } else {
+                both as f64 / either as f64
+            };
             intersections[i][j] = both;
             intersections[j][i] = both;
             jaccard[i][j] = index;
             jaccard[j][i] = index;
         }
     }
-    OverlapMatrix { sizes, intersections, jaccard }
+    OverlapMatrix {
+        sizes,
+        intersections,
+        jaccard,
+    }
 }
 
 #[cfg(test)]
@@ -50,7 +62,10 @@ mod tests {
         assert_eq!(m.intersections[1][1], 15);
         assert_eq!(m.intersections[2][0], 0);
         assert_eq!(m.jaccard[0][1], 5.0 / 20.0);
-        assert_eq!(m.jaccard[0][1], a.intersection_len(&b) as f64 / a.union_len(&b) as f64);
+        assert_eq!(
+            m.jaccard[0][1],
+            a.intersection_len(&b) as f64 / a.union_len(&b) as f64
+        );
         assert_eq!(m.jaccard[0][0], 1.0);
         assert_eq!(m.jaccard[2][2], 0.0);
     }

@@ -45,7 +45,9 @@ pub(crate) fn scalar_matches(test: &ValueTest, value: Scalar<'_>) -> bool {
     match test {
         ValueTest::Exists => true,
         ValueTest::IsNull => false,
-        ValueTest::Compare { op, value: literal } => value.order(literal).is_some_and(|o| op.holds(o)),
+        ValueTest::Compare { op, value: literal } => {
+            value.order(literal).is_some_and(|o| op.holds(o))
+        }
         ValueTest::Between { low, high } => {
             matches!(value.order(low), Some(Ordering::Equal | Ordering::Greater))
                 && matches!(value.order(high), Some(Ordering::Equal | Ordering::Less))
@@ -170,8 +172,11 @@ impl<T: PartialOrd + Copy> RangePred<T> {
                 };
                 above && below
             }
-            RangePred::NotEqual(v) => x < *v || x > *v,
-            RangePred::AnyOf(values) => values.iter().any(|v| x == *v),
+            // Not `x != v`: that holds for NaN.
+            RangePred::NotEqual(v) => {
+                matches!(x.partial_cmp(v), Some(Ordering::Less | Ordering::Greater))
+            }
+            RangePred::AnyOf(values) => values.contains(&x),
         }
     }
 }
@@ -214,20 +219,41 @@ mod tests {
         let test = cmp(CmpOp::Eq, Literal::Timestamp { timestamp: day });
         assert!(scalar_matches(&test, Scalar::Str("2026-10-01")));
         assert!(!scalar_matches(&test, Scalar::Str("October")));
-        assert!(!scalar_matches(&cmp(CmpOp::Ne, Literal::Number(1.0)), Scalar::Str("1")));
+        assert!(!scalar_matches(
+            &cmp(CmpOp::Ne, Literal::Number(1.0)),
+            Scalar::Str("1")
+        ));
     }
 
     #[test]
     fn arrays_answer_contains_and_in_but_not_equality() {
         let tags = json!(["a", 2, null]);
-        assert!(json_matches(&ValueTest::Contains { value: Literal::Number(2.0) }, &tags));
         assert!(json_matches(
-            &ValueTest::In { values: vec![Literal::String("x".into()), Literal::String("a".into())] },
+            &ValueTest::Contains {
+                value: Literal::Number(2.0)
+            },
             &tags
         ));
-        assert!(!json_matches(&cmp(CmpOp::Eq, Literal::String("a".into())), &tags));
-        assert!(!json_matches(&cmp(CmpOp::Ne, Literal::String("a".into())), &tags));
+        assert!(json_matches(
+            &ValueTest::In {
+                values: vec![Literal::String("x".into()), Literal::String("a".into())]
+            },
+            &tags
+        ));
+        assert!(!json_matches(
+            &cmp(CmpOp::Eq, Literal::String("a".into())),
+            &tags
+        ));
+        assert!(!json_matches(
+            &cmp(CmpOp::Ne, Literal::String("a".into())),
+            &tags
+        ));
         assert!(json_matches(&ValueTest::Exists, &json!({"k": 1})));
-        assert!(!json_matches(&ValueTest::Contains { value: Literal::String("k".into()) }, &json!({"k": 1})));
+        assert!(!json_matches(
+            &ValueTest::Contains {
+                value: Literal::String("k".into())
+            },
+            &json!({"k": 1})
+        ));
     }
 }

@@ -40,7 +40,13 @@ fn write_expr(out: &mut String, expr: &Expr) {
             write_num_cmp(out, &cond.cmp);
         }
         Expr::Aggregate(cond) => {
-            let _ = write!(out, "{}({}.{}", cond.func.as_str(), cond.query.event, cond.property);
+            let _ = write!(
+                out,
+                "{}({}.{}",
+                cond.func.as_str(),
+                cond.query.event,
+                cond.property
+            );
             write_query_tail(out, &cond.query);
             out.push_str(") ");
             write_num_cmp(out, &cond.cmp);
@@ -142,7 +148,12 @@ fn write_query_tail(out: &mut String, query: &EventQuery) {
             let _ = write!(out, " in last {d}");
         }
         Some(Window::Range { from, to }) => {
-            let _ = write!(out, " from {} to {}", format_millis(*from), format_millis(*to));
+            let _ = write!(
+                out,
+                " from {} to {}",
+                format_millis(*from),
+                format_millis(*to)
+            );
         }
     }
 }
@@ -154,7 +165,11 @@ fn write_filter(out: &mut String, filter: &PropFilter, nested: bool) {
     }
     match filter {
         PropFilter::And(items) | PropFilter::Or(items) => {
-            let separator = if matches!(filter, PropFilter::And(_)) { " and " } else { " or " };
+            let separator = if matches!(filter, PropFilter::And(_)) {
+                " and "
+            } else {
+                " or "
+            };
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(separator);
@@ -189,26 +204,44 @@ mod tests {
     };
 
     fn query(event: &str, filter: Option<PropFilter>, window: Option<Window>) -> EventQuery {
-        EventQuery { event: event.into(), filter, window, span: Span::default() }
+        EventQuery {
+            event: event.into(),
+            filter,
+            window,
+            span: Span::default(),
+        }
     }
 
     fn test(name: &str, test: ValueTest) -> TraitCond {
-        TraitCond { name: name.into(), test, span: Span::default() }
+        TraitCond {
+            name: name.into(),
+            test,
+            span: Span::default(),
+        }
     }
 
     #[test]
     fn prints_the_documented_examples() {
-        let week = Some(Window::Last(Duration { amount: 7, unit: DurationUnit::Days }));
+        let week = Some(Window::Last(Duration {
+            amount: 7,
+            unit: DurationUnit::Days,
+        }));
         let viewed = Expr::Count(CountCond {
             query: query(
                 "Product Viewed",
                 Some(PropFilter::Test(test(
                     "product_id",
-                    ValueTest::Compare { op: CmpOp::Eq, value: Literal::String("X".into()) },
+                    ValueTest::Compare {
+                        op: CmpOp::Eq,
+                        value: Literal::String("X".into()),
+                    },
                 ))),
                 week,
             ),
-            cmp: NumCmp::Compare { op: CmpOp::Ge, value: 3.0 },
+            cmp: NumCmp::Compare {
+                op: CmpOp::Ge,
+                value: 3.0,
+            },
         });
         assert_eq!(
             condition(&viewed),
@@ -219,22 +252,40 @@ mod tests {
             query: query(
                 "Order Completed",
                 None,
-                Some(Window::Last(Duration { amount: 90, unit: DurationUnit::Days })),
+                Some(Window::Last(Duration {
+                    amount: 90,
+                    unit: DurationUnit::Days,
+                })),
             ),
             property: "revenue".into(),
-            cmp: NumCmp::Compare { op: CmpOp::Gt, value: 500.0 },
+            cmp: NumCmp::Compare {
+                op: CmpOp::Gt,
+                value: 500.0,
+            },
         });
-        assert_eq!(condition(&spend), "sum(Order Completed.revenue in last 90d) > 500");
+        assert_eq!(
+            condition(&spend),
+            "sum(Order Completed.revenue in last 90d) > 500"
+        );
         let lapsed = Expr::Recency(RecencyCond {
             which: Recency::Last,
             query: query("Order Completed", None, None),
             relation: AgoRelation::MoreThan,
-            ago: Duration { amount: 30, unit: DurationUnit::Days },
+            ago: Duration {
+                amount: 30,
+                unit: DurationUnit::Days,
+            },
         });
-        assert_eq!(condition(&lapsed), "last(Order Completed) more than 30d ago");
+        assert_eq!(
+            condition(&lapsed),
+            "last(Order Completed) more than 30d ago"
+        );
         let age = Expr::Trait(test(
             "age",
-            ValueTest::Between { low: Literal::Number(25.0), high: Literal::Number(35.0) },
+            ValueTest::Between {
+                low: Literal::Number(25.0),
+                high: Literal::Number(35.0),
+            },
         ));
         let both = Expr::And(vec![
             age.clone(),

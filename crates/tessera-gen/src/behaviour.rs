@@ -104,7 +104,8 @@ impl Behaviour {
             _ => history.start - (random::uniform(rng, 1.0, 3.0 * 365.0) * DAY_MS as f64) as Millis,
         };
         let signup_at = signup_at - signup_at % 1000;
-        let updated_at = signup_at + (random::unit(rng) * (history.now - signup_at) as f64) as Millis;
+        let updated_at =
+            signup_at + (random::unit(rng) * (history.now - signup_at) as f64) as Millis;
         let updated_at = updated_at - updated_at % 1000;
         let active_from = signup_at.max(history.start);
         let active_to = match lifecycle {
@@ -143,7 +144,11 @@ impl Behaviour {
         let store_visits_per_30d = match person.loyalty_id {
             None => 0.0,
             Some(_) => {
-                let life = if lifecycle == Lifecycle::Lapsed { 1.6 } else { 1.0 };
+                let life = if lifecycle == Lifecycle::Lapsed {
+                    1.6
+                } else {
+                    1.0
+                };
                 1.0 * store_pref * engagement.powf(0.7) * city.store_access * life
             }
         };
@@ -179,25 +184,30 @@ impl Behaviour {
                 _ => 0.36,
             };
             let dead = if chance(rng, 0.2) { 0.05 } else { 1.0 };
-            let life = if lifecycle == Lifecycle::Lapsed { 0.4 } else { 1.0 };
+            let life = if lifecycle == Lifecycle::Lapsed {
+                0.4
+            } else {
+                1.0
+            };
             let open = (base * dead * life * random::spread(rng, 0.5)).min(0.9);
             (open, (0.2 * random::spread(rng, 0.4)).min(0.8))
         } else {
             (0.0, 0.0)
         };
 
-        let athletic = person.has_interest(interest::RUNNING) || person.has_interest(interest::FITNESS);
+        let athletic =
+            person.has_interest(interest::RUNNING) || person.has_interest(interest::FITNESS);
         let fan_p = if athletic { 0.05 } else { 0.008 } * if age < 35 { 1.3 } else { 1.0 };
         let fan = lifecycle != Lifecycle::Lapsed && chance(rng, fan_p);
 
         let welcome_order = (lifecycle == Lifecycle::New && chance(rng, 0.75)).then(|| {
             let at = signup_at + (random::exponential(rng, 3.0) * DAY_MS as f64) as Millis;
-            let channel = if store_visits_per_30d > 0.0 && store_pref > 0.5 && city.store_access > 0.5
-            {
-                Channel::Store
-            } else {
-                Channel::Web
-            };
+            let channel =
+                if store_visits_per_30d > 0.0 && store_pref > 0.5 && city.store_access > 0.5 {
+                    Channel::Store
+                } else {
+                    Channel::Web
+                };
             (at, channel)
         });
         let plan = if chance(rng, 0.25) { "plus" } else { "free" };
@@ -278,11 +288,23 @@ fn draw_affinity(rng: &mut GenRng, person: &Person) -> [f64; 8] {
 
 fn draw_devices(rng: &mut GenRng) -> Vec<Device> {
     let mut devices = vec![
-        Device { kind: "mobile", anonymous_id: anonymous_id(rng), never_logs_in: false },
-        Device { kind: "desktop", anonymous_id: anonymous_id(rng), never_logs_in: chance(rng, 0.05) },
+        Device {
+            kind: "mobile",
+            anonymous_id: anonymous_id(rng),
+            never_logs_in: false,
+        },
+        Device {
+            kind: "desktop",
+            anonymous_id: anonymous_id(rng),
+            never_logs_in: chance(rng, 0.05),
+        },
     ];
     if chance(rng, 0.15) {
-        devices.push(Device { kind: "tablet", anonymous_id: anonymous_id(rng), never_logs_in: false });
+        devices.push(Device {
+            kind: "tablet",
+            anonymous_id: anonymous_id(rng),
+            never_logs_in: false,
+        });
     }
     devices
 }
@@ -337,14 +359,17 @@ mod tests {
     use crate::clock::DEFAULT_NOW;
 
     fn history() -> History {
-        History { start: DEFAULT_NOW - 180 * DAY_MS, now: DEFAULT_NOW }
+        History {
+            start: DEFAULT_NOW - 180 * DAY_MS,
+            now: DEFAULT_NOW,
+        }
     }
 
     #[test]
     fn lifecycles_shape_the_activity_window() {
         for index in 0..2_000 {
             let mut rng = random::customer_rng(3, index);
-            let person = Person::draw(&mut rng, index);
+            let person = Person::draw(&mut rng, 3, index);
             let b = Behaviour::draw(&mut rng, &person, history());
             assert!(b.signup_at <= b.updated_at && b.updated_at <= DEFAULT_NOW);
             assert!(b.active_from <= b.active_to || b.lifecycle == Lifecycle::Lapsed);

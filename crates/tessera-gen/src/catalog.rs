@@ -109,8 +109,9 @@ impl Catalog {
         let count = PRODUCTS_PER_CATEGORY * Category::ALL.len();
         // Categories dealt round-robin and then shuffled, so each has the same number of
         // products but ids do not reveal the category.
-        let mut categories: Vec<Category> =
-            (0..count).map(|i| Category::ALL[i % Category::ALL.len()]).collect();
+        let mut categories: Vec<Category> = (0..count)
+            .map(|i| Category::ALL[i % Category::ALL.len()])
+            .collect();
         for i in (1..count).rev() {
             let j = random::int(&mut rng, 0, i as i64) as usize;
             categories.swap(i, j);
@@ -130,14 +131,21 @@ impl Catalog {
                 let raw = random::lognormal(&mut rng, median, sigma).clamp(4.0, 2500.0);
                 // Retail prices end in .99.
                 let price_cents = (raw.floor() as u32) * 100 + 99;
-                Product { number: i as u16 + 1, category, price_cents }
+                Product {
+                    number: i as u16 + 1,
+                    category,
+                    price_cents,
+                }
             })
             .collect();
         let by_category = Category::ALL
             .iter()
             .map(|&c| {
-                let mut numbers: Vec<u16> =
-                    products.iter().filter(|p| p.category == c).map(|p| p.number).collect();
+                let mut numbers: Vec<u16> = products
+                    .iter()
+                    .filter(|p| p.category == c)
+                    .map(|p| p.number)
+                    .collect();
                 for i in (1..numbers.len()).rev() {
                     let j = random::int(&mut rng, 0, i as i64) as usize;
                     numbers.swap(i, j);
@@ -155,7 +163,10 @@ impl Catalog {
                 (numbers, weights)
             })
             .collect();
-        let mut catalog = Catalog { products, by_category };
+        let mut catalog = Catalog {
+            products,
+            by_category,
+        };
         // A running shoe at a price that makes it a considered purchase.
         catalog.products[popular].price_cents = 8999;
         catalog
@@ -198,7 +209,12 @@ mod tests {
         let catalog = Catalog::new();
         assert!(catalog.products.iter().all(|p| p.price_cents % 100 == 99));
         let max = |c| {
-            catalog.products.iter().filter(|p| p.category == c).map(|p| p.price_cents).max()
+            catalog
+                .products
+                .iter()
+                .filter(|p| p.category == c)
+                .map(|p| p.price_cents)
+                .max()
         };
         assert!(max(Category::Electronics) > max(Category::Beauty));
     }

@@ -106,6 +106,9 @@ mod tests {
             assert_eq!(parse_timestamp(Stamp::millis(ms).as_str()), Some(ms));
             ms += 7 * DAY_MS + 3 * HOUR_MS + 17 * MINUTE_MS + 12_345;
         }
-        assert_eq!(Stamp::millis(DEFAULT_NOW + 62_123).as_str(), "2026-11-01T00:01:02.123Z");
+        assert_eq!(
+            Stamp::millis(DEFAULT_NOW + 62_123).as_str(),
+            "2026-11-01T00:01:02.123Z"
+        );
     }
 }

@@ -100,9 +100,9 @@ pub mod occupation {
 }
 
 const FEMALE_NAMES: [&str; 24] = [
-    "Ana", "Maria", "Emma", "Olivia", "Sofia", "Mia", "Chloe", "Grace", "Hannah", "Isabel", "Julia",
-    "Laura", "Lucy", "Maya", "Nora", "Priya", "Rosa", "Sarah", "Wei", "Yuki", "Zoe", "Fatima",
-    "Amara", "Elena",
+    "Ana", "Maria", "Emma", "Olivia", "Sofia", "Mia", "Chloe", "Grace", "Hannah", "Isabel",
+    "Julia", "Laura", "Lucy", "Maya", "Nora", "Priya", "Rosa", "Sarah", "Wei", "Yuki", "Zoe",
+    "Fatima", "Amara", "Elena",
 ];
 const MALE_NAMES: [&str; 24] = [
     "James", "Liam", "Noah", "Ethan", "Lucas", "Mateo", "Omar", "Ravi", "Daniel", "David", "Hiro",
@@ -150,7 +150,8 @@ pub struct Person {
 }
 
 impl Person {
-    pub fn draw(rng: &mut GenRng, index: u64) -> Person {
+    /// Draws customer `index`; `seed` keys the scrambling of phone numbers and loyalty ids.
+    pub fn draw(rng: &mut GenRng, seed: u64, index: u64) -> Person {
         let age = draw_age(rng);
         let gender = match random::weighted(rng, &[51.0, 46.0, 2.0, 1.0]) {
             0 => Gender::Female,
@@ -180,8 +181,8 @@ impl Person {
             CITIES[city].lon + jitter * random::normal(rng),
         );
         let (email, web_email) = draw_email(rng, index, first_name, last_name);
-        let phone = draw_phone(rng, index, city);
-        let loyalty_id = chance(rng, 0.7).then(|| loyalty_id(index));
+        let phone = draw_phone(rng, seed, index, city);
+        let loyalty_id = chance(rng, 0.7).then(|| loyalty_id(seed, index));
         let email_opt_in = chance(rng, 0.52 + 0.004 * f64::from(age - 18));
         let ads_opt_in = chance(rng, 0.66 - 0.004 * f64::from(age - 18));
         Person {
@@ -217,18 +218,47 @@ pub fn customer_id(index: u64) -> String {
     format!("C{:07}", index + 1)
 }
 
-/// A unique `L1234567` for every index below ten million (a bijection of the index), longer
-/// beyond.
-fn loyalty_id(index: u64) -> String {
+/// A unique `L1234567` for every index below ten million, longer beyond.
+fn loyalty_id(seed: u64, index: u64) -> String {
     const SPACE: u64 = 10_000_000;
-    let permuted = (index % SPACE * 7_654_321 + 1_234_567) % SPACE;
-    format!("L{:07}", permuted + index / SPACE * SPACE)
+    let scrambled = scramble(seed ^ 0x10ca17, index % SPACE, SPACE);
+    format!("L{:07}", scrambled + index / SPACE * SPACE)
+}
+
+/// A bijection of `[0, space)` (for `space <= 2^24`) that looks random: a permutation of 24-bit
+/// numbers keyed by `key`, applied again while the result falls outside the space (cycle
+/// walking keeps it a bijection). Consecutive customers thus get unrelated phone and card numbers
+/// that still never collide.
+fn scramble(key: u64, value: u64, space: u64) -> u64 {
+    const MASK: u64 = (1 << 24) - 1;
+    debug_assert!(value < space && space <= MASK + 1);
+    let key = key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+    let mut x = value;
+    loop {
+        // Each step (xor with a constant, xor-shift, multiply by an odd number modulo 2^24)
+        // is invertible, so the whole is a permutation of 24-bit numbers.
+        x ^= key;
+        x ^= x >> 12;
+        x = x.wrapping_mul(0x9e_3779) & MASK;
+        x ^= x >> 11;
+        x = x.wrapping_mul(0x85_ebcb) & MASK;
+        x ^= x >> 13;
+        if x < space {
+            return x;
+        }
+    }
 }
 
 /// Ages 18–80, most customers between 25 and 55.
 fn draw_age(rng: &mut GenRng) -> u32 {
-    const BANDS: [(u32, u32, f64); 6] =
-        [(18, 24, 14.0), (25, 34, 24.0), (35, 44, 21.0), (45, 54, 17.0), (55, 64, 13.0), (65, 80, 11.0)];
+    const BANDS: [(u32, u32, f64); 6] = [
+        (18, 24, 14.0),
+        (25, 34, 24.0),
+        (35, 44, 21.0),
+        (45, 54, 17.0),
+        (55, 64, 13.0),
+        (65, 80, 11.0),
+    ];
     let weights: Vec<f64> = BANDS.iter().map(|b| b.2).collect();
     let (low, high, _) = BANDS[random::weighted(rng, &weights)];
     random::int(rng, i64::from(low), i64::from(high)) as u32
@@ -236,12 +266,18 @@ fn draw_age(rng: &mut GenRng) -> u32 {
 
 fn draw_occupation(rng: &mut GenRng, age: u32) -> usize {
     let weights: [f64; 14] = match age {
-        18..=22 => [60.0, 0.0, 2.0, 1.0, 3.0, 0.0, 20.0, 0.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0],
-        65.. => [0.0, 2.0, 1.0, 1.0, 1.0, 3.0, 3.0, 80.0, 2.0, 1.0, 4.0, 1.0, 1.0, 1.0],
+        18..=22 => [
+            60.0, 0.0, 2.0, 1.0, 3.0, 0.0, 20.0, 0.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0,
+        ],
+        65.. => [
+            0.0, 2.0, 1.0, 1.0, 1.0, 3.0, 3.0, 80.0, 2.0, 1.0, 4.0, 1.0, 1.0, 1.0,
+        ],
         _ => {
             let student = if age <= 26 { 8.0 } else { 0.5 };
             let retired = if age >= 60 { 25.0 } else { 0.0 };
-            [student, 8.0, 12.0, 8.0, 6.0, 12.0, 10.0, retired, 10.0, 5.0, 6.0, 2.0, 2.0, 6.0]
+            [
+                student, 8.0, 12.0, 8.0, 6.0, 12.0, 10.0, retired, 10.0, 5.0, 6.0, 2.0, 2.0, 6.0,
+            ]
         }
     };
     random::weighted(rng, &weights)
@@ -287,7 +323,8 @@ fn draw_interests(
         * pick(young, 1.2)
         * pick(occupation == occupation::ENGINEER, 3.0);
     weights[COOKING] = pick(old, 1.5);
-    weights[GAMING] = pick(young, 2.2) * pick(old, 0.2) * pick(occupation == occupation::STUDENT, 2.0);
+    weights[GAMING] =
+        pick(young, 2.2) * pick(old, 0.2) * pick(occupation == occupation::STUDENT, 2.0);
     weights[TRAVEL] = pick(income > 120_000, 2.2) * pick(old, 1.3) * pick(income < 40_000, 0.5);
     weights[FITNESS] = pick(young, 1.4) * pick(old, 0.6);
     weights[OUTDOORS] = pick(tier == Tier::Rural, 2.5) * pick(tier == Tier::Urban, 0.7);
@@ -303,12 +340,7 @@ fn draw_interests(
 
 /// The CRM email and the clean address used on the web. Emails embed the customer number, so
 /// real addresses never collide; only the junk address is shared.
-fn draw_email(
-    rng: &mut GenRng,
-    index: u64,
-    first: &str,
-    last: &str,
-) -> (String, Option<String>) {
+fn draw_email(rng: &mut GenRng, index: u64, first: &str, last: &str) -> (String, Option<String>) {
     let roll = random::unit(rng);
     if roll < 0.01 {
         return (JUNK_EMAIL.to_string(), None);
@@ -335,7 +367,7 @@ fn draw_email(
     (clean.clone(), Some(clean))
 }
 
-fn draw_phone(rng: &mut GenRng, index: u64, city: usize) -> String {
+fn draw_phone(rng: &mut GenRng, seed: u64, index: u64, city: usize) -> String {
     const SPACE: u64 = 8_000_000;
     let roll = random::unit(rng);
     if roll < 0.003 {
@@ -345,8 +377,8 @@ fn draw_phone(rng: &mut GenRng, index: u64, city: usize) -> String {
         return String::new();
     }
     let area = CITIES[city].area_codes[(index / SPACE % 2) as usize];
-    // A bijection of the index onto 2000000..9999999, so numbers are unique within an area.
-    let local = (index % SPACE * 7_919 + 3_141_592) % SPACE + 2_000_000;
+    // Unique within an area code: a bijection of the index onto 2000000..9999999.
+    let local = scramble(seed ^ 0x9b0e, index % SPACE, SPACE) + 2_000_000;
     let (exchange, line) = (local / 10_000, local % 10_000);
     if roll < 0.143 {
         format!("+1 {area} {exchange} {line:04}")
@@ -401,9 +433,9 @@ mod tests {
         let mut loyalty = HashSet::new();
         let mut phones = HashSet::new();
         for index in 0..50_000 {
-            assert!(loyalty.insert(loyalty_id(index)));
+            assert!(loyalty.insert(loyalty_id(7, index)));
             let mut rng = random::customer_rng(7, index);
-            let phone = draw_phone(&mut rng, index, 0);
+            let phone = draw_phone(&mut rng, 7, index, 0);
             if phone.len() > 4 {
                 let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
                 let digits = digits.trim_start_matches("1").to_string();
@@ -411,8 +443,9 @@ mod tests {
             }
         }
         assert_eq!(customer_id(0), "C0000001");
-        assert!(loyalty_id(9_999_999).starts_with('L') && loyalty_id(9_999_999).len() == 8);
-        assert_eq!(loyalty_id(10_000_000).len(), 9);
+        assert_eq!(loyalty_id(7, 9_999_999).len(), 8);
+        assert_eq!(loyalty_id(7, 10_000_000).len(), 9);
+        assert_ne!(loyalty_id(7, 1), loyalty_id(8, 1));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct EmailCampaign {
     /// The category the email promotes, if any; customers who like it engage more.
     pub category: Option<Category>,
     pub url: String,
+    /// Sent to each customer an hour after they sign up, instead of at `send_at`.
+    pub on_signup: bool,
 }
 
 /// The welcome email every new sign-up gets, sent an hour after signing up.
@@ -53,6 +55,7 @@ pub fn calendar(history: History) -> Vec<EmailCampaign> {
                 send_at: day * DAY_MS + 16 * HOUR_MS,
                 category: None,
                 url: "https://shop.example.com/new".to_string(),
+                on_signup: false,
             });
         }
         if weekday == 3 && (day / 7) % 2 == 0 {
@@ -64,6 +67,7 @@ pub fn calendar(history: History) -> Vec<EmailCampaign> {
                 send_at: day * DAY_MS + 17 * HOUR_MS,
                 category: Some(category),
                 url: format!("https://shop.example.com/c/{}", category.as_str()),
+                on_signup: false,
             });
         }
     }
@@ -75,6 +79,7 @@ pub fn calendar(history: History) -> Vec<EmailCampaign> {
             send_at: sale,
             category: Some(Category::Athletic),
             url: "https://shop.example.com/p/P0012".to_string(),
+            on_signup: false,
         });
     }
     campaigns.push(EmailCampaign {
@@ -83,6 +88,7 @@ pub fn calendar(history: History) -> Vec<EmailCampaign> {
         send_at: Millis::MIN,
         category: None,
         url: "https://shop.example.com/welcome".to_string(),
+        on_signup: true,
     });
     campaigns
 }
@@ -109,13 +115,13 @@ pub fn generate(
     }
     let mean_affinity = behaviour.affinity.iter().sum::<f64>() / behaviour.affinity.len() as f64;
     for (index, campaign) in calendar.iter().enumerate() {
-        let (send_at, boost) = if campaign.name == WELCOME {
+        let (send_at, boost) = if campaign.on_signup {
             // Triggered by signing up, and the most opened email there is.
             (behaviour.signup_at + HOUR_MS, 2.5)
         } else {
-            let relevance = campaign
-                .category
-                .map_or(1.0, |c| (behaviour.affinity[c.index()] / mean_affinity).sqrt());
+            let relevance = campaign.category.map_or(1.0, |c| {
+                (behaviour.affinity[c.index()] / mean_affinity).sqrt()
+            });
             (campaign.send_at, relevance)
         };
         if send_at < behaviour.signup_at || send_at < history.start || send_at >= history.now {
@@ -127,12 +133,19 @@ pub fn generate(
         let opened = send_at + (random::exponential(rng, 5.0) * HOUR_MS as f64) as Millis;
         let mut push = |at: Millis, clicked: bool| {
             if at < history.now {
-                out.push(EmailEvent { at, clicked, campaign: index });
+                out.push(EmailEvent {
+                    at,
+                    clicked,
+                    campaign: index,
+                });
             }
         };
         push(opened, false);
         if chance(rng, 0.12) {
-            push(opened + (random::exponential(rng, 24.0) * HOUR_MS as f64) as Millis, false);
+            push(
+                opened + (random::exponential(rng, 24.0) * HOUR_MS as f64) as Millis,
+                false,
+            );
         }
         if chance(rng, (behaviour.email_click * boost).min(0.9)) {
             push(opened + think_time(rng), true);
@@ -155,7 +168,15 @@ pub fn write(
         buf.clear();
         json::open(buf);
         json::field_str(buf, "type", "track");
-        json::field_str(buf, "event", if e.clicked { "Email Link Clicked" } else { "Email Opened" });
+        json::field_str(
+            buf,
+            "event",
+            if e.clicked {
+                "Email Link Clicked"
+            } else {
+                "Email Opened"
+            },
+        );
         buf.push_str("\"userId\":\"C");
         json::number(buf, number);
         buf.push_str("\",\"messageId\":\"e-");
@@ -187,9 +208,15 @@ mod tests {
 
     #[test]
     fn the_calendar_is_weekly_with_the_sale_in_the_last_week() {
-        let history = History { start: DEFAULT_NOW - 180 * DAY_MS, now: DEFAULT_NOW };
+        let history = History {
+            start: DEFAULT_NOW - 180 * DAY_MS,
+            now: DEFAULT_NOW,
+        };
         let campaigns = calendar(history);
-        let newsletters = campaigns.iter().filter(|c| c.name.starts_with("newsletter")).count();
+        let newsletters = campaigns
+            .iter()
+            .filter(|c| c.name.starts_with("newsletter"))
+            .count();
         assert!((25..=26).contains(&newsletters), "{newsletters}");
         let sale = campaigns.iter().find(|c| c.name == FALL_SALE).unwrap();
         assert!(sale.send_at > DEFAULT_NOW - 7 * DAY_MS && sale.send_at < DEFAULT_NOW);

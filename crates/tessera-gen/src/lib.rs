@@ -10,13 +10,16 @@
 //! email_events.jsonl                       Email Opened / Email Link Clicked
 //! ```
 //!
-//! The same [`GenConfig`] always produces byte-identical files: each customer draws from its
-//! own ChaCha stream of the seed, so a customer is also the same person at any run size. Memory
-//! stays constant: one customer's events are built, written and dropped before the next.
-//! Within a file, rows are grouped by customer and in time order per customer.
+//! The same [`GenConfig`] always produces byte-identical files (on a given platform: the model
+//! uses `ln`/`exp` from the system math library). Each customer draws from its own ChaCha
+//! stream of the seed, so a customer is also the same person at any run size. Memory stays
+//! constant: one customer's events are built, written and dropped before the next. Within a
+//! file, rows are grouped by customer and in time order per customer.
 //!
-//! The behaviour model ([`behaviour`](crate::behaviour)) plants the patterns the demo
-//! segments in `crates/tessera-gen/segments/` look for.
+//! The behaviour model (module `behaviour`) plants the patterns that the demo segments
+//! ([`DEMO_SEGMENTS`], from `crates/tessera-gen/segments/`) look for. `Product Viewed` events
+//! repeat `context.device.type` as the property `device`, because segment property filters
+//! read event properties only.
 
 mod behaviour;
 mod catalog;
@@ -55,7 +58,12 @@ pub struct GenConfig {
 
 impl Default for GenConfig {
     fn default() -> Self {
-        GenConfig { customers: 100_000, seed: 42, now: DEFAULT_NOW, days: 180 }
+        GenConfig {
+            customers: 100_000,
+            seed: 42,
+            now: DEFAULT_NOW,
+            days: 180,
+        }
     }
 }
 
@@ -101,7 +109,10 @@ pub const EMAIL_FILE: &str = "email_events.jsonl";
 
 macro_rules! segment {
     ($name:literal) => {
-        (concat!($name, ".toml"), include_str!(concat!("../segments/", $name, ".toml")))
+        (
+            concat!($name, ".toml"),
+            include_str!(concat!("../segments/", $name, ".toml")),
+        )
     };
 }
 
@@ -129,11 +140,15 @@ pub fn generate(
     progress: &mut dyn FnMut(GenProgress),
 ) -> io::Result<GenSummary> {
     fs::create_dir_all(out)?;
-    let history = History { start: config.now - i64::from(config.days) * DAY_MS, now: config.now };
+    let history = History {
+        start: config.now - i64::from(config.days) * DAY_MS,
+        now: config.now,
+    };
     let catalog = Catalog::new();
     let calendar = email::calendar(history);
     let path = |name: &str| out.join(name);
-    let create = |name: &str| File::create(path(name)).map(|f| BufWriter::with_capacity(1 << 20, f));
+    let create =
+        |name: &str| File::create(path(name)).map(|f| BufWriter::with_capacity(1 << 20, f));
 
     fs::write(path(CUSTOMERS_MAPPING_FILE), mapping::CUSTOMERS_MAPPING)?;
     fs::write(path(POS_MAPPING_FILE), mapping::POS_MAPPING)?;
@@ -177,18 +192,43 @@ pub fn generate(
 
     for index in 0..config.customers {
         let mut rng = random::customer_rng(config.seed, index);
-        let person = Person::draw(&mut rng, index);
+        let person = Person::draw(&mut rng, config.seed, index);
         let behaviour = Behaviour::draw(&mut rng, &person, history);
-        crm::write_row(&mut customers_out, &person, behaviour.signup_at, behaviour.updated_at)?;
+        crm::write_row(
+            &mut customers_out,
+            &person,
+            behaviour.signup_at,
+            behaviour.updated_at,
+        )?;
 
         email_events.clear();
-        email::generate(&mut rng, &person, &behaviour, &calendar, history, &mut email_events);
-        let clicks = email_events.iter().filter(|e| e.clicked).map(|e| (e.at, &calendar[e.campaign]));
-        web::generate(&mut rng, &person, &behaviour, &catalog, history, clicks, &mut web);
+        email::generate(
+            &mut rng,
+            &person,
+            &behaviour,
+            &calendar,
+            history,
+            &mut email_events,
+        );
+        let clicks = email_events
+            .iter()
+            .filter(|e| e.clicked)
+            .map(|e| (e.at, &calendar[e.campaign]));
+        web::generate(
+            &mut rng, &person, &behaviour, &catalog, history, clicks, &mut web,
+        );
         pos_events.clear();
-        pos::generate(&mut rng, &person, &behaviour, &catalog, history, &mut pos_events);
+        pos::generate(
+            &mut rng,
+            &person,
+            &behaviour,
+            &catalog,
+            history,
+            &mut pos_events,
+        );
 
-        summary.email_events += email::write(&mut email_out, &mut line, &person, &email_events, &calendar)?;
+        summary.email_events +=
+            email::write(&mut email_out, &mut line, &person, &email_events, &calendar)?;
         summary.web_events += web::write(&mut web_out, &mut line, &person, &behaviour, &web)?;
         summary.pos_transactions += pos::write(&mut pos_out, &person, &pos_events)?;
         summary.web_carts += u64::from(web.carts);
@@ -196,7 +236,10 @@ pub fn generate(
 
         let done = index + 1;
         if done % PROGRESS_EVERY == 0 && done < config.customers {
-            progress(GenProgress { customers_done: done, events_written: summary.events() });
+            progress(GenProgress {
+                customers_done: done,
+                events_written: summary.events(),
+            });
         }
     }
 
@@ -204,6 +247,9 @@ pub fn generate(
     pos_out.flush()?;
     web_out.flush()?;
     email_out.flush()?;
-    progress(GenProgress { customers_done: config.customers, events_written: summary.events() });
+    progress(GenProgress {
+        customers_done: config.customers,
+        events_written: summary.events(),
+    });
     Ok(summary)
 }

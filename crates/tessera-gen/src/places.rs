@@ -142,16 +142,86 @@ pub struct Store {
 }
 
 pub const STORES: [Store; 10] = [
-    store("S01", "downtown", 0, 37.7880, -122.4075, "store|flagship|downtown"),
-    store("S02", "mission", 0, 37.7599, -122.4148, "store|neighborhood"),
-    store("S03", "soho", 1, 40.7233, -74.0030, "store|flagship|downtown"),
-    store("S04", "brooklyn", 1, 40.6782, -73.9442, "store|neighborhood"),
-    store("S05", "the-loop", 2, 41.8837, -87.6289, "store|flagship|downtown"),
-    store("S06", "wicker-park", 2, 41.9088, -87.6796, "store|neighborhood"),
-    store("S07", "south-congress", 3, 30.2500, -97.7494, "store|neighborhood"),
-    store("S08", "naperville", 4, 41.7724, -88.1479, "store|mall|suburban"),
-    store("S09", "plano-outlet", 5, 33.0773, -96.8236, "store|outlet|suburban"),
-    store("S10", "bozeman-main", 6, 45.6793, -111.0373, "store|small|rural"),
+    store(
+        "S01",
+        "downtown",
+        0,
+        37.7880,
+        -122.4075,
+        "store|flagship|downtown",
+    ),
+    store(
+        "S02",
+        "mission",
+        0,
+        37.7599,
+        -122.4148,
+        "store|neighborhood",
+    ),
+    store(
+        "S03",
+        "soho",
+        1,
+        40.7233,
+        -74.0030,
+        "store|flagship|downtown",
+    ),
+    store(
+        "S04",
+        "brooklyn",
+        1,
+        40.6782,
+        -73.9442,
+        "store|neighborhood",
+    ),
+    store(
+        "S05",
+        "the-loop",
+        2,
+        41.8837,
+        -87.6289,
+        "store|flagship|downtown",
+    ),
+    store(
+        "S06",
+        "wicker-park",
+        2,
+        41.9088,
+        -87.6796,
+        "store|neighborhood",
+    ),
+    store(
+        "S07",
+        "south-congress",
+        3,
+        30.2500,
+        -97.7494,
+        "store|neighborhood",
+    ),
+    store(
+        "S08",
+        "naperville",
+        4,
+        41.7724,
+        -88.1479,
+        "store|mall|suburban",
+    ),
+    store(
+        "S09",
+        "plano-outlet",
+        5,
+        33.0773,
+        -96.8236,
+        "store|outlet|suburban",
+    ),
+    store(
+        "S10",
+        "bozeman-main",
+        6,
+        45.6793,
+        -111.0373,
+        "store|small|rural",
+    ),
 ];
 
 const fn store(
@@ -162,7 +232,14 @@ const fn store(
     lon: f64,
     tags: &'static str,
 ) -> Store {
-    Store { id, name, city, lat, lon, tags }
+    Store {
+        id,
+        name,
+        city,
+        lat,
+        lon,
+        tags,
+    }
 }
 
 /// The stores in a city (empty for a city without one).
@@ -190,7 +267,11 @@ mod tests {
     fn every_store_is_near_its_city_and_downtown_exists() {
         for s in &STORES {
             let c = &CITIES[s.city];
-            assert!((s.lat - c.lat).abs() < 0.2 && (s.lon - c.lon).abs() < 0.2, "{}", s.id);
+            assert!(
+                (s.lat - c.lat).abs() < 0.2 && (s.lon - c.lon).abs() < 0.2,
+                "{}",
+                s.id
+            );
         }
         assert_eq!(STORES.iter().filter(|s| s.name == "downtown").count(), 1);
     }

@@ -15,8 +15,16 @@ use crate::crm::Person;
 use crate::places::{stores_in, STORES};
 use crate::random::{self, chance, GenRng};
 
-pub const POS_HEADER: [&str; 8] =
-    ["transaction_id", "loyalty_id", "store_id", "timestamp", "total", "items", "category", "product_id"];
+pub const POS_HEADER: [&str; 8] = [
+    "transaction_id",
+    "loyalty_id",
+    "store_id",
+    "timestamp",
+    "total",
+    "items",
+    "category",
+    "product_id",
+];
 
 #[derive(Debug, Clone, Copy)]
 pub struct PosTransaction {
@@ -83,7 +91,11 @@ fn basket(
     let mut main = *catalog.pick(rng, category);
     let mut total = main.price();
     for _ in 1..items {
-        let category = if chance(rng, 0.6) { main.category } else { behaviour.category(rng) };
+        let category = if chance(rng, 0.6) {
+            main.category
+        } else {
+            behaviour.category(rng)
+        };
         let product = *catalog.pick(rng, category);
         total += product.price();
         if product.price_cents > main.price_cents {

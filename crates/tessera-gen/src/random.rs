@@ -100,7 +100,9 @@ pub fn weighted(rng: &mut GenRng, weights: &[f64]) -> usize {
 /// An index into a table of cumulative weights (ascending, last = total).
 pub fn cumulative(rng: &mut GenRng, cumulative: &[f64]) -> usize {
     let target = unit(rng) * cumulative.last().copied().unwrap_or(0.0);
-    cumulative.partition_point(|c| *c <= target).min(cumulative.len() - 1)
+    cumulative
+        .partition_point(|c| *c <= target)
+        .min(cumulative.len() - 1)
 }
 
 #[cfg(test)]
@@ -113,8 +115,14 @@ mod tests {
         let mut r = customer_rng(42, 17);
         let b: Vec<u64> = (0..4).map(|_| r.random()).collect();
         assert_eq!(a[0], b[0]);
-        assert_ne!(customer_rng(42, 17).random::<u64>(), customer_rng(42, 18).random::<u64>());
-        assert_ne!(customer_rng(42, 17).random::<u64>(), customer_rng(43, 17).random::<u64>());
+        assert_ne!(
+            customer_rng(42, 17).random::<u64>(),
+            customer_rng(42, 18).random::<u64>()
+        );
+        assert_ne!(
+            customer_rng(42, 17).random::<u64>(),
+            customer_rng(43, 17).random::<u64>()
+        );
     }
 
     #[test]

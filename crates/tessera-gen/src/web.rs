@@ -106,8 +106,15 @@ pub fn generate<'c>(
     buf.sessions.clear();
     buf.carts = 0;
     buf.orders = 0;
-    let mut s =
-        Sessions { rng, person, behaviour, catalog, history, buf, tied: [false; 4] };
+    let mut s = Sessions {
+        rng,
+        person,
+        behaviour,
+        catalog,
+        history,
+        buf,
+        tied: [false; 4],
+    };
     let city = person.city;
 
     if behaviour.lifecycle == Lifecycle::New {
@@ -115,7 +122,14 @@ pub fn generate<'c>(
         let from = (behaviour.signup_at - 14 * DAY_MS).max(history.start);
         for _ in 0..random::int(s.rng, 1, 3) {
             if let Some(at) = moment(s.rng, from, behaviour.signup_at, city, &WEB_HOURS) {
-                s.session(at, Plan { device: Some(0), anonymous: true, ..Plan::default() });
+                s.session(
+                    at,
+                    Plan {
+                        device: Some(0),
+                        anonymous: true,
+                        ..Plan::default()
+                    },
+                );
             }
         }
         let session = s.new_session(0, None);
@@ -124,8 +138,13 @@ pub fn generate<'c>(
 
     let expected = behaviour.sessions_per_30d * behaviour.active_days() / 30.0;
     for _ in 0..random::poisson(s.rng, expected) {
-        if let Some(at) = moment(s.rng, behaviour.active_from, behaviour.active_to, city, &WEB_HOURS)
-        {
+        if let Some(at) = moment(
+            s.rng,
+            behaviour.active_from,
+            behaviour.active_to,
+            city,
+            &WEB_HOURS,
+        ) {
             s.session(at, Plan::default());
         }
     }
@@ -158,7 +177,11 @@ pub fn generate<'c>(
         if at >= behaviour.active_to || !chance(s.rng, 0.6) {
             continue;
         }
-        let utm = Utm { source: "newsletter", medium: "email", name: campaign.name.clone() };
+        let utm = Utm {
+            source: "newsletter",
+            medium: "email",
+            name: campaign.name.clone(),
+        };
         let product = (campaign.name == FALL_SALE).then_some(ProductId(POPULAR_PRODUCT));
         let plan = Plan {
             product,
@@ -170,7 +193,13 @@ pub fn generate<'c>(
     }
 
     if let Some((at, Channel::Web)) = behaviour.welcome_order {
-        s.session(at, Plan { must_buy: true, ..Plan::default() });
+        s.session(
+            at,
+            Plan {
+                must_buy: true,
+                ..Plan::default()
+            },
+        );
     }
 
     s.buf.messages.sort_by_key(|m| m.at);
@@ -188,7 +217,13 @@ impl Sessions<'_> {
             if user {
                 self.tied[self.buf.sessions[session].device] = true;
             }
-            self.buf.messages.push(Message { at, session, user, body, props });
+            self.buf.messages.push(Message {
+                at,
+                session,
+                user,
+                body,
+                props,
+            });
         }
     }
 
@@ -216,9 +251,18 @@ impl Sessions<'_> {
             return None;
         }
         let sources: &[(&str, &str, f64)] = if self.person.age < 35 {
-            &[("instagram", "social", 35.0), ("tiktok", "social", 20.0), ("google", "cpc", 30.0), ("facebook", "social", 15.0)]
+            &[
+                ("instagram", "social", 35.0),
+                ("tiktok", "social", 20.0),
+                ("google", "cpc", 30.0),
+                ("facebook", "social", 15.0),
+            ]
         } else {
-            &[("google", "cpc", 45.0), ("facebook", "social", 35.0), ("instagram", "social", 20.0)]
+            &[
+                ("google", "cpc", 45.0),
+                ("facebook", "social", 35.0),
+                ("instagram", "social", 20.0),
+            ]
         };
         let weights: Vec<f64> = sources.iter().map(|s| s.2).collect();
         let (source, medium, _) = sources[random::weighted(self.rng, &weights)];
@@ -227,7 +271,11 @@ impl Sessions<'_> {
             _ if at >= self.history.now - 7 * DAY_MS => FALL_SALE,
             _ => "autumn_lookbook",
         };
-        Some(Utm { source, medium, name: name.to_string() })
+        Some(Utm {
+            source,
+            medium,
+            name: name.to_string(),
+        })
     }
 
     fn pick_device(&mut self) -> usize {
@@ -267,7 +315,13 @@ impl Sessions<'_> {
             .or_else(|| forced.map(|p| self.catalog.product(p).category))
             .unwrap_or_else(|| self.behaviour.category(self.rng));
         if chance(self.rng, 0.55) {
-            self.push(t, session, user, Body::Page("Home"), r#"{"path":"/","title":"Home"}"#.into());
+            self.push(
+                t,
+                session,
+                user,
+                Body::Page("Home"),
+                r#"{"path":"/","title":"Home"}"#.into(),
+            );
             t += think_time(self.rng);
         } else if chance(self.rng, 0.5) {
             let c = category.as_str();
@@ -358,7 +412,11 @@ impl Sessions<'_> {
         t += 30_000 + think_time(self.rng) * 2;
 
         let buy_p = 0.95 * self.behaviour.web_buy * plan.buy_boost.unwrap_or(1.0);
-        let buys = if plan.must_buy { self.behaviour.web_buy > 0.0 } else { chance(self.rng, buy_p.min(0.95)) };
+        let buys = if plan.must_buy {
+            self.behaviour.web_buy > 0.0
+        } else {
+            chance(self.rng, buy_p.min(0.95))
+        };
         if !buys || t >= self.history.now {
             return;
         }
@@ -366,7 +424,11 @@ impl Sessions<'_> {
         let main = main.unwrap_or(viewed[0]);
         let mut props = String::with_capacity(192);
         json::open(&mut props);
-        json::field_str(&mut props, "order_id", &format!("O{number:07}-{}", self.buf.orders));
+        json::field_str(
+            &mut props,
+            "order_id",
+            &format!("O{number:07}-{}", self.buf.orders),
+        );
         json::field_str(&mut props, "cart_id", &cart_id);
         json::field_money(&mut props, "revenue", value);
         json::field_str(&mut props, "currency", "USD");
@@ -376,7 +438,13 @@ impl Sessions<'_> {
         json::field_str(&mut props, "product_id", &main.id().to_string());
         json::field_str(&mut props, "channel", "web");
         json::close(&mut props);
-        self.push(t.min(self.history.now - MINUTE_MS), session, user, Body::Track("Order Completed"), props);
+        self.push(
+            t.min(self.history.now - MINUTE_MS),
+            session,
+            user,
+            Body::Track("Order Completed"),
+            props,
+        );
     }
 }
 
@@ -418,7 +486,11 @@ pub fn write(
         line.push_str(&(n + 1).to_string());
         line.push_str("\",");
         json::field_str(line, "timestamp", Stamp::millis(m.at).as_str());
-        let key = if matches!(m.body, Body::Identify(_)) { "traits" } else { "properties" };
+        let key = if matches!(m.body, Body::Identify(_)) {
+            "traits"
+        } else {
+            "properties"
+        };
         json::string(line, key);
         line.push(':');
         line.push_str(&m.props);

@@ -2,9 +2,8 @@
 
 use tessera_model::Identifier;
 
-/// One parsed entry of `[identity] blocked`. Entries are parsed on every match instead of
-/// being cached, because the config's fields are public and a cache could go stale; parsing
-/// borrows and never allocates, so this costs a few comparisons per entry.
+/// One parsed entry of `[identity] blocked`. Entries borrow from the config; a
+/// [`crate::Normalizer`] parses them once for many identifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BlockRule<'a> {
     /// `None` matches every kind (`value` and `*:value` entries).
@@ -95,11 +94,13 @@ impl<'a> BlockRule<'a> {
 
 /// The first entry of `blocked` that blocks `id`. Entries that do not parse never match;
 /// configuration loading has already rejected them with a message.
-pub(crate) fn blocking_rule<'a>(blocked: &'a [String], id: &Identifier) -> Option<&'a str> {
-    blocked
-        .iter()
-        .find(|entry| BlockRule::parse(entry).is_ok_and(|rule| rule.matches(id)))
-        .map(String::as_str)
+pub(crate) fn blocking_rule<'a>(rules: &[(&'a str, BlockRule<'a>)], id: &Identifier) -> Option<&'a str> {
+    rules.iter().find(|(_, rule)| rule.matches(id)).map(|(entry, _)| *entry)
+}
+
+/// Parses every valid entry once (invalid ones are reported by `IdentityConfig::validate`).
+pub(crate) fn parse_rules(blocked: &[String]) -> Vec<(&str, BlockRule<'_>)> {
+    blocked.iter().filter_map(|e| BlockRule::parse(e).ok().map(|r| (e.as_str(), r))).collect()
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use memory::MemoryGraph;
-pub use normalize::{normalize, Normalized};
+pub use normalize::{normalize, Normalized, Normalizer};
 pub use resolve::{resolve, Conflict, IdentityGraph, Merge, Resolution};
 pub use trait_merge::{merge_values, MergeRule, TraitMergeConfig};
 pub use union_find::UnionFind;

@@ -5,7 +5,7 @@ use phonenumber::metadata::DATABASE;
 use phonenumber::Mode;
 use tessera_model::{Identifier, IdentifierKind};
 
-use crate::blocklist::blocking_rule;
+use crate::blocklist::{blocking_rule, parse_rules, BlockRule};
 use crate::IdentityConfig;
 
 /// What [`normalize`] made of an identifier.
@@ -34,6 +34,29 @@ pub enum Normalized {
 ///
 /// Empty values are invalid for every kind.
 pub fn normalize(id: &Identifier, config: &IdentityConfig) -> Normalized {
+    Normalizer::new(config).normalize(id)
+}
+
+/// Normalises many identifiers under one config, parsing the blocklist once (an importer
+/// makes one per file; [`normalize`] makes one per call).
+#[derive(Debug)]
+pub struct Normalizer<'c> {
+    config: &'c IdentityConfig,
+    rules: Vec<(&'c str, BlockRule<'c>)>,
+}
+
+impl<'c> Normalizer<'c> {
+    pub fn new(config: &'c IdentityConfig) -> Normalizer<'c> {
+        Normalizer { config, rules: parse_rules(&config.blocked) }
+    }
+
+    /// See [`normalize`].
+    pub fn normalize(&self, id: &Identifier) -> Normalized {
+        normalize_with(id, self.config, &self.rules)
+    }
+}
+
+fn normalize_with(id: &Identifier, config: &IdentityConfig, rules: &[(&str, BlockRule<'_>)]) -> Normalized {
     let value = id.value.trim();
     if value.is_empty() {
         return Normalized::Invalid {
@@ -54,13 +77,13 @@ pub fn normalize(id: &Identifier, config: &IdentityConfig) -> Normalized {
             // Placeholders such as a phone `0000` are junk, not typos: a blocklisted raw value
             // is reported as blocked (the record still lands) rather than invalid (rejected).
             let raw = Identifier { kind: id.kind.clone(), value: value.to_string() };
-            return match blocking_rule(&config.blocked, &raw) {
+            return match blocking_rule(rules, &raw) {
                 Some(rule) => Normalized::Blocked { value: raw.value, rule: rule.to_string() },
                 None => Normalized::Invalid { reason },
             };
         }
     };
-    match blocking_rule(&config.blocked, &normalized) {
+    match blocking_rule(rules, &normalized) {
         Some(rule) => Normalized::Blocked {
             value: normalized.value,
             rule: rule.to_string(),

@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use tessera_identity::{normalize, Normalized};
+use tessera_identity::{Normalized, Normalizer};
 use tessera_model::{Identifier, IdentifierKind, Millis};
 use tessera_store::{Outcome, Record, Store};
 
@@ -118,7 +118,10 @@ pub fn import_file(
         name.push(".rejects.jsonl");
         PathBuf::from(name)
     });
+    let identity = store.config().identity.clone();
+    let normalizer = Normalizer::new(&identity);
     let mut importer = Importer {
+        normalizer: &normalizer,
         store,
         file_name: path.display().to_string(),
         options,
@@ -144,6 +147,7 @@ pub fn import_file(
 }
 
 pub(crate) struct Importer<'a> {
+    normalizer: &'a Normalizer<'a>,
     store: &'a mut Store,
     file_name: String,
     options: &'a ImportOptions,
@@ -190,11 +194,10 @@ impl Importer<'_> {
 
     /// Normalises a parsed record's identifiers and queues it for the next batch.
     fn accept(&mut self, line: u64, raw: &str, mut record: Record, ids: RawIdentifiers) -> Result<()> {
-        let config = &self.store.config().identity;
         let mut normalised: Vec<Identifier> = Vec::with_capacity(ids.len());
         let mut blocked = 0;
         for (id, field) in ids {
-            match normalize(&id, config) {
+            match self.normalizer.normalize(&id) {
                 Normalized::Ok(id) => {
                     if !normalised.contains(&id) {
                         normalised.push(id)
@@ -266,11 +269,12 @@ impl Importer<'_> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
-        let records: Vec<Record> = batch.iter().map(|p| p.record.clone()).collect();
+        let (records, lines): (Vec<Record>, Vec<(u64, String)>) =
+            batch.into_iter().map(|p| (p.record, (p.line, p.raw))).unzip();
         let outcomes = self.store.ingest_batch(&records)?;
         let mut last_line = 0;
-        for (pending, outcome) in batch.into_iter().zip(outcomes) {
-            last_line = last_line.max(pending.line);
+        for ((line, raw), outcome) in lines.into_iter().zip(outcomes) {
+            last_line = last_line.max(line);
             match outcome {
                 Outcome::Stored { .. } => {
                     self.report.progress.lines += 1;
@@ -282,10 +286,10 @@ impl Importer<'_> {
                 }
                 Outcome::Rejected { field, reason } => self.record_reject(Reject {
                     file: self.file_name.clone(),
-                    line: pending.line,
+                    line,
                     field,
                     reason,
-                    raw: pending.raw.chars().take(2_000).collect(),
+                    raw: raw.chars().take(2_000).collect(),
                 })?,
             }
         }

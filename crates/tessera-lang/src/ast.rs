@@ -27,7 +27,10 @@ impl Span {
     }
 
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -252,7 +255,9 @@ impl DurationUnit {
 impl Duration {
     /// Length in milliseconds, saturating (absurd lengths mean "all of history").
     pub fn millis(self) -> i64 {
-        i64::try_from(self.amount).unwrap_or(i64::MAX).saturating_mul(self.unit.millis())
+        i64::try_from(self.amount)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(self.unit.millis())
     }
 }
 
@@ -275,7 +280,9 @@ impl TryFrom<String> for Duration {
         let (digits, suffix) = s.split_at(split);
         match (digits.parse::<u64>(), DurationUnit::from_suffix(suffix)) {
             (Ok(amount), Some(unit)) => Ok(Duration { amount, unit }),
-            _ => Err(format!("`{s}` is not a duration such as 30m, 12h, 7d or 2w")),
+            _ => Err(format!(
+                "`{s}` is not a duration such as 30m, 12h, 7d or 2w"
+            )),
         }
     }
 }
@@ -284,9 +291,15 @@ impl TryFrom<String> for Duration {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NumCmp {
-    Compare { op: CmpOp, value: f64 },
+    Compare {
+        op: CmpOp,
+        value: f64,
+    },
     /// Inclusive on both ends.
-    Between { low: f64, high: f64 },
+    Between {
+        low: f64,
+        high: f64,
+    },
 }
 
 impl NumCmp {

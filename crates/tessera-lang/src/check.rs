@@ -29,7 +29,10 @@ impl Catalog {
     }
 
     pub fn with_event(mut self, name: &str, properties: &[&str]) -> Catalog {
-        self.events.insert(name.to_string(), properties.iter().map(|p| p.to_string()).collect());
+        self.events.insert(
+            name.to_string(),
+            properties.iter().map(|p| p.to_string()).collect(),
+        );
         self
     }
 }
@@ -40,10 +43,17 @@ pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     expr.walk(&mut |e| match e {
         Expr::And(items) | Expr::Or(items) if items.len() < 2 => {
-            let op = if matches!(e, Expr::And(_)) { "and" } else { "or" };
+            let op = if matches!(e, Expr::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
             out.push(
-                Diagnostic::error(Span::default(), format!("`{op}` with {} condition(s)", items.len()))
-                    .with_hint("`and` and `or` join two or more conditions"),
+                Diagnostic::error(
+                    Span::default(),
+                    format!("`{op}` with {} condition(s)", items.len()),
+                )
+                .with_hint("`and` and `or` join two or more conditions"),
             );
         }
         Expr::Trait(cond) => out.extend(check_trait(cond, catalog)),
@@ -92,8 +102,17 @@ fn check_test(name: &str, ty: TraitType, test: &ValueTest) -> Option<(String, Op
     };
     let allowed = match (ty, test) {
         (TraitType::Geo, _) => false,
-        (TraitType::Number | TraitType::Timestamp, ValueTest::Compare { .. } | ValueTest::Between { .. }) => true,
-        (_, ValueTest::Compare { op: CmpOp::Eq | CmpOp::Ne, .. }) => ty != TraitType::StringList,
+        (
+            TraitType::Number | TraitType::Timestamp,
+            ValueTest::Compare { .. } | ValueTest::Between { .. },
+        ) => true,
+        (
+            _,
+            ValueTest::Compare {
+                op: CmpOp::Eq | CmpOp::Ne,
+                ..
+            },
+        ) => ty != TraitType::StringList,
         (_, ValueTest::In { .. }) => true,
         (TraitType::String | TraitType::StringList, ValueTest::Contains { .. }) => true,
         (TraitType::String, ValueTest::StartsWith { .. }) => true,
@@ -109,17 +128,30 @@ fn check_test(name: &str, ty: TraitType, test: &ValueTest) -> Option<(String, Op
         | ValueTest::StartsWith { value } => vec![value],
         ValueTest::Between { low, high } => vec![low, high],
         ValueTest::In { values } if values.is_empty() => {
-            return Some(("an `in` list with no values".into(), Some("list at least one value".into())));
+            return Some((
+                "an `in` list with no values".into(),
+                Some("list at least one value".into()),
+            ));
         }
         ValueTest::In { values } => values.iter().collect(),
         ValueTest::Exists | ValueTest::IsNull => vec![],
     };
-    let wanted = if ty == TraitType::StringList { TraitType::String } else { ty };
+    let wanted = if ty == TraitType::StringList {
+        TraitType::String
+    } else {
+        ty
+    };
     let wrong = literals.into_iter().find(|l| literal_type(l) != wanted)?;
     let message = if ty == TraitType::StringList {
-        format!("`{name}` is a list of strings but `{wrong}` is {}", describe(wrong))
+        format!(
+            "`{name}` is a list of strings but `{wrong}` is {}",
+            describe(wrong)
+        )
     } else {
-        format!("`{name}` is a {ty} trait but `{wrong}` is {}", describe(wrong))
+        format!(
+            "`{name}` is a {ty} trait but `{wrong}` is {}",
+            describe(wrong)
+        )
     };
     Some((message, literal_hint(ty, wrong)))
 }
@@ -163,19 +195,23 @@ fn literal_hint(ty: TraitType, literal: &Literal) -> Option<String> {
         _ => "",
     };
     match (ty, literal) {
-        (TraitType::String | TraitType::StringList, _) => {
-            Some(format!("quote it to compare as text: `{}`", quote(&literal.to_string())))
-        }
-        (TraitType::Number, Literal::String(_)) if text.parse::<f64>().is_ok_and(f64::is_finite) => {
+        (TraitType::String | TraitType::StringList, _) => Some(format!(
+            "quote it to compare as text: `{}`",
+            quote(&literal.to_string())
+        )),
+        (TraitType::Number, Literal::String(_))
+            if text.parse::<f64>().is_ok_and(f64::is_finite) =>
+        {
             Some(format!("remove the quotes: `{text}`"))
         }
         (TraitType::Number, _) => Some("write a number such as `42` or `-1.5`".into()),
         (TraitType::Timestamp, Literal::String(_)) if parse_timestamp(text).is_some() => {
             Some(format!("write the date without quotes: `{text}`"))
         }
-        (TraitType::Timestamp, _) => {
-            Some("write a date such as `2026-10-01` or a date-time such as `2026-10-01T12:00:00Z`".into())
-        }
+        (TraitType::Timestamp, _) => Some(
+            "write a date such as `2026-10-01` or a date-time such as `2026-10-01T12:00:00Z`"
+                .into(),
+        ),
         (TraitType::Bool, Literal::String(_)) if matches!(text, "true" | "false") => {
             Some(format!("write `{text}` without quotes"))
         }
@@ -184,7 +220,12 @@ fn literal_hint(ty: TraitType, literal: &Literal) -> Option<String> {
     }
 }
 
-fn check_query(query: &EventQuery, aggregated: Option<&str>, catalog: &Catalog, out: &mut Vec<Diagnostic>) {
+fn check_query(
+    query: &EventQuery,
+    aggregated: Option<&str>,
+    catalog: &Catalog,
+    out: &mut Vec<Diagnostic>,
+) {
     if query.event.is_empty() {
         out.push(Diagnostic::error(query.span, "the event name is empty"));
         return;
@@ -192,16 +233,22 @@ fn check_query(query: &EventQuery, aggregated: Option<&str>, catalog: &Catalog, 
     let Some(known) = catalog.events.get(&query.event) else {
         let hint = match suggest(&query.event, catalog.events.keys()) {
             Some(best) => format!("did you mean `{best}`?"),
-            None => "no such event has been seen yet; the condition treats profiles as having none".into(),
+            None => "no such event has been seen yet; the condition treats profiles as having none"
+                .into(),
         };
         out.push(
-            Diagnostic::warning(query.span, format!("unknown event `{}`", query.event)).with_hint(hint),
+            Diagnostic::warning(query.span, format!("unknown event `{}`", query.event))
+                .with_hint(hint),
         );
         return;
     };
     // Each unknown property once, underlined where it is first tested (the aggregated
     // property has no span of its own, so it gets the query's).
-    let tested = query.filter.iter().flat_map(PropFilter::tests).map(|c| (c.name.as_str(), c.span));
+    let tested = query
+        .filter
+        .iter()
+        .flat_map(PropFilter::tests)
+        .map(|c| (c.name.as_str(), c.span));
     let mut seen = BTreeSet::new();
     for (property, span) in tested.chain(aggregated.map(|p| (p, query.span))) {
         if has_property(known, property) || !seen.insert(property) {
@@ -225,7 +272,9 @@ fn check_query(query: &EventQuery, aggregated: Option<&str>, catalog: &Catalog, 
 /// A dotted path also matches when a prefix is a known property (it reads a nested object).
 fn has_property(known: &BTreeSet<String>, path: &str) -> bool {
     known.contains(path)
-        || path.match_indices('.').any(|(i, _)| known.contains(&path[..i]))
+        || path
+            .match_indices('.')
+            .any(|(i, _)| known.contains(&path[..i]))
 }
 
 /// The closest known name, if it is close enough to be the intended one.
@@ -233,7 +282,12 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Opti
     let lower = name.to_lowercase();
     let limit = (name.chars().count() / 3).max(1);
     candidates
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c.as_str()))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&lower, &c.to_lowercase()),
+                c.as_str(),
+            )
+        })
         .filter(|&(distance, _)| distance <= limit)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, c)| c)
@@ -242,8 +296,12 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Opti
 fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
     const SHOWN: usize = 6;
     let names: Vec<&String> = names.collect();
-    let mut out =
-        names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let mut out = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > SHOWN {
         out.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
@@ -270,7 +328,10 @@ mod tests {
     fn messages(text: &str) -> Vec<String> {
         let parsed = parse(text);
         assert_eq!(parsed.diagnostics, vec![], "{text}");
-        check(&parsed.expr, &catalog()).iter().map(|d| d.to_line("t", text)).collect()
+        check(&parsed.expr, &catalog())
+            .iter()
+            .map(|d| d.to_line("t", text))
+            .collect()
     }
 
     #[test]
@@ -302,16 +363,20 @@ mod tests {
         assert_eq!(messages("home = 1").len(), 1);
         assert_eq!(messages("tags = \"a\"").len(), 1);
         assert_eq!(messages("vip > true").len(), 1);
-        assert_eq!(messages("signup > \"2026-01-01\"")[0].contains("without quotes: `2026-01-01`"), true);
+        assert!(messages("signup > \"2026-01-01\"")[0].contains("without quotes: `2026-01-01`"));
         assert_eq!(
-            messages(r#"tags contains "a" and tags in ("a", "b") and home exists and signup between 2026-01-01 and 2026-02-01 and vip != false and city_tier starts_with "u""#),
+            messages(
+                r#"tags contains "a" and tags in ("a", "b") and home exists and signup between 2026-01-01 and 2026-02-01 and vip != false and city_tier starts_with "u""#
+            ),
             Vec::<String>::new()
         );
     }
 
     #[test]
     fn unknown_events_and_properties_are_warnings() {
-        let found = messages(r#"did(Order Complted) and count(Order Completed where catgory = "x" and address.city = "y") > 1 and sum(Order Completed.revnue) > 3"#);
+        let found = messages(
+            r#"did(Order Complted) and count(Order Completed where catgory = "x" and address.city = "y") > 1 and sum(Order Completed.revnue) > 3"#,
+        );
         assert_eq!(
             found,
             vec![
@@ -320,6 +385,9 @@ mod tests {
                 "t:1:103: warning: `Order Completed` events have no property `revnue`\n  hint: did you mean `revenue`?",
             ]
         );
-        assert!(!crate::has_errors(&check(&parse("did(Nope)").expr, &catalog())));
+        assert!(!crate::has_errors(&check(
+            &parse("did(Nope)").expr,
+            &catalog()
+        )));
     }
 }

@@ -37,11 +37,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, span, message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            span,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, span, message: message.into(), hint: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            span,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
@@ -62,8 +72,11 @@ impl Diagnostic {
     /// `name:line:col: error: message`, followed by `\n  hint: ...` when there is a hint.
     pub fn to_line(&self, source_name: &str, text: &str) -> String {
         let (line, col) = self.line_col(text);
-        let mut out =
-            format!("{source_name}:{line}:{col}: {}: {}", self.severity.as_str(), self.message);
+        let mut out = format!(
+            "{source_name}:{line}:{col}: {}: {}",
+            self.severity.as_str(),
+            self.message
+        );
         if let Some(hint) = &self.hint {
             out.push_str("\n  hint: ");
             out.push_str(hint);
@@ -112,7 +125,9 @@ pub fn render(diagnostics: &[Diagnostic], source_name: &str, text: &str) -> Stri
     // ariadne counts in chars; a trailing space gives "end of input" a column to point at.
     let padded = format!("{text} ");
     let source = Source::from(padded.as_str());
-    let config = Config::default().with_color(false).with_char_set(CharSet::Ascii);
+    let config = Config::default()
+        .with_color(false)
+        .with_char_set(CharSet::Ascii);
     let mut out = Vec::new();
     for diagnostic in diagnostics {
         let range = char_range(text, diagnostic.span);
@@ -131,11 +146,14 @@ pub fn render(diagnostics: &[Diagnostic], source_name: &str, text: &str) -> Stri
         let _ = report.finish().write((source_name, &source), &mut out);
     }
     // ariadne pads lines with spaces; trailing whitespace is noise in logs and expectations.
-    String::from_utf8_lossy(&out).lines().map(str::trim_end).fold(String::new(), |mut s, l| {
-        s.push_str(l);
-        s.push('\n');
-        s
-    })
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::trim_end)
+        .fold(String::new(), |mut s, l| {
+            s.push_str(l);
+            s.push('\n');
+            s
+        })
 }
 
 /// The char range ariadne underlines for a byte span: clamped to the text, and never empty,
@@ -165,7 +183,10 @@ mod tests {
     #[test]
     fn one_line_form_names_the_place_and_hint() {
         let d = Diagnostic::error(Span::new(4, 5), "bad").with_hint("fix it");
-        assert_eq!(d.to_line("seg", "abc\nxyz"), "seg:2:1: error: bad\n  hint: fix it");
+        assert_eq!(
+            d.to_line("seg", "abc\nxyz"),
+            "seg:2:1: error: bad\n  hint: fix it"
+        );
         assert_eq!(d.to_string(), "error: bad (hint: fix it)");
     }
 }

@@ -31,14 +31,21 @@ pub fn quote(s: &str) -> String {
 }
 
 /// A trait or property name as written: bare when every dot-separated part is an ASCII
-/// identifier and not a keyword (`address.city`), otherwise quoted (`"my trait"`).
+/// identifier and not a keyword (`address.city`), otherwise quoted (`"my trait"`). Keywords
+/// count in any case here, because the parser reads a capitalised `NOT`/`AND`/`OR` as the
+/// keyword the user most likely meant.
 pub fn name_text(name: &str) -> String {
     let is_ident = |part: &str| {
         let mut chars = part.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    if name.split('.').all(|part| is_ident(part) && !is_keyword(part)) {
+    if name
+        .split('.')
+        .all(|part| is_ident(part) && !is_keyword(&part.to_lowercase()))
+    {
         name.to_string()
     } else {
         quote(name)
@@ -48,7 +55,10 @@ pub fn name_text(name: &str) -> String {
 /// An event name as written: bare when it is words separated by single spaces, none of them a
 /// keyword (`Order Completed`), otherwise quoted (`"Sign in"`, `"Page.Viewed"`).
 pub fn event_name_text(name: &str) -> String {
-    if name.split(' ').all(|word| is_word(word) && !is_keyword(word)) {
+    if name
+        .split(' ')
+        .all(|word| is_word(word) && !is_keyword(word))
+    {
         name.to_string()
     } else {
         quote(name)
@@ -104,7 +114,11 @@ fn fmt_boolean<T: Boolean>(node: &T, place: Place, f: &mut Formatter<'_>) -> fmt
     };
     if items.is_empty() {
         // Only a hand-built or JSON tree can get here; `check` reports it.
-        return f.write_str(if op == " and " { "<empty and>" } else { "<empty or>" });
+        return f.write_str(if op == " and " {
+            "<empty and>"
+        } else {
+            "<empty or>"
+        });
     }
     let parens = match place {
         Place::Top => false,
@@ -323,7 +337,11 @@ impl Display for AgoRelation {
 
 impl Display for RecencyCond {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({}) {} {} ago", self.which, self.query, self.relation, self.ago)
+        write!(
+            f,
+            "{}({}) {} {} ago",
+            self.which, self.query, self.relation, self.ago
+        )
     }
 }
 
@@ -341,6 +359,7 @@ mod tests {
         assert_eq!(name_text("address.city"), "address.city");
         assert_eq!(name_text("my trait"), "\"my trait\"");
         assert_eq!(name_text("count"), "\"count\"");
+        assert_eq!(name_text("Not"), "\"Not\"");
         assert_eq!(name_text("a..b"), "\"a..b\"");
         assert_eq!(event_name_text("Order Completed"), "Order Completed");
         assert_eq!(event_name_text("Sign in"), "\"Sign in\"");

@@ -159,7 +159,12 @@ pub(crate) struct Token {
 /// Splits `text` into tokens ending with one `Eof`; malformed input becomes `Error` tokens
 /// and diagnostics, never a failure.
 pub(crate) fn lex(text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut lexer = Lexer { text, pos: 0, tokens: Vec::new(), diagnostics: Vec::new() };
+    let mut lexer = Lexer {
+        text,
+        pos: 0,
+        tokens: Vec::new(),
+        diagnostics: Vec::new(),
+    };
     lexer.run();
     (lexer.tokens, lexer.diagnostics)
 }
@@ -181,7 +186,10 @@ impl Lexer<'_> {
     }
 
     fn push(&mut self, kind: TokenKind, start: usize) {
-        self.tokens.push(Token { kind, span: Span::new(start, self.pos) });
+        self.tokens.push(Token {
+            kind,
+            span: Span::new(start, self.pos),
+        });
     }
 
     fn run(&mut self) {
@@ -190,10 +198,14 @@ impl Lexer<'_> {
             if c.is_whitespace() {
                 self.pos += c.len_utf8();
             } else if c == '#' {
-                self.pos = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
+                self.pos = self.text[start..]
+                    .find('\n')
+                    .map_or(self.text.len(), |i| start + i);
             } else if is_word_start(c) {
                 self.word(start);
-            } else if c.is_ascii_digit() || (c == '-' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) {
+            } else if c.is_ascii_digit()
+                || (c == '-' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
+            {
                 self.numeric(start);
             } else if c == '"' || c == '\'' {
                 self.string(start, c);
@@ -204,11 +216,16 @@ impl Lexer<'_> {
         // "Expected ... found the end" points just after the last token, not at trailing
         // blank lines or comments, which is where the missing text belongs.
         let end = self.tokens.last().map_or(0, |t| t.span.end);
-        self.tokens.push(Token { kind: TokenKind::Eof, span: Span::new(end, end) });
+        self.tokens.push(Token {
+            kind: TokenKind::Eof,
+            span: Span::new(end, end),
+        });
     }
 
     fn word(&mut self, start: usize) {
-        let len = self.text[start..].find(|c| !is_word_continue(c)).unwrap_or(self.text.len() - start);
+        let len = self.text[start..]
+            .find(|c| !is_word_continue(c))
+            .unwrap_or(self.text.len() - start);
         self.pos = start + len;
         let word = &self.text[start..self.pos];
         let kind = match Keyword::from_word(word) {
@@ -264,12 +281,22 @@ impl Lexer<'_> {
         }
         if quote == '\'' {
             self.diagnostics.push(
-                Diagnostic::error(Span::new(start, self.pos), "strings are written in double quotes")
-                    .with_hint(format!("write `{}`", crate::display::quote(&value))),
+                Diagnostic::error(
+                    Span::new(start, self.pos),
+                    "strings are written in double quotes",
+                )
+                .with_hint(format!("write `{}`", crate::display::quote(&value))),
             );
             ok = false;
         }
-        self.push(if ok { TokenKind::Str(value) } else { TokenKind::Error }, start);
+        self.push(
+            if ok {
+                TokenKind::Str(value)
+            } else {
+                TokenKind::Error
+            },
+            start,
+        );
     }
 
     fn unterminated(&mut self, start: usize) {
@@ -303,20 +330,27 @@ impl Lexer<'_> {
         if c == 'u' && self.peek() == Some('{') {
             let rest = &self.text[self.pos + 1..];
             if let Some(close) = rest.find('}').filter(|&i| i <= 6) {
-                let code = u32::from_str_radix(&rest[..close], 16).ok().and_then(char::from_u32);
+                let code = u32::from_str_radix(&rest[..close], 16)
+                    .ok()
+                    .and_then(char::from_u32);
                 self.pos += close + 2;
                 if code.is_none() {
                     self.diagnostics.push(
                         Diagnostic::error(Span::new(start, self.pos), "invalid unicode escape")
-                            .with_hint("write 1 to 6 hex digits of a Unicode scalar value, e.g. \\u{e9}"),
+                            .with_hint(
+                                "write 1 to 6 hex digits of a Unicode scalar value, e.g. \\u{e9}",
+                            ),
                     );
                 }
                 return code;
             }
         }
         self.diagnostics.push(
-            Diagnostic::error(Span::new(start, self.pos), format!("unknown escape `\\{c}`"))
-                .with_hint(r#"escapes are \" \\ \n \t \r and \u{...}"#),
+            Diagnostic::error(
+                Span::new(start, self.pos),
+                format!("unknown escape `\\{c}`"),
+            )
+            .with_hint(r#"escapes are \" \\ \n \t \r and \u{...}"#),
         );
         None
     }
@@ -349,11 +383,17 @@ impl Lexer<'_> {
         let written = &self.text[start..self.pos];
         if let Some(word) = complaint {
             self.diagnostics.push(
-                Diagnostic::error(span, format!("`{written}` is not an operator of this language"))
-                    .with_hint(format!("write `{word}`")),
+                Diagnostic::error(
+                    span,
+                    format!("`{written}` is not an operator of this language"),
+                )
+                .with_hint(format!("write `{word}`")),
             );
         } else if kind == TokenKind::Error {
-            self.diagnostics.push(Diagnostic::error(span, format!("unexpected character `{}`", c.escape_debug())));
+            self.diagnostics.push(Diagnostic::error(
+                span,
+                format!("unexpected character `{}`", c.escape_debug()),
+            ));
         }
         self.push(kind, start);
     }
@@ -367,7 +407,10 @@ struct NumericError {
 
 impl NumericError {
     fn new(message: String, hint: Option<&str>) -> NumericError {
-        NumericError { message, hint: hint.map(String::from) }
+        NumericError {
+            message,
+            hint: hint.map(String::from),
+        }
     }
 
     fn at(self, span: Span) -> Diagnostic {
@@ -383,22 +426,32 @@ fn classify_numeric(run: &str) -> Result<TokenKind, NumericError> {
     let unsigned = run.strip_prefix('-').unwrap_or(run);
     if is_date_like(unsigned) {
         if run.starts_with('-') {
-            return Err(NumericError::new(format!("`{run}` is not a date"), Some("remove the `-`")));
+            return Err(NumericError::new(
+                format!("`{run}` is not a date"),
+                Some("remove the `-`"),
+            ));
         }
-        return parse_timestamp(run).map(TokenKind::DateTime).ok_or_else(|| {
-            NumericError::new(
-                format!("`{run}` is not a valid date or date-time"),
-                Some("write a date as 2026-10-01 or a date-time as 2026-10-01T12:00:00Z"),
-            )
-        });
+        return parse_timestamp(run)
+            .map(TokenKind::DateTime)
+            .ok_or_else(|| {
+                NumericError::new(
+                    format!("`{run}` is not a valid date or date-time"),
+                    Some("write a date as 2026-10-01 or a date-time as 2026-10-01T12:00:00Z"),
+                )
+            });
     }
     if is_decimal(unsigned) {
         return match run.parse::<f64>() {
             Ok(n) if n.is_finite() => Ok(TokenKind::Number(n)),
-            _ => Err(NumericError::new(format!("the number `{run}` is too large"), None)),
+            _ => Err(NumericError::new(
+                format!("the number `{run}` is too large"),
+                None,
+            )),
         };
     }
-    let digits = unsigned.find(|c: char| !c.is_ascii_digit()).unwrap_or(unsigned.len());
+    let digits = unsigned
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(unsigned.len());
     let suffix = &unsigned[digits..];
     if digits > 0 && suffix.chars().all(|c| c.is_ascii_alphabetic()) {
         let Some(unit) = DurationUnit::from_suffix(suffix) else {
@@ -415,7 +468,10 @@ fn classify_numeric(run: &str) -> Result<TokenKind, NumericError> {
         }
         return match unsigned[..digits].parse::<u64>() {
             Ok(amount) => Ok(TokenKind::Duration(Duration { amount, unit })),
-            Err(_) => Err(NumericError::new(format!("the duration `{run}` is too long"), None)),
+            Err(_) => Err(NumericError::new(
+                format!("the duration `{run}` is too long"),
+                None,
+            )),
         };
     }
     Err(NumericError::new(
@@ -481,7 +537,10 @@ mod tests {
                 Number(0.1),
                 Number(1e21),
                 Number(1e21),
-                Duration(crate::ast::Duration { amount: 7, unit: DurationUnit::Days }),
+                Duration(crate::ast::Duration {
+                    amount: 7,
+                    unit: DurationUnit::Days
+                }),
                 DateTime(parse_timestamp("2026-01-01").unwrap_or_default()),
                 Eof
             ]
@@ -503,13 +562,17 @@ mod tests {
         assert_eq!(tokens[2].kind, TokenKind::Error);
         assert_eq!((tokens[2].span.start, tokens[2].span.end), (8, 10));
         assert_eq!(diagnostics.len(), 1);
-        assert_eq!(diagnostics[0].hint.as_deref(), Some("units are s, m, h, d, w"));
+        assert_eq!(
+            diagnostics[0].hint.as_deref(),
+            Some("units are s, m, h, d, w")
+        );
     }
 
     #[test]
     fn spans_cover_tokens() {
         let (tokens, _) = lex("ab >= \"é\"");
-        let spans: Vec<(usize, usize)> = tokens.iter().map(|t| (t.span.start, t.span.end)).collect();
+        let spans: Vec<(usize, usize)> =
+            tokens.iter().map(|t| (t.span.start, t.span.end)).collect();
         assert_eq!(spans, vec![(0, 2), (3, 5), (6, 10), (10, 10)]);
         let (tokens, _) = lex("a # trailing comment\n\n");
         assert_eq!((tokens[1].span.start, tokens[1].span.end), (1, 1));

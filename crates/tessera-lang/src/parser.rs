@@ -32,7 +32,14 @@ impl Parsed {
 /// Parses segment text. Never fails and never panics; see [`Parsed`].
 pub fn parse(text: &str) -> Parsed {
     let (tokens, mut diagnostics) = lex(text);
-    let mut parser = Parser { text, tokens, pos: 0, diagnostics: Vec::new(), in_filter: false };
+    let mut parser = Parser {
+        text,
+        tokens,
+        pos: 0,
+        diagnostics: Vec::new(),
+        in_filter: false,
+        depth: 0,
+    };
     let expr = parser.parse_segment();
     diagnostics.extend(parser.diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
@@ -47,7 +54,15 @@ pub(crate) struct Parser<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Inside a `where` filter, `in last` and `from` start the window, so recovery stops there.
     in_filter: bool,
+    /// How many `not`s and parentheses enclose the cursor; see [`MAX_DEPTH`].
+    depth: usize,
 }
+
+/// The deepest nesting of `not` and parentheses read. The parser (and every pass over the
+/// tree) recurses per level, so without a bound a hostile text could overflow the stack; real
+/// segments stay far below it. It matches serde_json's recursion limit, so that any tree read
+/// from JSON prints to text this parser accepts.
+pub const MAX_DEPTH: usize = 128;
 
 /// A boolean tree the `or`/`and`/`not` layer can build: [`Expr`] or [`PropFilter`].
 pub(crate) trait Node: Sized {
@@ -147,7 +162,9 @@ impl Node for PropFilter {
     fn unexpected_hint(p: &Parser) -> Option<String> {
         use Keyword::*;
         if p.at_window_start() {
-            return Some("`where` needs a test before the window, e.g. `where price > 10 in last 7d`".into());
+            return Some(
+                "`where` needs a test before the window, e.g. `where price > 10 in last 7d`".into(),
+            );
         }
         match p.peek() {
             TokenKind::Keyword(Did | Count | Sum | Avg | Min | Max | First | Last) => {
@@ -177,9 +194,16 @@ impl Parser<'_> {
         self.tokens[self.pos].span
     }
 
+    /// The last consumed token.
+    fn previous(&self) -> Option<&TokenKind> {
+        self.pos.checked_sub(1).map(|i| &self.tokens[i].kind)
+    }
+
     /// The end of the last consumed token (the start of the text when none was consumed).
     fn prev_end(&self) -> usize {
-        self.pos.checked_sub(1).map_or(0, |i| self.tokens[i].span.end)
+        self.pos
+            .checked_sub(1)
+            .map_or(0, |i| self.tokens[i].span.end)
     }
 
     /// The span from `start` to the end of the last consumed token; empty at the current
@@ -224,7 +248,10 @@ impl Parser<'_> {
         let span = self.span();
         self.report(
             Diagnostic::error(span, format!("`{}` is not a keyword", self.snippet(span)))
-                .with_hint(format!("keywords are lowercase: write `{}`", keyword.as_str())),
+                .with_hint(format!(
+                    "keywords are lowercase: write `{}`",
+                    keyword.as_str()
+                )),
         );
         self.bump();
         true
@@ -274,7 +301,10 @@ impl Parser<'_> {
         if self.at(&TokenKind::Error) {
             return;
         }
-        let d = Diagnostic::error(self.span(), format!("expected {what}, found {}", self.found()));
+        let d = Diagnostic::error(
+            self.span(),
+            format!("expected {what}, found {}", self.found()),
+        );
         self.report(match hint {
             Some(hint) => d.with_hint(hint),
             None => d,
@@ -337,8 +367,9 @@ impl Parser<'_> {
     fn parse_segment(&mut self) -> Expr {
         if self.at(&TokenKind::Eof) {
             self.report(
-                Diagnostic::error(self.span(), "the segment is empty")
-                    .with_hint("write a condition, e.g. `age > 30 and did(Order Completed in last 30d)`"),
+                Diagnostic::error(self.span(), "the segment is empty").with_hint(
+                    "write a condition, e.g. `age > 30 and did(Order Completed in last 30d)`",
+                ),
             );
             return Expr::Missing(self.span());
         }
@@ -460,6 +491,25 @@ impl Parser<'_> {
     }
 
     fn parse_unary<N: Node>(&mut self) -> N {
+        if self.depth >= MAX_DEPTH {
+            let start = self.span();
+            self.report(
+                Diagnostic::error(start, "the segment is nested too deeply").with_hint(format!(
+                    "use at most {MAX_DEPTH} levels of `not` and parentheses"
+                )),
+            );
+            while !self.at(&TokenKind::Eof) {
+                self.bump();
+            }
+            return N::missing(self.span_from(start.start));
+        }
+        self.depth += 1;
+        let node = self.parse_unary_nested::<N>();
+        self.depth -= 1;
+        node
+    }
+
+    fn parse_unary_nested<N: Node>(&mut self) -> N {
         if self.eat_kw(Keyword::Not) {
             return N::not(self.parse_unary::<N>());
         }
@@ -500,7 +550,16 @@ impl Parser<'_> {
             return N::parse_leaf(self);
         }
         let start = self.span().start;
-        let hint = N::unexpected_hint(self);
+        let hint = match (self.peek(), self.previous()) {
+            (TokenKind::Keyword(k @ (Keyword::And | Keyword::Or)), _) => {
+                Some(format!("`{}` needs a condition on each side", k.as_str()))
+            }
+            (TokenKind::Eof, Some(TokenKind::Keyword(k))) => Some(format!(
+                "add a condition after `{}`, or remove it",
+                k.as_str()
+            )),
+            _ => N::unexpected_hint(self),
+        };
         self.expected(N::WHAT, hint);
         self.recover();
         N::missing(self.span_from(start))
@@ -512,7 +571,11 @@ mod tests {
     use super::*;
 
     fn errors(text: &str) -> Vec<String> {
-        parse(text).diagnostics.iter().map(|d| d.to_line("t", text)).collect()
+        parse(text)
+            .diagnostics
+            .iter()
+            .map(|d| d.to_line("t", text))
+            .collect()
     }
 
     #[test]
@@ -520,7 +583,9 @@ mod tests {
         let text = r#"count(Product Viewed where product_id = "X" in last 7d) >= 3 and not did(Order Completed in last 7d) and age between 25 and 35 and city_tier = "urban" and income > 75000"#;
         let parsed = parse(text);
         assert_eq!(parsed.diagnostics, vec![]);
-        let Expr::And(items) = &parsed.expr else { panic!("{:?}", parsed.expr) };
+        let Expr::And(items) = &parsed.expr else {
+            panic!("{:?}", parsed.expr)
+        };
         assert_eq!(items.len(), 5);
         assert_eq!(parsed.expr.to_string(), text);
     }
@@ -537,9 +602,50 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let texts = [
+            "(".repeat(100_000),
+            "not ".repeat(100_000),
+            format!("did(X where {}", "not (".repeat(50_000)),
+        ];
+        for text in texts {
+            let parsed = parse(&text);
+            let message = "the segment is nested too deeply";
+            assert!(parsed.diagnostics.iter().any(|d| d.message == message));
+        }
+        let ok = format!(
+            "{}a = 1{}",
+            "(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        );
+        assert_eq!(parse(&ok).diagnostics, vec![]);
+    }
+
+    #[test]
+    fn the_deepest_json_tree_prints_to_text_that_parses() {
+        let mut json = r#"{"trait":{"name":"a","test":"exists"}}"#.to_string();
+        let mut depth = 0;
+        loop {
+            let deeper = format!(r#"{{"not":{json}}}"#);
+            if crate::parse_json(&deeper).is_err() {
+                break;
+            }
+            json = deeper;
+            depth += 1;
+        }
+        assert!(depth > 100, "serde_json stopped at {depth}");
+        let expr = crate::parse_json(&json).unwrap_or(Expr::Missing(Span::default()));
+        let again = parse(&expr.to_string());
+        assert_eq!(again.diagnostics, vec![]);
+        assert_eq!(again.expr, expr);
+    }
+
+    #[test]
     fn parentheses_keep_nested_chains_apart() {
         let parsed = parse("a = 1 or (b = 2 or c = 3)");
-        let Expr::Or(items) = &parsed.expr else { panic!("{:?}", parsed.expr) };
+        let Expr::Or(items) = &parsed.expr else {
+            panic!("{:?}", parsed.expr)
+        };
         assert!(matches!(items[1], Expr::Or(_)));
         assert_eq!(parsed.expr.to_string(), "a = 1 or (b = 2 or c = 3)");
     }

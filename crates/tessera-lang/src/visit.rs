@@ -68,12 +68,18 @@ impl Expr {
 
     /// The names of the traits the segment reads.
     pub fn trait_names(&self) -> BTreeSet<&str> {
-        self.trait_conds().into_iter().map(|c| c.name.as_str()).collect()
+        self.trait_conds()
+            .into_iter()
+            .map(|c| c.name.as_str())
+            .collect()
     }
 
     /// The names of the events the segment reads.
     pub fn event_names(&self) -> BTreeSet<&str> {
-        self.event_queries().into_iter().map(|q| q.event.as_str()).collect()
+        self.event_queries()
+            .into_iter()
+            .map(|q| q.event.as_str())
+            .collect()
     }
 
     /// For each event the segment reads, the properties it filters on or aggregates.
@@ -96,7 +102,9 @@ impl Expr {
         let mut found = false;
         self.walk(&mut |e| {
             found |= matches!(e, Expr::Missing(_))
-                || e.event_query().and_then(|q| q.filter.as_ref()).is_some_and(PropFilter::has_missing);
+                || e.event_query()
+                    .and_then(|q| q.filter.as_ref())
+                    .is_some_and(PropFilter::has_missing);
         });
         found
     }
@@ -141,7 +149,11 @@ impl EventQuery {
     /// The properties the `where` filter tests (not the aggregated one; see
     /// [`Expr::event_properties`]).
     pub fn property_names(&self) -> BTreeSet<&str> {
-        self.filter.iter().flat_map(|f| f.tests()).map(|c| c.name.as_str()).collect()
+        self.filter
+            .iter()
+            .flat_map(|f| f.tests())
+            .map(|c| c.name.as_str())
+            .collect()
     }
 }
 
@@ -157,11 +169,23 @@ mod tests {
         );
         assert_eq!(parsed.diagnostics, vec![]);
         let expr = &parsed.expr;
-        assert_eq!(expr.trait_names().into_iter().collect::<Vec<_>>(), vec!["age", "city"]);
-        assert_eq!(expr.event_names().into_iter().collect::<Vec<_>>(), vec!["Order Completed", "Page Viewed"]);
+        assert_eq!(
+            expr.trait_names().into_iter().collect::<Vec<_>>(),
+            vec!["age", "city"]
+        );
+        assert_eq!(
+            expr.event_names().into_iter().collect::<Vec<_>>(),
+            vec!["Order Completed", "Page Viewed"]
+        );
         let props = expr.event_properties();
-        assert_eq!(props["Page Viewed"].iter().copied().collect::<Vec<_>>(), vec!["path", "ref"]);
-        assert_eq!(props["Order Completed"].iter().copied().collect::<Vec<_>>(), vec!["revenue"]);
+        assert_eq!(
+            props["Page Viewed"].iter().copied().collect::<Vec<_>>(),
+            vec!["path", "ref"]
+        );
+        assert_eq!(
+            props["Order Completed"].iter().copied().collect::<Vec<_>>(),
+            vec!["revenue"]
+        );
         assert!(!expr.has_missing());
         assert!(parse("did(X where a = ) and b = 1").expr.has_missing());
     }
@@ -171,12 +195,18 @@ mod tests {
         let expr = parse("not (a = 1 and b = 2)").expr;
         let mut seen = Vec::new();
         expr.walk(&mut |e| seen.push(e.to_string()));
-        assert_eq!(seen, vec!["not (a = 1 and b = 2)", "a = 1 and b = 2", "a = 1", "b = 2"]);
+        assert_eq!(
+            seen,
+            vec!["not (a = 1 and b = 2)", "a = 1 and b = 2", "a = 1", "b = 2"]
+        );
         // Push `not` inwards once, De Morgan style, to show a rewrite.
         let rewritten = expr.transform(&mut |e| match e {
             crate::Expr::Not(inner) => match *inner {
                 crate::Expr::And(items) => crate::Expr::Or(
-                    items.into_iter().map(|i| crate::Expr::Not(Box::new(i))).collect(),
+                    items
+                        .into_iter()
+                        .map(|i| crate::Expr::Not(Box::new(i)))
+                        .collect(),
                 ),
                 other => crate::Expr::Not(Box::new(other)),
             },

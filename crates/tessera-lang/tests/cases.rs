@@ -27,7 +27,11 @@ fn catalog() -> Catalog {
 }
 
 fn run_case(name: &str, text: &str) -> String {
-    let options = text.lines().next().and_then(|l| l.strip_prefix("# options:")).unwrap_or("");
+    let options = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# options:"))
+        .unwrap_or("");
     let parsed = parse(text);
     let mut out = format!("== canonical\n{}\n== diagnostics\n", parsed.expr);
     out.push_str(&or_none(render(&parsed.diagnostics, name, text)));
@@ -36,17 +40,36 @@ fn run_case(name: &str, text: &str) -> String {
         // The canonical text must read back as the same tree, with no new complaints.
         let printed = parsed.expr.to_string();
         let again = parse(&printed);
-        assert!(!again.has_errors(), "{name}: canonical text has errors: {:?}", again.diagnostics);
-        assert_eq!(again.expr, parsed.expr, "{name}: canonical text parses differently");
-        assert_eq!(again.diagnostics.len(), parsed.diagnostics.len(), "{name}: warnings changed");
+        assert!(
+            !again.has_errors(),
+            "{name}: canonical text has errors: {:?}",
+            again.diagnostics
+        );
+        assert_eq!(
+            again.expr, parsed.expr,
+            "{name}: canonical text parses differently"
+        );
+        assert_eq!(
+            again.diagnostics.len(),
+            parsed.diagnostics.len(),
+            "{name}: warnings changed"
+        );
     }
     if options.contains("check") {
         out.push_str("== check\n");
-        out.push_str(&or_none(render(&check(&parsed.expr, &catalog()), name, text)));
+        out.push_str(&or_none(render(
+            &check(&parsed.expr, &catalog()),
+            name,
+            text,
+        )));
     }
     if options.contains("json") {
         let json = serde_json::to_string_pretty(&parsed.expr).unwrap_or_default();
-        assert_eq!(parse_json(&json).ok().as_ref(), Some(&parsed.expr), "{name}: JSON round trip");
+        assert_eq!(
+            parse_json(&json).ok().as_ref(),
+            Some(&parsed.expr),
+            "{name}: JSON round trip"
+        );
         out.push_str(&format!("== json\n{json}\n"));
     }
     out
@@ -70,7 +93,11 @@ fn cases() {
         .filter(|p| p.extension().is_some_and(|e| e == "seg"))
         .collect();
     paths.sort();
-    assert!(paths.len() > 20, "expected the case files in {}", dir.display());
+    assert!(
+        paths.len() > 20,
+        "expected the case files in {}",
+        dir.display()
+    );
 
     let mut failures = Vec::new();
     for path in &paths {
@@ -85,7 +112,9 @@ fn cases() {
         if update {
             fs::write(&expected_path, &actual).expect("expectation is writable");
         } else {
-            failures.push(format!("--- {name}: expected\n{expected}\n--- {name}: actual\n{actual}"));
+            failures.push(format!(
+                "--- {name}: expected\n{expected}\n--- {name}: actual\n{actual}"
+            ));
         }
     }
     assert!(

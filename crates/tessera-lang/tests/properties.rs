@@ -8,15 +8,53 @@ use tessera_lang::*;
 /// Names chosen to stress quoting: keywords, capitalised keywords, dots, spaces, symbols,
 /// escapes, unicode, digits first, the empty name.
 const NAMES: &[&str] = &[
-    "age", "city_tier", "address.city", "my trait", "count", "and", "in", "Not", "AND", "x-y",
-    "_a1", "é", "a..b", "", "1abc", "with \"quote\"", "back\\slash", "tab\tname", "a.count",
-    "last", "where", "a.b c", "line\nbreak", "ü.b",
+    "age",
+    "city_tier",
+    "address.city",
+    "my trait",
+    "count",
+    "and",
+    "in",
+    "Not",
+    "AND",
+    "x-y",
+    "_a1",
+    "é",
+    "a..b",
+    "",
+    "1abc",
+    "with \"quote\"",
+    "back\\slash",
+    "tab\tname",
+    "a.count",
+    "last",
+    "where",
+    "a.b c",
+    "line\nbreak",
+    "ü.b",
 ];
 
 const EVENTS: &[&str] = &[
-    "Order Completed", "Product Viewed", "Sign in", "Page.Viewed", "login", "Sign-up v2",
-    "Café Visited", "", " leading", "trailing ", "two  spaces", "where", "in last", "\"q\"",
-    "7d", "x(1)", "AND Then", "a-", "_", "first",
+    "Order Completed",
+    "Product Viewed",
+    "Sign in",
+    "Page.Viewed",
+    "login",
+    "Sign-up v2",
+    "Café Visited",
+    "",
+    " leading",
+    "trailing ",
+    "two  spaces",
+    "where",
+    "in last",
+    "\"q\"",
+    "7d",
+    "x(1)",
+    "AND Then",
+    "a-",
+    "_",
+    "first",
 ];
 
 fn name() -> impl Strategy<Value = String> {
@@ -31,7 +69,17 @@ fn number() -> impl Strategy<Value = f64> {
     prop_oneof![
         any::<f64>().prop_filter("finite", |f| f.is_finite()),
         (-1000i64..1000).prop_map(|i| i as f64),
-        select(vec![0.0, -0.0, 0.1, 1e21, 1e-7, 5e-324, f64::MAX, f64::MIN, 2.5]),
+        select(vec![
+            0.0,
+            -0.0,
+            0.1,
+            1e21,
+            1e-7,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+            2.5
+        ]),
     ]
 }
 
@@ -54,7 +102,14 @@ fn literal() -> impl Strategy<Value = Literal> {
 }
 
 fn cmp_op() -> impl Strategy<Value = CmpOp> {
-    select(vec![CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge])
+    select(vec![
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ])
 }
 
 fn value_test() -> impl Strategy<Value = ValueTest> {
@@ -70,7 +125,11 @@ fn value_test() -> impl Strategy<Value = ValueTest> {
 }
 
 fn trait_cond() -> impl Strategy<Value = TraitCond> {
-    (name(), value_test()).prop_map(|(name, test)| TraitCond { name, test, span: Span::default() })
+    (name(), value_test()).prop_map(|(name, test)| TraitCond {
+        name,
+        test,
+        span: Span::default(),
+    })
 }
 
 fn duration() -> impl Strategy<Value = Duration> {
@@ -81,7 +140,8 @@ fn duration() -> impl Strategy<Value = Duration> {
         DurationUnit::Days,
         DurationUnit::Weeks,
     ]);
-    (prop_oneof![0u64..1000, any::<u64>()], unit).prop_map(|(amount, unit)| Duration { amount, unit })
+    (prop_oneof![0u64..1000, any::<u64>()], unit)
+        .prop_map(|(amount, unit)| Duration { amount, unit })
 }
 
 fn window() -> impl Strategy<Value = Window> {
@@ -92,19 +152,29 @@ fn window() -> impl Strategy<Value = Window> {
 }
 
 fn prop_filter() -> impl Strategy<Value = PropFilter> {
-    trait_cond().prop_map(PropFilter::Test).prop_recursive(3, 12, 3, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 2..4).prop_map(PropFilter::And),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(PropFilter::Or),
-            inner.prop_map(|f| PropFilter::Not(Box::new(f))),
-        ]
-    })
+    trait_cond()
+        .prop_map(PropFilter::Test)
+        .prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 2..4).prop_map(PropFilter::And),
+                prop::collection::vec(inner.clone(), 2..4).prop_map(PropFilter::Or),
+                inner.prop_map(|f| PropFilter::Not(Box::new(f))),
+            ]
+        })
 }
 
 fn event_query() -> impl Strategy<Value = EventQuery> {
-    (event_name(), prop::option::of(prop_filter()), prop::option::of(window())).prop_map(
-        |(event, filter, window)| EventQuery { event, filter, window, span: Span::default() },
+    (
+        event_name(),
+        prop::option::of(prop_filter()),
+        prop::option::of(window()),
     )
+        .prop_map(|(event, filter, window)| EventQuery {
+            event,
+            filter,
+            window,
+            span: Span::default(),
+        })
 }
 
 fn num_cmp() -> impl Strategy<Value = NumCmp> {
@@ -123,10 +193,20 @@ fn leaf() -> impl Strategy<Value = Expr> {
         event_query().prop_map(Expr::Did),
         (event_query(), num_cmp()).prop_map(|(query, cmp)| Expr::Count(CountCond { query, cmp })),
         (func, event_query(), name(), num_cmp()).prop_map(|(func, query, property, cmp)| {
-            Expr::Aggregate(AggregateCond { func, query, property, cmp })
+            Expr::Aggregate(AggregateCond {
+                func,
+                query,
+                property,
+                cmp,
+            })
         }),
         (which, event_query(), relation, duration()).prop_map(|(which, query, relation, ago)| {
-            Expr::Recency(RecencyCond { which, query, relation, ago })
+            Expr::Recency(RecencyCond {
+                which,
+                query,
+                relation,
+                ago,
+            })
         }),
     ]
 }
@@ -143,16 +223,65 @@ fn expr() -> impl Strategy<Value = Expr> {
 
 /// Pieces of the language (and of its mistakes) to build and damage texts from.
 const PIECES: &[&str] = &[
-    "did", "not", "count", "sum", "last", "first", "(", ")", "and", "or", "where", "in", "last",
-    "from", "to", "between", "is", "null", "exists", "contains", "more", "than", "ago", "=", ">=",
-    "!", "&&", "\"", "\"x\"", "\\", "'", "7d", "7x", "-3", "1e999", "2026-01-01", "2026-13-01",
-    "#", "\n", "é", ".", ",", "age", "Order Completed", "\u{0}", "\u{1F600}", "9999999999999999999999d",
+    "did",
+    "not",
+    "count",
+    "sum",
+    "last",
+    "first",
+    "(",
+    ")",
+    "and",
+    "or",
+    "where",
+    "in",
+    "last",
+    "from",
+    "to",
+    "between",
+    "is",
+    "null",
+    "exists",
+    "contains",
+    "more",
+    "than",
+    "ago",
+    "=",
+    ">=",
+    "!",
+    "&&",
+    "\"",
+    "\"x\"",
+    "\\",
+    "'",
+    "7d",
+    "7x",
+    "-3",
+    "1e999",
+    "2026-01-01",
+    "2026-13-01",
+    "#",
+    "\n",
+    "é",
+    ".",
+    ",",
+    "age",
+    "Order Completed",
+    "\u{0}",
+    "\u{1F600}",
+    "9999999999999999999999d",
 ];
 
 /// Valid text broken by deleting a range, inserting a piece, or cutting it short.
 fn mutated() -> impl Strategy<Value = String> {
-    (expr(), any::<prop::sample::Index>(), 0usize..6, select(PIECES), 0u8..3).prop_map(
-        |(e, at, len, piece, how)| {
+    (
+        expr(),
+        any::<prop::sample::Index>(),
+        0usize..6,
+        select(PIECES),
+        0u8..3,
+    )
+        .prop_map(|(e, at, len, piece, how)| {
             let text = e.to_string();
             let chars: Vec<char> = text.chars().collect();
             let i = at.index(chars.len() + 1);
@@ -163,13 +292,16 @@ fn mutated() -> impl Strategy<Value = String> {
                 1 => head + piece + &tail.iter().collect::<String>(),
                 _ => head,
             }
-        },
-    )
+        })
 }
 
 fn jumbled() -> impl Strategy<Value = String> {
-    prop::collection::vec((select(PIECES), select(vec!["", " "])), 0..20)
-        .prop_map(|parts| parts.into_iter().map(|(p, sep)| format!("{p}{sep}")).collect())
+    prop::collection::vec((select(PIECES), select(vec!["", " "])), 0..20).prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(p, sep)| format!("{p}{sep}"))
+            .collect()
+    })
 }
 
 /// What must hold for any input: no panic anywhere, a tree with `Missing` comes with an error,
@@ -180,7 +312,12 @@ fn check_contract(text: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(rendered.is_empty(), parsed.diagnostics.is_empty());
     for d in &parsed.diagnostics {
         let _ = d.to_line("t", text);
-        prop_assert!(d.span.start <= d.span.end && d.span.end <= text.len(), "span {:?} in {:?}", d.span, text);
+        prop_assert!(
+            d.span.start <= d.span.end && d.span.end <= text.len(),
+            "span {:?} in {:?}",
+            d.span,
+            text
+        );
     }
     let printed = parsed.expr.to_string();
     if parsed.expr.has_missing() {
@@ -188,16 +325,33 @@ fn check_contract(text: &str) -> Result<(), TestCaseError> {
     }
     if !parsed.has_errors() {
         let again = parse(&printed);
-        prop_assert!(!again.has_errors(), "{:?} printed as {:?}: {:?}", text, printed, again.diagnostics);
+        prop_assert!(
+            !again.has_errors(),
+            "{:?} printed as {:?}: {:?}",
+            text,
+            printed,
+            again.diagnostics
+        );
         prop_assert_eq!(&again.expr, &parsed.expr);
     }
-    let catalog = Catalog::default().with_trait("age", TraitType::Number).with_event("Order Completed", &["x"]);
+    let catalog = Catalog::default()
+        .with_trait("age", TraitType::Number)
+        .with_event("Order Completed", &["x"]);
     let _ = check(&parsed.expr, &catalog);
     Ok(())
 }
 
+/// 512 cases by default; `PROPTEST_CASES=20000` for a longer hunt.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(512);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(config())]
 
     #[test]
     fn printed_trees_parse_back_equal(e in expr()) {

@@ -49,10 +49,13 @@ impl Store {
         let mut new_types: Vec<(String, TraitType)> = Vec::new();
         let mut new_catalog: Vec<(String, String)> = Vec::new();
         let tx = self.conn.transaction()?;
+        // Most stores never erased anyone: skip a lookup per record then.
+        let any_erased = tx.query_row("SELECT EXISTS (SELECT 1 FROM erased_messages)", [], |r| r.get(0))?;
         let mut outcomes = Vec::with_capacity(records.len());
         for record in records {
             let outcome = ingest_one(
                 &tx,
+                any_erased,
                 &self.config.identity,
                 &self.trait_types,
                 &self.catalog_cache,
@@ -69,8 +72,10 @@ impl Store {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the batch's shared state, passed apart to keep borrows disjoint
 fn ingest_one(
     tx: &Transaction<'_>,
+    any_erased: bool,
     identity: &tessera_identity::IdentityConfig,
     committed_types: &std::collections::HashMap<String, TraitType>,
     committed_catalog: &std::collections::HashSet<(String, String)>,
@@ -78,7 +83,7 @@ fn ingest_one(
     new_catalog: &mut Vec<(String, String)>,
     record: &Record,
 ) -> Result<Outcome> {
-    if is_known_message(tx, &record.message_id)? {
+    if is_known_message(tx, &record.message_id, any_erased)? {
         return Ok(Outcome::Duplicate);
     }
     if record.identifiers.is_empty() {
@@ -166,22 +171,22 @@ fn ingest_one(
             }
         }
     }
-    let canonical: u64 = tx.query_row("SELECT canonical FROM profiles WHERE id = ?1", [profile], |r| r.get(0))?;
-    Ok(Outcome::Stored { profile: canonical })
+    // The target of a resolution is canonical, and so is a new profile.
+    Ok(Outcome::Stored { profile })
 }
 
 fn rejected(field: &str, reason: &str) -> Outcome {
     Outcome::Rejected { field: field.to_string(), reason: reason.to_string() }
 }
 
-fn is_known_message(tx: &Transaction<'_>, message_id: &str) -> Result<bool> {
+fn is_known_message(tx: &Transaction<'_>, message_id: &str, any_erased: bool) -> Result<bool> {
     let stored = tx
         .prepare_cached("SELECT 1 FROM events WHERE message_id = ?1")?
         .query_row([message_id], |_| Ok(()))
         .optional()?
         .is_some();
-    if stored {
-        return Ok(true);
+    if stored || !any_erased {
+        return Ok(stored);
     }
     let erased = tx
         .prepare_cached("SELECT 1 FROM erased_messages WHERE hash = ?1")?

@@ -63,6 +63,9 @@ pub enum SegmentCommand {
         at: AtArg,
         #[arg(long)]
         json: bool,
+        /// Evaluate each segment this many times and report the median evaluation time.
+        #[arg(long, value_name = "RUNS")]
+        timings: Option<u32>,
     },
     /// Export a segment's members as CSV or JSON Lines.
     #[command(after_help = "Examples:\n  tessera segment members vip --format csv --output vip.csv\n  tessera segment members vip --consent advertising --format jsonl")]
@@ -136,7 +139,9 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         SegmentCommand::Check { file, condition, json } => check_command(data, file, condition, json),
-        SegmentCommand::Size { names, condition, at, json } => size(data, names, condition, &at, json),
+        SegmentCommand::Size { names, condition, at, json, timings } => {
+            size(data, names, condition, &at, json, timings)
+        }
         SegmentCommand::Members { name, condition, at, format, output, consent } => {
             members(data, name, condition, &at, format, output, consent)
         }
@@ -263,19 +268,44 @@ fn conditions(store: &Store, snapshot: &Snapshot, names: &[String], condition: &
         .collect()
 }
 
-fn size(data: &Path, names: Vec<String>, condition: WhereArg, at: &AtArg, json: bool) -> Result<ExitCode> {
+fn size(
+    data: &Path,
+    names: Vec<String>,
+    condition: WhereArg,
+    at: &AtArg,
+    json: bool,
+    timings: Option<u32>,
+) -> Result<ExitCode> {
     let store = super::open(data)?;
     let snapshot = load_snapshot(&store, at)?;
     let population = snapshot.index.len() as u64;
     let mut sizes = Vec::new();
+    let mut medians = Vec::new();
     for (name, expr, min_size) in conditions(&store, &snapshot, &names, &condition)? {
-        let members = snapshot.evaluate(&expr)?;
+        let runs = timings.unwrap_or(1).max(1);
+        let mut times = Vec::with_capacity(runs as usize);
+        let mut members = RoaringBitmap::new();
+        for _ in 0..runs {
+            let started = std::time::Instant::now();
+            members = snapshot.evaluate(&expr)?;
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        medians.push((name.clone(), times[times.len() / 2], times[0], times[times.len() - 1]));
         sizes.push(SegmentSize::new(&name, members.len(), population, min_size));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&sizes)?);
     } else {
         print_sizes(&sizes);
+    }
+    if let Some(runs) = timings {
+        let mut table = Table::new(&["segment", "median ms", "min ms", "max ms"]);
+        for (name, median, min, max) in &medians {
+            table.row(vec![name.clone(), format!("{median:.2}"), format!("{min:.2}"), format!("{max:.2}")]);
+        }
+        println!("\nevaluation time over {runs} runs (the store already loaded)");
+        print!("{}", table.render());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,11 +9,13 @@
 use std::ops::Range;
 
 use roaring::RoaringBitmap;
-use tessera_lang::{AggFunc, AggregateCond, AgoRelation, EventQuery, NumCmp, Recency, RecencyCond, Window};
+use tessera_lang::{
+    AggFunc, AggregateCond, AgoRelation, EventQuery, NumCmp, Recency, RecencyCond, Window,
+};
 use tessera_model::Millis;
 
 use crate::index::events::{EventTable, RowFilter};
-use crate::index::traits::push;
+use crate::index::traits::BitmapSink;
 use crate::index::Index;
 
 /// What an event condition computes per profile and tests.
@@ -47,7 +49,14 @@ struct Fold {
 }
 
 impl Fold {
-    const EMPTY: Fold = Fold { n: 0, sum: 0.0, min: 0.0, max: 0.0, first: 0, last: 0 };
+    const EMPTY: Fold = Fold {
+        n: 0,
+        sum: 0.0,
+        min: 0.0,
+        max: 0.0,
+        first: 0,
+        last: 0,
+    };
 }
 
 /// The table, the window and the filter of one condition, and how to fold and test.
@@ -67,22 +76,19 @@ impl Plan<'_> {
     #[inline]
     fn add(&self, fold: &mut Fold, row: usize) {
         let ts = self.table.ts[row];
-        match self.numbers {
-            Some(numbers) => {
-                let x = numbers[row];
-                if x.is_nan() {
-                    return; // not a number: this event takes no part in the aggregate
-                }
-                if fold.n == 0 {
-                    fold.min = x;
-                    fold.max = x;
-                } else {
-                    fold.min = fold.min.min(x);
-                    fold.max = fold.max.max(x);
-                }
-                fold.sum += x;
+        if let Some(numbers) = self.numbers {
+            let x = numbers[row];
+            if x.is_nan() {
+                return; // not a number: this event takes no part in the aggregate
             }
-            None => {}
+            if fold.n == 0 {
+                fold.min = x;
+                fold.max = x;
+            } else {
+                fold.min = fold.min.min(x);
+                fold.max = fold.max.max(x);
+            }
+            fold.sum += x;
         }
         if fold.n == 0 {
             fold.first = ts;
@@ -105,9 +111,9 @@ impl Plan<'_> {
                 fold.n += rows.len() as u64;
             }
             (None, Some(_)) => rows.for_each(|row| self.add(fold, row)),
-            (Some(filter), _) => {
-                rows.filter(|&row| filter.matches(row)).for_each(|row| self.add(fold, row))
-            }
+            (Some(filter), _) => rows
+                .filter(|&row| filter.matches(row))
+                .for_each(|row| self.add(fold, row)),
         }
     }
 
@@ -141,21 +147,22 @@ impl Plan<'_> {
 struct Outcome {
     holds_for_none: bool,
     /// Profiles where it holds (when it does not hold for none) or fails (when it does).
-    listed: RoaringBitmap,
+    listed: BitmapSink,
 }
 
 impl Outcome {
     fn record(&mut self, plan: &Plan<'_>, ord: u32, fold: &Fold) {
         if fold.n > 0 && plan.holds(fold) != self.holds_for_none {
-            push(&mut self.listed, ord);
+            self.listed.push(ord);
         }
     }
 
     fn result(self, scope: &RoaringBitmap) -> RoaringBitmap {
+        let listed = self.listed.finish();
         if self.holds_for_none {
-            scope - self.listed
+            scope - listed
         } else {
-            self.listed & scope
+            listed & scope
         }
     }
 }
@@ -168,13 +175,20 @@ pub(super) fn evaluate(
     at: Millis,
     scope: &RoaringBitmap,
 ) -> RoaringBitmap {
-    let mut outcome = Outcome { holds_for_none: measure.holds_for_none(), listed: RoaringBitmap::new() };
+    let mut outcome = Outcome {
+        holds_for_none: measure.holds_for_none(),
+        listed: BitmapSink::default(),
+    };
     let Some(table) = index.events.get(&query.event) else {
         return outcome.result(scope);
     };
     let numbers = match &measure {
         Measure::Aggregate(cond) => {
-            match table.columns.get(&cond.property).and_then(|c| c.numbers.as_deref()) {
+            match table
+                .columns
+                .get(&cond.property)
+                .and_then(|c| c.numbers.as_deref())
+            {
                 Some(numbers) => Some(numbers),
                 // No event has a number there: no profile has a value to aggregate.
                 None => return outcome.result(scope),
@@ -206,18 +220,24 @@ pub(super) fn evaluate(
             plan.add_range(&mut fold, table.window(run, low, high));
             outcome.record(&plan, ord, &fold);
         }
-    } else if let Some(rows) =
-        plan.filter.as_ref().and_then(|f| f.posting_rows(table.len(), tuning))
+    } else if let Some(rows) = plan
+        .filter
+        .as_ref()
+        .and_then(|f| f.posting_rows(table.len(), tuning))
     {
         // A selective filter: visit only the rows its posting lists name.
         let filter = plan.filter.as_ref().expect("rows come from the filter");
+        let mut in_scope = Cursor::new(scope, index.len());
         let mut current: Option<(u32, Fold)> = None;
         for row in rows.into_iter().map(|r| r as usize) {
             let ts = table.ts[row];
-            if ts < low || ts > high || !filter.matches(row) {
+            if ts < low || ts > high {
                 continue;
             }
             let ord = table.profile[row];
+            if !in_scope.contains(ord) || !filter.matches(row) {
+                continue;
+            }
             match &mut current {
                 Some((o, fold)) if *o == ord => plan.add(fold, row),
                 _ => {
@@ -234,8 +254,12 @@ pub(super) fn evaluate(
             outcome.record(&plan, o, &fold);
         }
     } else {
-        // Scan every profile's run, narrowed to the window by binary search.
+        // Scan every profile's run in scope, narrowed to the window by binary search.
+        let mut in_scope = Cursor::new(scope, index.len());
         for (i, &ord) in table.seg_profile.iter().enumerate() {
+            if !in_scope.contains(ord) {
+                continue;
+            }
             let run = table.seg_start[i] as usize..table.seg_start[i + 1] as usize;
             let mut fold = Fold::EMPTY;
             plan.add_range(&mut fold, table.window(run, low, high));
@@ -243,6 +267,39 @@ pub(super) fn evaluate(
         }
     }
     outcome.result(scope)
+}
+
+/// Membership tests against a scope for ordinals that only grow, by walking the scope once.
+struct Cursor<'a> {
+    iter: roaring::bitmap::Iter<'a>,
+    next: Option<u32>,
+    /// The scope is every profile: no need to look.
+    everyone: bool,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(scope: &'a RoaringBitmap, profiles: usize) -> Cursor<'a> {
+        let mut iter = scope.iter();
+        let next = iter.next();
+        Cursor { iter, next, everyone: scope.len() == profiles as u64 }
+    }
+
+    /// Whether `ord` is in the scope; `ord` must not be below the previous call's.
+    #[inline]
+    fn contains(&mut self, ord: u32) -> bool {
+        if self.everyone {
+            return true;
+        }
+        match self.next {
+            Some(next) if next >= ord => next == ord,
+            Some(_) => {
+                self.iter.advance_to(ord);
+                self.next = self.iter.next();
+                self.next == Some(ord)
+            }
+            None => false,
+        }
+    }
 }
 
 /// The window as inclusive bounds on event time, also excluding events after `at`;

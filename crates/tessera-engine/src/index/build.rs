@@ -6,13 +6,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
 use tessera_model::{GeoPoint, Millis, TraitValue};
 
 use super::dict::{JsonDict, StrDict};
-use super::events::{EventTable, PropColumn, Postings, MISSING};
-use super::traits::{push, sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
+use super::events::{EventTable, Postings, PropColumn, MISSING};
+use super::traits::{
+    sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns,
+};
 use super::{Index, Strategy, Tuning};
 use crate::data::property;
 
@@ -66,7 +67,10 @@ impl IndexBuilder {
     }
 
     pub fn with_options(options: BuildOptions) -> IndexBuilder {
-        IndexBuilder { options, ..IndexBuilder::default() }
+        IndexBuilder {
+            options,
+            ..IndexBuilder::default()
+        }
     }
 
     /// Adds a profile and returns its ordinal: 0, 1, 2… in the order of first addition.
@@ -130,14 +134,26 @@ impl IndexBuilder {
 
     /// Lays out the columns.
     pub fn finish(self) -> Index {
-        let IndexBuilder { options, keys, ordinals, traits, events } = self;
+        let IndexBuilder {
+            options,
+            keys,
+            ordinals,
+            traits,
+            events,
+        } = self;
         let mut by_key: Vec<(i64, u32)> = ordinals.into_iter().collect();
         by_key.sort_unstable();
         Index {
             keys,
             by_key,
-            traits: traits.into_iter().map(|(name, t)| (name, t.finish(&options))).collect(),
-            events: events.into_iter().map(|(name, t)| (name, t.finish(&options))).collect(),
+            traits: traits
+                .into_iter()
+                .map(|(name, t)| (name, t.finish(&options)))
+                .collect(),
+            events: events
+                .into_iter()
+                .map(|(name, t)| (name, t.finish(&options)))
+                .collect(),
             tuning: Tuning::default(),
         }
     }
@@ -219,14 +235,20 @@ impl TraitStage {
             for e in of(Kind::Str) {
                 values.push(e.ord, e.payload as u32);
             }
-            let postings = options.wants_postings(self.strings.len(), values.ords.len()).then(|| {
-                let mut postings = vec![RoaringBitmap::new(); self.strings.len()];
-                for (&ord, &code) in values.ords.iter().zip(&values.vals) {
-                    push(&mut postings[code as usize], ord);
-                }
-                postings
+            let postings = options
+                .wants_postings(self.strings.len(), values.ords.len())
+                .then(|| {
+                    let mut postings = vec![Vec::new(); self.strings.len()];
+                    for (&ord, &code) in values.ords.iter().zip(&values.vals) {
+                        postings[code as usize].push(ord);
+                    }
+                    postings.into_iter().map(sorted_bitmap).collect()
+                });
+            columns.strings = Some(StringColumn {
+                values,
+                dict: self.strings,
+                postings,
             });
-            columns.strings = Some(StringColumn { values, dict: self.strings, postings });
         }
         if has(Kind::Num) {
             let mut values = Sparse::default();
@@ -259,21 +281,25 @@ impl TraitStage {
                 ords: Vec::new(),
                 offsets: vec![0],
                 elements: Vec::new(),
-                postings: vec![RoaringBitmap::new(); self.elements.len()],
+                postings: Vec::new(),
                 dict: StrDict::default(),
             };
+            let mut postings: Vec<Vec<u32>> = vec![Vec::new(); self.elements.len()];
             for e in of(Kind::List) {
                 let (start, end) = self.lists[e.payload as usize];
                 for &code in &self.list_elements[start..end] {
                     column.elements.push(code);
-                    // A repeated element of one list is already there.
-                    push(&mut column.postings[code as usize], e.ord);
+                    // A list may repeat an element; its profile is listed once.
+                    if postings[code as usize].last() != Some(&e.ord) {
+                        postings[code as usize].push(e.ord);
+                    }
                 }
                 column.ords.push(e.ord);
                 column.offsets.push(
                     u32::try_from(column.elements.len()).expect("fewer than 2^32 list elements"),
                 );
             }
+            column.postings = postings.into_iter().map(sorted_bitmap).collect();
             column.dict = self.elements;
             columns.lists = Some(column);
         }
@@ -299,7 +325,8 @@ struct ColumnStage {
 
 impl TableStage {
     fn push(&mut self, ord: u32, ts: Millis, properties: &Map<String, Value>) {
-        let row = u32::try_from(self.profile.len()).expect("an event table holds at most 2^32 rows");
+        let row =
+            u32::try_from(self.profile.len()).expect("an event table holds at most 2^32 rows");
         self.profile.push(ord);
         self.ts.push(ts);
         let columns = &mut self.columns;
@@ -321,7 +348,11 @@ impl TableStage {
     }
 
     fn finish(self, options: &BuildOptions) -> EventTable {
-        let TableStage { profile, ts, columns } = self;
+        let TableStage {
+            profile,
+            ts,
+            columns,
+        } = self;
         let n = profile.len();
         // Sort rows by (profile, time); ties keep arrival order, which aggregates rely on to
         // add in the same order as the interpreter.
@@ -349,7 +380,13 @@ impl TableStage {
             .into_iter()
             .map(|(path, stage)| (path, stage.finish(&new_row, n, options)))
             .collect();
-        EventTable { profile: sorted_profile, ts: sorted_ts, seg_profile, seg_start, columns }
+        EventTable {
+            profile: sorted_profile,
+            ts: sorted_ts,
+            seg_profile,
+            seg_start,
+            columns,
+        }
     }
 }
 
@@ -359,31 +396,48 @@ impl ColumnStage {
         for (&row, &code) in self.rows.iter().zip(&self.codes) {
             codes[new_row[row as usize] as usize] = code;
         }
-        let dict_numbers: Vec<f64> =
-            self.dict.values().iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect();
+        let dict_numbers: Vec<f64> = self
+            .dict
+            .values()
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            .collect();
         let numbers = dict_numbers.iter().any(|x| !x.is_nan()).then(|| {
             codes
                 .iter()
-                .map(|&c| if c == MISSING { f64::NAN } else { dict_numbers[c as usize] })
+                .map(|&c| {
+                    if c == MISSING {
+                        f64::NAN
+                    } else {
+                        dict_numbers[c as usize]
+                    }
+                })
                 .collect()
         });
-        let postings = options.wants_postings(self.dict.len(), self.rows.len()).then(|| {
-            let mut offsets = vec![0u32; self.dict.len() + 1];
-            for &c in codes.iter().filter(|&&c| c != MISSING) {
-                offsets[c as usize + 1] += 1;
-            }
-            for c in 0..self.dict.len() {
-                offsets[c + 1] += offsets[c];
-            }
-            let mut next = offsets.clone();
-            let mut rows = vec![0u32; self.rows.len()];
-            for (row, &c) in codes.iter().enumerate().filter(|(_, &c)| c != MISSING) {
-                rows[next[c as usize] as usize] = row as u32;
-                next[c as usize] += 1;
-            }
-            Postings { offsets, rows }
-        });
-        PropColumn { codes, dict: self.dict, numbers, postings }
+        let postings = options
+            .wants_postings(self.dict.len(), self.rows.len())
+            .then(|| {
+                let mut offsets = vec![0u32; self.dict.len() + 1];
+                for &c in codes.iter().filter(|&&c| c != MISSING) {
+                    offsets[c as usize + 1] += 1;
+                }
+                for c in 0..self.dict.len() {
+                    offsets[c + 1] += offsets[c];
+                }
+                let mut next = offsets.clone();
+                let mut rows = vec![0u32; self.rows.len()];
+                for (row, &c) in codes.iter().enumerate().filter(|(_, &c)| c != MISSING) {
+                    rows[next[c as usize] as usize] = row as u32;
+                    next[c as usize] += 1;
+                }
+                Postings { offsets, rows }
+            });
+        PropColumn {
+            codes,
+            dict: self.dict,
+            numbers,
+            postings,
+        }
     }
 }
 

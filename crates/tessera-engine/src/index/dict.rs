@@ -16,7 +16,11 @@ pub(crate) struct StrDict {
 
 impl StrDict {
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
-        let StrDict { values, table, hasher } = self;
+        let StrDict {
+            values,
+            table,
+            hasher,
+        } = self;
         let hash = hasher.hash_one(s);
         let entry = table.entry(
             hash,
@@ -36,7 +40,9 @@ impl StrDict {
 
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(s);
-        self.table.find(hash, |&code| &*self.values[code as usize] == s).copied()
+        self.table
+            .find(hash, |&code| &*self.values[code as usize] == s)
+            .copied()
     }
 
     pub(crate) fn value(&self, code: u32) -> &str {
@@ -67,7 +73,12 @@ pub(crate) struct JsonDict {
 impl JsonDict {
     /// Interns a non-null value.
     pub(crate) fn intern(&mut self, value: &Value) -> u32 {
-        let JsonDict { values, table, hasher, has_arrays } = self;
+        let JsonDict {
+            values,
+            table,
+            hasher,
+            has_arrays,
+        } = self;
         let hash = hash_value(hasher, value);
         let entry = table.entry(
             hash,
@@ -88,7 +99,9 @@ impl JsonDict {
 
     pub(crate) fn get(&self, value: &Value) -> Option<u32> {
         let hash = hash_value(&self.hasher, value);
-        self.table.find(hash, |&code| same(&self.values[code as usize], value)).copied()
+        self.table
+            .find(hash, |&code| same(&self.values[code as usize], value))
+            .copied()
     }
 
     pub(crate) fn value(&self, code: u32) -> &Value {
@@ -110,7 +123,10 @@ impl JsonDict {
 
 fn code_for(len: usize) -> u32 {
     // u32::MAX is reserved for "missing" in code columns.
-    u32::try_from(len).ok().filter(|&c| c != u32::MAX).expect("a dictionary holds fewer than 2^32 - 1 values")
+    u32::try_from(len)
+        .ok()
+        .filter(|&c| c != u32::MAX)
+        .expect("a dictionary holds fewer than 2^32 - 1 values")
 }
 
 /// The f64 key of a number; adding 0.0 folds -0.0 into 0.0, which compares equal to it.

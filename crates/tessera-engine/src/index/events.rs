@@ -67,7 +67,12 @@ impl EventTable {
     }
 
     /// The rows of `run` with `low <= ts <= high` (bounds inclusive), by binary search.
-    pub(crate) fn window(&self, run: std::ops::Range<usize>, low: Millis, high: Millis) -> std::ops::Range<usize> {
+    pub(crate) fn window(
+        &self,
+        run: std::ops::Range<usize>,
+        low: Millis,
+        high: Millis,
+    ) -> std::ops::Range<usize> {
         let times = &self.ts[run.clone()];
         let start = run.start + times.partition_point(|&t| t < low);
         let end = run.start + times.partition_point(|&t| t <= high);
@@ -123,13 +128,22 @@ impl PropColumn {
         };
         let fast = match test {
             // Equality never holds for arrays or objects, so the key is the whole answer.
-            ValueTest::Compare { op: CmpOp::Eq, value } => by_key(std::slice::from_ref(value)),
+            ValueTest::Compare {
+                op: CmpOp::Eq,
+                value,
+            } => by_key(std::slice::from_ref(value)),
             // `in` also holds for an array with a matching element.
             ValueTest::In { values } if !self.dict.has_arrays() => by_key(values),
             _ => None,
         };
         fast.unwrap_or_else(|| {
-            CodeSet::from_mask(self.dict.values().iter().map(|v| json_matches(test, v)).collect())
+            CodeSet::from_mask(
+                self.dict
+                    .values()
+                    .iter()
+                    .map(|v| json_matches(test, v))
+                    .collect(),
+            )
         })
     }
 }
@@ -137,7 +151,11 @@ impl PropColumn {
 /// A `where` filter compiled against one table: each test is a set of dictionary codes.
 pub(crate) enum RowFilter<'t> {
     Const(bool),
-    Test { column: &'t PropColumn, codes: CodeSet, missing: bool },
+    Test {
+        column: &'t PropColumn,
+        codes: CodeSet,
+        missing: bool,
+    },
     And(Vec<RowFilter<'t>>),
     Or(Vec<RowFilter<'t>>),
     Not(Box<RowFilter<'t>>),
@@ -158,9 +176,11 @@ impl<'t> RowFilter<'t> {
                 match table.columns.get(&cond.name) {
                     // No event has the property: every row is missing it.
                     None => RowFilter::Const(missing),
-                    Some(column) => {
-                        RowFilter::Test { column, codes: column.codes_for(&cond.test), missing }
-                    }
+                    Some(column) => RowFilter::Test {
+                        column,
+                        codes: column.codes_for(&cond.test),
+                        missing,
+                    },
                 }
             }
             // Trees with `Missing` are refused before evaluation; false is the interpreter's
@@ -173,7 +193,11 @@ impl<'t> RowFilter<'t> {
     pub(crate) fn matches(&self, row: usize) -> bool {
         match self {
             RowFilter::Const(value) => *value,
-            RowFilter::Test { column, codes, missing } => match column.codes[row] {
+            RowFilter::Test {
+                column,
+                codes,
+                missing,
+            } => match column.codes[row] {
                 MISSING => *missing,
                 code => codes.contains(code),
             },
@@ -188,7 +212,11 @@ impl<'t> RowFilter<'t> {
     fn posting_estimate(&self) -> Option<usize> {
         match self {
             RowFilter::Const(false) => Some(0),
-            RowFilter::Test { column, codes, missing: false } => {
+            RowFilter::Test {
+                column,
+                codes,
+                missing: false,
+            } => {
                 let postings = column.postings.as_ref()?;
                 Some(codes.codes().iter().map(|&c| postings.rows(c).len()).sum())
             }
@@ -202,7 +230,9 @@ impl<'t> RowFilter<'t> {
     /// `rows` rows. The candidates are a superset: callers still check [`RowFilter::matches`].
     pub(crate) fn posting_rows(&self, rows: usize, tuning: &Tuning) -> Option<Vec<u32>> {
         let estimate = self.posting_estimate()?;
-        tuning.postings(estimate, rows).then(|| self.collect_posting_rows())
+        tuning
+            .postings(estimate, rows)
+            .then(|| self.collect_posting_rows())
     }
 
     /// Follows the same choices as [`RowFilter::posting_estimate`].

@@ -22,7 +22,10 @@ pub(crate) struct Sparse<T> {
 
 impl<T> Default for Sparse<T> {
     fn default() -> Self {
-        Sparse { ords: Vec::new(), vals: Vec::new() }
+        Sparse {
+            ords: Vec::new(),
+            vals: Vec::new(),
+        }
     }
 }
 
@@ -44,10 +47,17 @@ impl<T> Sparse<T> {
         pred: impl Fn(&T) -> bool,
     ) -> RoaringBitmap {
         if tuning.probe(scope.len(), self.ords.len()) {
-            scope.iter().filter(|&ord| self.get(ord).is_some_and(&pred)).collect()
+            scope
+                .iter()
+                .filter(|&ord| self.get(ord).is_some_and(&pred))
+                .collect()
         } else {
             let mut out = sorted_bitmap(
-                self.ords.iter().zip(&self.vals).filter(|(_, v)| pred(v)).map(|(&ord, _)| ord),
+                self.ords
+                    .iter()
+                    .zip(&self.vals)
+                    .filter(|(_, v)| pred(v))
+                    .map(|(&ord, _)| ord),
             );
             out &= scope;
             out
@@ -57,19 +67,45 @@ impl<T> Sparse<T> {
 
 /// A bitmap from ascending ordinals.
 pub(crate) fn sorted_bitmap(ords: impl IntoIterator<Item = u32>) -> RoaringBitmap {
-    let mut out = RoaringBitmap::new();
-    for ord in ords {
-        push(&mut out, ord);
-    }
-    out
+    let mut sink = BitmapSink::default();
+    ords.into_iter().for_each(|ord| sink.push(ord));
+    sink.finish()
 }
 
-/// Adds a value, appending in O(1) when it is above every value already there (the common
-/// case: ordinals and rows are produced in ascending order).
-#[inline]
-pub(crate) fn push(bitmap: &mut RoaringBitmap, value: u32) {
-    if bitmap.try_push(value).is_err() {
-        bitmap.insert(value);
+/// Builds a bitmap from values arriving in ascending order, in batches.
+///
+/// `RoaringBitmap::push` finds the maximum of a bitmap container by scanning it, which made
+/// building large results dominate evaluation; `append` of a sorted batch does not.
+#[derive(Default)]
+pub(crate) struct BitmapSink {
+    batch: Vec<u32>,
+    out: RoaringBitmap,
+}
+
+impl BitmapSink {
+    const BATCH: usize = 4096;
+
+    #[inline]
+    pub(crate) fn push(&mut self, value: u32) {
+        self.batch.push(value);
+        if self.batch.len() == Self::BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Err(stopped) = self.out.append(self.batch.iter().copied()) {
+            // Out of order or repeated: correct, only slower.
+            for &value in &self.batch[stopped.valid_until() as usize..] {
+                self.out.insert(value);
+            }
+        }
+        self.batch.clear();
+    }
+
+    pub(crate) fn finish(mut self) -> RoaringBitmap {
+        self.flush();
+        self.out
     }
 }
 
@@ -102,9 +138,12 @@ impl CodeSet {
     pub(crate) fn codes(&self) -> Vec<u32> {
         match self {
             CodeSet::Few(codes) => codes.clone(),
-            CodeSet::Mask(mask) => {
-                mask.iter().enumerate().filter(|(_, m)| **m).map(|(c, _)| c as u32).collect()
-            }
+            CodeSet::Mask(mask) => mask
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| **m)
+                .map(|(c, _)| c as u32)
+                .collect(),
         }
     }
 }
@@ -128,12 +167,19 @@ fn string_codes(dict: &StrDict, test: &ValueTest) -> CodeSet {
         Some(CodeSet::Few(codes))
     };
     let fast = match test {
-        ValueTest::Compare { op: CmpOp::Eq, value } => by_key(std::slice::from_ref(value)),
+        ValueTest::Compare {
+            op: CmpOp::Eq,
+            value,
+        } => by_key(std::slice::from_ref(value)),
         ValueTest::In { values } => by_key(values),
         _ => None,
     };
     fast.unwrap_or_else(|| {
-        CodeSet::from_mask(dict.iter().map(|s| scalar_matches(test, Scalar::Str(s))).collect())
+        CodeSet::from_mask(
+            dict.iter()
+                .map(|s| scalar_matches(test, Scalar::Str(s)))
+                .collect(),
+        )
     })
 }
 
@@ -164,7 +210,8 @@ impl StringColumn {
                 }
             }
         }
-        self.values.select(scope, tuning, |&code| codes.contains(code))
+        self.values
+            .select(scope, tuning, |&code| codes.contains(code))
     }
 }
 
@@ -190,7 +237,12 @@ impl ListColumn {
 
     pub(crate) fn get(&self, ord: u32) -> Option<Vec<String>> {
         let i = self.ords.binary_search(&ord).ok()?;
-        Some(self.list(i).iter().map(|&c| self.dict.value(c).to_string()).collect())
+        Some(
+            self.list(i)
+                .iter()
+                .map(|&c| self.dict.value(c).to_string())
+                .collect(),
+        )
     }
 
     fn select(&self, test: &ValueTest, scope: &RoaringBitmap, tuning: &Tuning) -> RoaringBitmap {
@@ -199,7 +251,12 @@ impl ListColumn {
         let Some(literals) = element_literals(test) else {
             return RoaringBitmap::new();
         };
-        let codes = string_codes(&self.dict, &ValueTest::In { values: literals.to_vec() });
+        let codes = string_codes(
+            &self.dict,
+            &ValueTest::In {
+                values: literals.to_vec(),
+            },
+        );
         if codes.is_empty() {
             return RoaringBitmap::new();
         }
@@ -211,7 +268,11 @@ impl ListColumn {
                 .collect();
         }
         let mut out = if tuning.postings.eq(&super::Strategy::Never) {
-            sorted_bitmap((0..self.ords.len()).filter(|&i| has_match(i)).map(|i| self.ords[i]))
+            sorted_bitmap(
+                (0..self.ords.len())
+                    .filter(|&i| has_match(i))
+                    .map(|i| self.ords[i]),
+            )
         } else {
             let mut out = RoaringBitmap::new();
             for code in codes.codes() {
@@ -278,7 +339,10 @@ impl TraitColumns {
         if let Some(v) = self.geos.as_ref().and_then(|c| c.get(ord)) {
             return Some(TraitValue::Geo(*v));
         }
-        self.lists.as_ref().and_then(|c| c.get(ord)).map(TraitValue::StringList)
+        self.lists
+            .as_ref()
+            .and_then(|c| c.get(ord))
+            .map(TraitValue::StringList)
     }
 
     /// The profiles in `scope` whose value passes `test`.

@@ -52,7 +52,6 @@ pub struct Profile {
     pub city_tier: String,
     pub occupation: String,
     pub interests: Vec<String>,
-    pub email: String,
     pub events: Vec<Ev>,
 }
 
@@ -86,21 +85,37 @@ impl Profile {
         })
     }
 
-    pub fn count(&self, name: Name, window: Window, now: Millis, filter: impl Fn(&Ev) -> bool) -> usize {
+    pub fn count(
+        &self,
+        name: Name,
+        window: Window,
+        now: Millis,
+        filter: impl Fn(&Ev) -> bool,
+    ) -> usize {
         self.events(name, window, now, filter).count()
     }
 
-    pub fn did(&self, name: Name, window: Window, now: Millis, filter: impl Fn(&Ev) -> bool) -> bool {
+    pub fn did(
+        &self,
+        name: Name,
+        window: Window,
+        now: Millis,
+        filter: impl Fn(&Ev) -> bool,
+    ) -> bool {
         self.count(name, window, now, filter) > 0
     }
 
     pub fn revenue(&self, window: Window, now: Millis) -> f64 {
-        self.events(Name::OrderCompleted, window, now, |_| true).map(|e| e.revenue).sum()
+        self.events(Name::OrderCompleted, window, now, |_| true)
+            .map(|e| e.revenue)
+            .sum()
     }
 
     /// Days between `now` and the first or last order (`None` without orders).
     pub fn order_age_days(&self, now: Millis, first: bool) -> Option<f64> {
-        let times = self.events(Name::OrderCompleted, Window::All, now, |_| true).map(|e| e.ts);
+        let times = self
+            .events(Name::OrderCompleted, Window::All, now, |_| true)
+            .map(|e| e.ts);
         let ts = if first { times.min() } else { times.max() }?;
         Some((now - ts) as f64 / DAY_MS as f64)
     }
@@ -116,7 +131,9 @@ pub struct Dataset {
 }
 
 fn read_lines(path: &Path) -> impl Iterator<Item = String> {
-    BufReader::new(File::open(path).unwrap()).lines().map(Result::unwrap)
+    BufReader::new(File::open(path).unwrap())
+        .lines()
+        .map(Result::unwrap)
 }
 
 fn customer_index(id: &str) -> usize {
@@ -129,7 +146,7 @@ pub fn load(dir: &Path) -> Dataset {
     let mut reader = csv::Reader::from_path(dir.join("customers.csv")).unwrap();
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (id, age, income, tier, occupation, interests, loyalty_id, email) = (
+    let (id, age, income, tier, occupation, interests, loyalty_id) = (
         col("customer_id"),
         col("age"),
         col("income"),
@@ -137,7 +154,6 @@ pub fn load(dir: &Path) -> Dataset {
         col("occupation"),
         col("interests"),
         col("loyalty_id"),
-        col("email"),
     );
     for row in reader.records() {
         let row = row.unwrap();
@@ -151,8 +167,11 @@ pub fn load(dir: &Path) -> Dataset {
             income: row[income].parse().unwrap(),
             city_tier: row[tier].to_string(),
             occupation: row[occupation].to_string(),
-            interests: row[interests].split('|').filter(|s| !s.is_empty()).map(String::from).collect(),
-            email: row[email].to_string(),
+            interests: row[interests]
+                .split('|')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
             events: Vec::new(),
         });
     }
@@ -187,7 +206,9 @@ pub fn load(dir: &Path) -> Dataset {
         let v: Value = serde_json::from_str(&line).unwrap();
         let owner = match v["userId"].as_str() {
             Some(user) => Some(customer_index(user)),
-            None => v["anonymousId"].as_str().and_then(|a| devices.get(a).copied()),
+            None => v["anonymousId"]
+                .as_str()
+                .and_then(|a| devices.get(a).copied()),
         };
         let Some(owner) = owner else {
             data.anonymous_messages += 1;
@@ -207,7 +228,9 @@ pub fn load(dir: &Path) -> Dataset {
         data.profiles[owner].events.push(Ev {
             name,
             ts: parse_timestamp(v["timestamp"].as_str().unwrap()).unwrap(),
-            product: p["product_id"].as_str().map_or(0, |s| s[1..].parse().unwrap()),
+            product: p["product_id"]
+                .as_str()
+                .map_or(0, |s| s[1..].parse().unwrap()),
             category: text("category"),
             device: text("device"),
             channel: (p["channel"] == "web").then_some(Channel::Web),
@@ -246,50 +269,100 @@ pub fn demo_checks() -> Vec<(&'static str, Check, (f64, f64))> {
     use Name::*;
     use Window::{All, LastDays};
     vec![
-        ("high_intent_no_purchase", |p, now| {
-            p.count(ProductViewed, LastDays(7), now, |e| e.product == 12) >= 3
-                && !p.did(OrderCompleted, LastDays(7), now, |_| true)
-        }, (0.005, 0.05)),
-        ("urban_young_affluent", |p, _| {
-            (25..=35).contains(&p.age) && p.city_tier == "urban" && p.income > 75_000.0
-        }, (0.02, 0.12)),
-        ("athletic_cart_abandoners", |p, now| {
-            p.did(AddedToCart, LastDays(7), now, |e| e.category == "athletic")
-                && !p.did(OrderCompleted, LastDays(7), now, |_| true)
-        }, (0.005, 0.05)),
-        ("high_value_low_frequency", |p, now| {
-            p.revenue(LastDays(180), now) > 800.0
-                && p.count(OrderCompleted, LastDays(180), now, |_| true) <= 2
-        }, (0.003, 0.05)),
-        ("lapsed_loyal", |p, now| {
-            p.count(OrderCompleted, All, now, |_| true) >= 5
-                && p.order_age_days(now, false).is_some_and(|d| d >= 60.0)
-        }, (0.003, 0.05)),
-        ("new_customers", |p, now| p.order_age_days(now, true).is_some_and(|d| d < 30.0), (0.02, 0.12)),
-        ("engaged_email_non_buyers", |p, now| {
-            p.count(EmailOpened, LastDays(30), now, |_| true) >= 2
-                && !p.did(OrderCompleted, LastDays(30), now, |_| true)
-        }, (0.03, 0.2)),
-        ("store_only_shoppers", |p, now| {
-            p.count(OrderCompleted, LastDays(90), now, |e| e.channel == Some(Channel::Store)) >= 2
-                && !p.did(OrderCompleted, All, now, |e| e.channel == Some(Channel::Web))
-        }, (0.05, 0.2)),
-        ("young_mobile_runners", |p, now| {
-            p.age < 30
-                && p.has_interest("running")
-                && p.count(ProductViewed, LastDays(30), now, |e| e.device == "mobile") >= 3
-        }, (0.003, 0.05)),
-        ("affluent_travelers", |p, now| {
-            p.income >= 150_000.0
-                && p.has_interest("travel")
-                && p.did(ProductViewed, LastDays(90), now, |e| e.category == "travel")
-        }, (0.002, 0.03)),
-        ("tech_professionals_gadget_browsers", |p, now| {
-            matches!(p.occupation.as_str(), "engineer" | "designer")
-                && p.count(ProductViewed, LastDays(30), now, |e| e.category == "electronics") >= 2
-        }, (0.003, 0.05)),
-        ("student_big_spenders", |p, now| {
-            p.occupation == "student" && p.revenue(LastDays(30), now) > 1200.0
-        }, (0.0001, 0.002)),
+        (
+            "high_intent_no_purchase",
+            |p, now| {
+                p.count(ProductViewed, LastDays(7), now, |e| e.product == 12) >= 3
+                    && !p.did(OrderCompleted, LastDays(7), now, |_| true)
+            },
+            (0.005, 0.05),
+        ),
+        (
+            "urban_young_affluent",
+            |p, _| (25..=35).contains(&p.age) && p.city_tier == "urban" && p.income > 75_000.0,
+            (0.02, 0.12),
+        ),
+        (
+            "athletic_cart_abandoners",
+            |p, now| {
+                p.did(AddedToCart, LastDays(7), now, |e| e.category == "athletic")
+                    && !p.did(OrderCompleted, LastDays(7), now, |_| true)
+            },
+            (0.005, 0.05),
+        ),
+        (
+            "high_value_low_frequency",
+            |p, now| {
+                p.revenue(LastDays(180), now) > 800.0
+                    && p.count(OrderCompleted, LastDays(180), now, |_| true) <= 2
+            },
+            (0.003, 0.05),
+        ),
+        (
+            "lapsed_loyal",
+            |p, now| {
+                p.count(OrderCompleted, All, now, |_| true) >= 5
+                    && p.order_age_days(now, false).is_some_and(|d| d >= 60.0)
+            },
+            (0.003, 0.05),
+        ),
+        (
+            "new_customers",
+            |p, now| p.order_age_days(now, true).is_some_and(|d| d < 30.0),
+            (0.02, 0.12),
+        ),
+        (
+            "engaged_email_non_buyers",
+            |p, now| {
+                p.count(EmailOpened, LastDays(30), now, |_| true) >= 2
+                    && !p.did(OrderCompleted, LastDays(30), now, |_| true)
+            },
+            (0.03, 0.2),
+        ),
+        (
+            "store_only_shoppers",
+            |p, now| {
+                p.count(OrderCompleted, LastDays(90), now, |e| {
+                    e.channel == Some(Channel::Store)
+                }) >= 2
+                    && !p.did(OrderCompleted, All, now, |e| {
+                        e.channel == Some(Channel::Web)
+                    })
+            },
+            (0.05, 0.2),
+        ),
+        (
+            "young_mobile_runners",
+            |p, now| {
+                p.age < 30
+                    && p.has_interest("running")
+                    && p.count(ProductViewed, LastDays(30), now, |e| e.device == "mobile") >= 3
+            },
+            (0.003, 0.05),
+        ),
+        (
+            "affluent_travelers",
+            |p, now| {
+                p.income >= 150_000.0
+                    && p.has_interest("travel")
+                    && p.did(ProductViewed, LastDays(90), now, |e| e.category == "travel")
+            },
+            (0.002, 0.03),
+        ),
+        (
+            "tech_professionals_gadget_browsers",
+            |p, now| {
+                matches!(p.occupation.as_str(), "engineer" | "designer")
+                    && p.count(ProductViewed, LastDays(30), now, |e| {
+                        e.category == "electronics"
+                    }) >= 2
+            },
+            (0.003, 0.05),
+        ),
+        (
+            "student_big_spenders",
+            |p, now| p.occupation == "student" && p.revenue(LastDays(30), now) > 1200.0,
+            (0.0001, 0.002),
+        ),
     ]
 }

@@ -36,7 +36,11 @@ impl Parser<'_> {
         let negated = self.eat_kw(Keyword::Not);
         let (query, _) = self.parse_call(if negated { "did not" } else { "did" }, false)?;
         let did = Expr::Did(query);
-        Some(if negated { Expr::Not(Box::new(did)) } else { did })
+        Some(if negated {
+            Expr::Not(Box::new(did))
+        } else {
+            did
+        })
     }
 
     fn parse_count(&mut self) -> Option<Expr> {
@@ -51,7 +55,12 @@ impl Parser<'_> {
         let what = format!("`{}(...)`", func.as_str());
         let cmp = self.parse_tail(call.is_some(), |p| p.parse_num_cmp(&what, false));
         let ((query, property), cmp) = (call?, cmp?);
-        Some(Expr::Aggregate(AggregateCond { func, query, property: property?, cmp }))
+        Some(Expr::Aggregate(AggregateCond {
+            func,
+            query,
+            property: property?,
+            cmp,
+        }))
     }
 
     fn parse_recency(&mut self, which: Recency) -> Option<Expr> {
@@ -59,12 +68,21 @@ impl Parser<'_> {
         let call = self.parse_call(&func, false);
         let ago = self.parse_tail(call.is_some(), |p| p.parse_ago(&func));
         let ((query, _), (relation, ago)) = (call?, ago?);
-        Some(Expr::Recency(RecencyCond { which, query, relation, ago }))
+        Some(Expr::Recency(RecencyCond {
+            which,
+            query,
+            relation,
+            ago,
+        }))
     }
 
     /// Parses what follows a call; after a broken call its errors would only be echoes, so
     /// they are dropped (the text is still consumed when it is well formed).
-    fn parse_tail<T>(&mut self, call_ok: bool, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+    fn parse_tail<T>(
+        &mut self,
+        call_ok: bool,
+        f: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<T> {
         if call_ok {
             return f(self);
         }
@@ -76,11 +94,17 @@ impl Parser<'_> {
 
     /// `( query )`, for an aggregate `( event . property query_rest )`. Leaves the cursor after
     /// the `)` when there is one, so that the comparison after it can still be read.
-    fn parse_call(&mut self, func: &str, with_property: bool) -> Option<(EventQuery, Option<String>)> {
+    fn parse_call(
+        &mut self,
+        func: &str,
+        with_property: bool,
+    ) -> Option<(EventQuery, Option<String>)> {
         if !self.at(&TokenKind::LParen) {
             let hint = match self.peek() {
                 TokenKind::Op(_) if func != "did not" => {
-                    format!("`{func}` is a keyword; to use it as a trait name, quote it: `\"{func}\"`")
+                    format!(
+                        "`{func}` is a keyword; to use it as a trait name, quote it: `\"{func}\"`"
+                    )
                 }
                 _ => format!("for example `{func}(Order Completed)`"),
             };
@@ -94,27 +118,43 @@ impl Parser<'_> {
             return query;
         }
         if query.is_some() {
+            // A `)` forgotten where the text after the call begins: report it, read the call
+            // as closed, and carry on, so the rest of the segment is still checked.
+            let compared = !matches!(func, "did" | "did not" | "first" | "last");
+            let aged = matches!(func, "first" | "last");
+            let forgotten = match self.peek() {
+                TokenKind::Eof | TokenKind::Keyword(Keyword::And | Keyword::Or) => true,
+                TokenKind::Op(_) | TokenKind::Keyword(Keyword::Between) => compared,
+                TokenKind::Keyword(Keyword::More | Keyword::Less) => aged,
+                _ => false,
+            };
             let hint = match self.peek() {
-                TokenKind::Eof | TokenKind::Keyword(Keyword::And | Keyword::Or) => {
-                    format!("the `{func}(` at {} is not closed; add `)` after the query", self.place(open.start))
+                _ if forgotten => format!(
+                    "the `{func}(` at {} is not closed; add `)` after the query",
+                    self.place(open.start)
+                ),
+                TokenKind::Keyword(Keyword::Where) => format!(
+                    "put `where` before the window: `{func}(Event Name where property = \"x\" in last 7d)`"
+                ),
+                TokenKind::Keyword(Keyword::In | Keyword::From) => {
+                    "a query has at most one window".into()
                 }
-                TokenKind::Keyword(Keyword::Where) => {
-                    "put `where` before the window: `count(Page Viewed where path = \"/\" in last 7d)`".into()
-                }
-                TokenKind::Keyword(Keyword::In | Keyword::From) => "a query has at most one window".into(),
                 _ => format!("a query reads `{func}(Event Name where property = \"x\" in last 7d)`"),
             };
             self.expected(&format!("`)` to close `{func}(`"), Some(hint));
-            // A `)` forgotten before `and`/`or`: the rest is still worth parsing.
-            if matches!(self.peek(), TokenKind::Eof | TokenKind::Keyword(Keyword::And | Keyword::Or)) {
-                return None;
+            if forgotten {
+                return query;
             }
         }
         self.skip_past_close();
         None
     }
 
-    fn parse_query(&mut self, func: &str, with_property: bool) -> Option<(EventQuery, Option<String>)> {
+    fn parse_query(
+        &mut self,
+        func: &str,
+        with_property: bool,
+    ) -> Option<(EventQuery, Option<String>)> {
         let start = self.span().start;
         let event = self.parse_event_name(func)?;
         let property = if with_property {
@@ -130,9 +170,9 @@ impl Parser<'_> {
         } else {
             if self.at(&TokenKind::Dot) {
                 let hint = match self.peek_nth(1) {
-                    TokenKind::Word(next) => format!(
-                        "quote event names that contain dots: `{func}(\"{event}.{next}\")`"
-                    ),
+                    TokenKind::Word(next) => {
+                        format!("quote event names that contain dots: `{func}(\"{event}.{next}\")`")
+                    }
                     _ => "quote event names that contain dots".into(),
                 };
                 self.expected("`where`, a window or `)` after the event name", Some(hint));
@@ -153,7 +193,12 @@ impl Parser<'_> {
             TokenKind::Keyword(Keyword::From) => Some(self.parse_range()?),
             _ => None,
         };
-        let query = EventQuery { event, filter, window, span: self.span_from(start) };
+        let query = EventQuery {
+            event,
+            filter,
+            window,
+            span: self.span_from(start),
+        };
         Some((query, property))
     }
 
@@ -202,8 +247,11 @@ impl Parser<'_> {
         let duration = self.parse_duration("`in last`")?;
         if duration.amount == 0 {
             self.report(
-                Diagnostic::warning(self.span_from(start), format!("`in last {duration}` matches no events"))
-                    .with_hint("the window holds events of the last d: `at - d < ts <= at`"),
+                Diagnostic::warning(
+                    self.span_from(start),
+                    format!("`in last {duration}` matches no events"),
+                )
+                .with_hint("the window holds events of the last d: `at - d < ts <= at`"),
             );
         }
         Some(Window::Last(duration))
@@ -214,15 +262,19 @@ impl Parser<'_> {
         let start = self.bump().span.start;
         let from = self.parse_date("`from`");
         if !self.eat_kw(Keyword::To) {
-            self.expected("`to` after the start date", Some("a range reads `from 2026-01-01 to 2026-02-01`".into()));
+            self.expected(
+                "`to` after the start date",
+                Some("a range reads `from 2026-01-01 to 2026-02-01`".into()),
+            );
             return None;
         }
         let to = self.parse_date("`to`");
         let (from, to) = (from?, to?);
         if from >= to {
             self.report(
-                Diagnostic::warning(self.span_from(start), "this time range is empty")
-                    .with_hint("`from` is inclusive and `to` exclusive; put the earlier date first"),
+                Diagnostic::warning(self.span_from(start), "this time range is empty").with_hint(
+                    "`from` is inclusive and `to` exclusive; put the earlier date first",
+                ),
             );
         }
         Some(Window::Range { from, to })
@@ -245,7 +297,10 @@ impl Parser<'_> {
                 self.bump();
                 None
             }
-            TokenKind::Word(_) | TokenKind::Str(_) | TokenKind::Number(_) | TokenKind::Duration(_) => {
+            TokenKind::Word(_)
+            | TokenKind::Str(_)
+            | TokenKind::Number(_)
+            | TokenKind::Duration(_) => {
                 self.expected(&what, Some(hint.into()));
                 self.bump();
                 None
@@ -278,7 +333,10 @@ impl Parser<'_> {
                 None
             }
             _ => {
-                self.expected(&what, Some("a duration is a whole number and a unit: 30m, 12h, 7d, 2w".into()));
+                self.expected(
+                    &what,
+                    Some("a duration is a whole number and a unit: 30m, 12h, 7d, 2w".into()),
+                );
                 None
             }
         }
@@ -291,7 +349,10 @@ impl Parser<'_> {
             TokenKind::Keyword(Keyword::More) => (AgoRelation::MoreThan, "more"),
             TokenKind::Keyword(Keyword::Less) => (AgoRelation::LessThan, "less"),
             _ => {
-                self.expected(&format!("`more than` or `less than` after `{func}(...)`"), Some(example));
+                self.expected(
+                    &format!("`more than` or `less than` after `{func}(...)`"),
+                    Some(example),
+                );
                 return None;
             }
         };
@@ -338,22 +399,30 @@ impl Parser<'_> {
                     self.warn_empty_range(span, &low.to_string(), &high.to_string());
                 } else if is_count && high < 0.0 {
                     self.report(
-                        Diagnostic::warning(span, "this comparison is always false: a count is never negative")
-                            .with_hint("counts are 0 or more"),
+                        Diagnostic::warning(
+                            span,
+                            "this comparison is always false: a count is never negative",
+                        )
+                        .with_hint("counts are 0 or more"),
                     );
                 }
                 Some(NumCmp::Between { low, high })
             }
             TokenKind::Number(_) => {
                 let number = self.snippet(self.span());
-                self.expected(&expected, Some(format!("add an operator before the number: `>= {number}`")));
+                self.expected(
+                    &expected,
+                    Some(format!("add an operator before the number: `>= {number}`")),
+                );
                 self.bump();
                 None
             }
             _ => {
                 self.expected(
                     &expected,
-                    Some("compare with `=`, `!=`, `<`, `<=`, `>`, `>=` or `between 2 and 5`".into()),
+                    Some(
+                        "compare with `=`, `!=`, `<`, `<=`, `>`, `>=` or `between 2 and 5`".into(),
+                    ),
                 );
                 None
             }
@@ -401,23 +470,35 @@ impl Parser<'_> {
     fn lint_count_compare(&mut self, span: Span, op: CmpOp, value: f64) {
         let warning = if value < 0.0 {
             let always = op.holds(Ordering::Greater);
-            Diagnostic::warning(span, format!("this comparison is always {always}: a count is never negative"))
-                .with_hint("counts are 0 or more")
+            Diagnostic::warning(
+                span,
+                format!("this comparison is always {always}: a count is never negative"),
+            )
+            .with_hint("counts are 0 or more")
         } else if value.fract() != 0.0 {
             match op {
                 CmpOp::Eq | CmpOp::Ne => Diagnostic::warning(
                     span,
-                    format!("this comparison is always {}: a count is a whole number", op == CmpOp::Ne),
+                    format!(
+                        "this comparison is always {}: a count is a whole number",
+                        op == CmpOp::Ne
+                    ),
                 )
                 .with_hint("compare with a whole number"),
                 CmpOp::Gt | CmpOp::Ge => Diagnostic::warning(
                     span,
-                    format!("a count is a whole number, so `{op} {value}` means `>= {}`", value.ceil()),
+                    format!(
+                        "a count is a whole number, so `{op} {value}` means `>= {}`",
+                        value.ceil()
+                    ),
                 )
                 .with_hint(format!("write `>= {}`", value.ceil())),
                 CmpOp::Lt | CmpOp::Le => Diagnostic::warning(
                     span,
-                    format!("a count is a whole number, so `{op} {value}` means `<= {}`", value.floor()),
+                    format!(
+                        "a count is a whole number, so `{op} {value}` means `<= {}`",
+                        value.floor()
+                    ),
                 )
                 .with_hint(format!("write `<= {}`", value.floor())),
             }

@@ -17,7 +17,11 @@ impl Parser<'_> {
         };
         match test {
             Some((name, (test, negated))) => {
-                let cond = TraitCond { name, test, span: self.span_from(start) };
+                let cond = TraitCond {
+                    name,
+                    test,
+                    span: self.span_from(start),
+                };
                 if negated {
                     N::not(N::test(cond))
                 } else {
@@ -52,7 +56,10 @@ impl Parser<'_> {
         while self.at(&TokenKind::Dot) {
             self.bump();
             let Some(part) = self.name_part(true) else {
-                self.expected("a name after `.`", Some("a dotted name looks like `address.city`".into()));
+                self.expected(
+                    "a name after `.`",
+                    Some("a dotted name looks like `address.city`".into()),
+                );
                 return None;
             };
             name.push('.');
@@ -89,29 +96,48 @@ impl Parser<'_> {
                 }
                 ValueTest::Between { low, high }
             }
-            TokenKind::Keyword(Keyword::In) if *self.peek_nth(1) != TokenKind::Keyword(Keyword::Last) => {
+            TokenKind::Keyword(Keyword::In)
+                if *self.peek_nth(1) != TokenKind::Keyword(Keyword::Last) =>
+            {
                 self.bump();
-                return Some((ValueTest::In { values: self.parse_in_list()? }, false));
+                return Some((
+                    ValueTest::In {
+                        values: self.parse_in_list()?,
+                    },
+                    false,
+                ));
             }
             TokenKind::Keyword(Keyword::Not) => {
                 self.bump();
                 if !self.at_kw(Keyword::In) {
                     self.expected(
                         "`in` after `not`",
-                        Some("to negate a test, put `not` before the condition: `not age > 30`".into()),
+                        Some(
+                            "to negate a test, put `not` before the condition: `not age > 30`"
+                                .into(),
+                        ),
                     );
                     return None;
                 }
                 self.bump();
-                return Some((ValueTest::In { values: self.parse_in_list()? }, true));
+                return Some((
+                    ValueTest::In {
+                        values: self.parse_in_list()?,
+                    },
+                    true,
+                ));
             }
             TokenKind::Keyword(Keyword::Contains) => {
                 self.bump();
-                ValueTest::Contains { value: self.parse_literal("`contains`")? }
+                ValueTest::Contains {
+                    value: self.parse_literal("`contains`")?,
+                }
             }
             TokenKind::Keyword(Keyword::StartsWith) => {
                 self.bump();
-                ValueTest::StartsWith { value: self.parse_literal("`starts_with`")? }
+                ValueTest::StartsWith {
+                    value: self.parse_literal("`starts_with`")?,
+                }
             }
             TokenKind::Keyword(Keyword::Exists) => {
                 self.bump();
@@ -121,8 +147,18 @@ impl Parser<'_> {
                 self.bump();
                 let negated = self.eat_kw(Keyword::Not);
                 if !self.eat_kw(Keyword::Null) {
-                    let what = if negated { "`null` after `is not`" } else { "`null` or `not null` after `is`" };
-                    self.expected(what, Some(format!("compare values with `=`: `{} = ...`", name_text(name))));
+                    let what = if negated {
+                        "`null` after `is not`"
+                    } else {
+                        "`null` or `not null` after `is`"
+                    };
+                    self.expected(
+                        what,
+                        Some(format!(
+                            "compare values with `=`: `{} = ...`",
+                            name_text(name)
+                        )),
+                    );
                     return None;
                 }
                 return Some((ValueTest::IsNull, negated));
@@ -130,7 +166,10 @@ impl Parser<'_> {
             _ => {
                 let hint = self.missing_test_hint(name);
                 self.expected(
-                    &format!("an operator such as `=`, `>`, `in` or `exists` after `{}`", name_text(name)),
+                    &format!(
+                        "an operator such as `=`, `>`, `in` or `exists` after `{}`",
+                        name_text(name)
+                    ),
                     Some(hint),
                 );
                 return None;
@@ -166,12 +205,18 @@ impl Parser<'_> {
     /// `( literal ("," literal)* )`, the cursor on the `(` (reported if it is not there).
     fn parse_in_list(&mut self) -> Option<Vec<Literal>> {
         if !self.at(&TokenKind::LParen) {
-            self.expected("`(` after `in`", Some("list the values in parentheses: `in (\"a\", \"b\")`".into()));
+            self.expected(
+                "`(` after `in`",
+                Some("list the values in parentheses: `in (\"a\", \"b\")`".into()),
+            );
             return None;
         }
         let open = self.bump().span;
         if self.at(&TokenKind::RParen) {
-            self.expected("a value", Some("an `in` list needs at least one value".into()));
+            self.expected(
+                "a value",
+                Some("an `in` list needs at least one value".into()),
+            );
             self.bump();
             return None;
         }
@@ -199,7 +244,10 @@ impl Parser<'_> {
                     ok = false;
                 }
                 _ => {
-                    let hint = format!("close the list opened at {} with `)`", self.place(open.start));
+                    let hint = format!(
+                        "close the list opened at {} with `)`",
+                        self.place(open.start)
+                    );
                     self.expected("`,` or `)`", Some(hint));
                     return None;
                 }
@@ -229,8 +277,11 @@ impl Parser<'_> {
                 let span = self.span_from(start);
                 let text = self.snippet(span);
                 self.report(
-                    Diagnostic::error(span, format!("expected a value after {after}, found `{text}`"))
-                        .with_hint(format!("quote text values: `{}`", quote(&text))),
+                    Diagnostic::error(
+                        span,
+                        format!("expected a value after {after}, found `{text}`"),
+                    )
+                    .with_hint(format!("quote text values: `{}`", quote(&text))),
                 );
                 return None;
             }
@@ -245,14 +296,19 @@ impl Parser<'_> {
             TokenKind::Duration(_) => {
                 self.expected(
                     &format!("a value after {after}"),
-                    Some("durations belong in windows (`in last 7d`) and in `more than 7d ago`".into()),
+                    Some(
+                        "durations belong in windows (`in last 7d`) and in `more than 7d ago`"
+                            .into(),
+                    ),
                 );
                 self.bump();
                 return None;
             }
             _ => {
                 self.expected(
-                    &format!("a value such as `\"text\"`, `42`, `true` or `2026-01-01` after {after}"),
+                    &format!(
+                        "a value such as `\"text\"`, `42`, `true` or `2026-01-01` after {after}"
+                    ),
                     None,
                 );
                 return None;
