@@ -55,6 +55,16 @@ impl Tuning {
         }
     }
 
+    /// Whether to union the posting bitmaps of `codes` values rather than scan a column. A
+    /// union costs little per bitmap whatever its size, so only the number of values counts.
+    pub(crate) fn bitmap_postings(&self, codes: usize) -> bool {
+        match self.postings {
+            Strategy::Auto => codes <= 256,
+            Strategy::Always => true,
+            Strategy::Never => false,
+        }
+    }
+
     /// Whether to read `selected` rows through postings rather than scan `rows` rows.
     pub(crate) fn postings(&self, selected: usize, rows: usize) -> bool {
         match self.postings {

@@ -52,13 +52,17 @@ pub fn name_text(name: &str) -> String {
     }
 }
 
-/// An event name as written: bare when it is words separated by single spaces, none of them a
-/// keyword (`Order Completed`), otherwise quoted (`"Sign in"`, `"Page.Viewed"`).
+/// An event name as written: bare when it is words separated by single spaces that the parser
+/// reads back as one name (`Order Completed`, `Product Added to Cart`), otherwise quoted
+/// (`"Sign in last"`, `"Page.Viewed"`, `"where"`). Inside a name, only `where`, `in last` and
+/// a leading keyword would be read as something else.
 pub fn event_name_text(name: &str) -> String {
-    if name
-        .split(' ')
-        .all(|word| is_word(word) && !is_keyword(word))
-    {
+    let words: Vec<&str> = name.split(' ').collect();
+    let bare = words.iter().all(|word| is_word(word))
+        && !is_keyword(words[0])
+        && !words.contains(&"where")
+        && !words.windows(2).any(|pair| pair == ["in", "last"]);
+    if bare {
         name.to_string()
     } else {
         quote(name)
@@ -362,7 +366,11 @@ mod tests {
         assert_eq!(name_text("Not"), "\"Not\"");
         assert_eq!(name_text("a..b"), "\"a..b\"");
         assert_eq!(event_name_text("Order Completed"), "Order Completed");
-        assert_eq!(event_name_text("Sign in"), "\"Sign in\"");
+        assert_eq!(event_name_text("Sign in"), "Sign in");
+        assert_eq!(event_name_text("Product Added to Cart"), "Product Added to Cart");
+        assert_eq!(event_name_text("Sign in last"), "\"Sign in last\"");
+        assert_eq!(event_name_text("Filter where"), "\"Filter where\"");
+        assert_eq!(event_name_text("in Store"), "\"in Store\"");
         assert_eq!(event_name_text("Sign-up 2"), "\"Sign-up 2\"");
         assert_eq!(event_name_text("Page  Viewed"), "\"Page  Viewed\"");
         assert_eq!(event_name_text(""), "\"\"");

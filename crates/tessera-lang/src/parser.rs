@@ -579,6 +579,16 @@ mod tests {
     }
 
     #[test]
+    fn event_names_may_contain_keywords_that_cannot_end_them() {
+        let parsed = parse(
+            "did(Product Added to Cart where x = 1 in last 7d) and count(Removed from Wishlist from 2026-01-01 to 2026-02-01) > 1 and did(Sign in)",
+        );
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let names: Vec<String> = parsed.expr.event_names().into_iter().map(|n| n.to_string()).collect();
+        assert_eq!(names, ["Product Added to Cart", "Removed from Wishlist", "Sign in"]);
+    }
+
+    #[test]
     fn the_issue_example_parses_cleanly() {
         let text = r#"count(Product Viewed where product_id = "X" in last 7d) >= 3 and not did(Order Completed in last 7d) and age between 25 and 35 and city_tier = "urban" and income > 75000"#;
         let parsed = parse(text);

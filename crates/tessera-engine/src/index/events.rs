@@ -74,9 +74,13 @@ impl EventTable {
         high: Millis,
     ) -> std::ops::Range<usize> {
         let times = &self.ts[run.clone()];
-        let start = run.start + times.partition_point(|&t| t < low);
-        let end = run.start + times.partition_point(|&t| t <= high);
-        start..end.max(start)
+        // Most windows end at `at`, after a profile's last event: skip that search then.
+        let end = match times.last() {
+            Some(&last) if last <= high => times.len(),
+            _ => times.partition_point(|&t| t <= high),
+        };
+        let start = times[..end].partition_point(|&t| t < low);
+        run.start + start..run.start + end
     }
 
     /// The properties of one row, rebuilt so that every path reads as it did when added.

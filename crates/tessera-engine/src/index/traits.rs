@@ -52,13 +52,17 @@ impl<T> Sparse<T> {
                 .filter(|&ord| self.get(ord).is_some_and(&pred))
                 .collect()
         } else {
-            let mut out = sorted_bitmap(
-                self.ords
-                    .iter()
-                    .zip(&self.vals)
-                    .filter(|(_, v)| pred(v))
-                    .map(|(&ord, _)| ord),
-            );
+            // A dense bit set, set without branches, is the fastest way to collect the large
+            // results a scan may produce.
+            let Some(&last) = self.ords.last() else {
+                return RoaringBitmap::new();
+            };
+            let mut words = vec![0u64; last as usize / 64 + 1];
+            for (&ord, value) in self.ords.iter().zip(&self.vals) {
+                words[ord as usize / 64] |= u64::from(pred(value)) << (ord % 64);
+            }
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut out = RoaringBitmap::from_lsb0_bytes(0, &bytes);
             out &= scope;
             out
         }
@@ -199,8 +203,7 @@ impl StringColumn {
         if !tuning.probe(scope.len(), self.values.ords.len()) {
             if let Some(postings) = &self.postings {
                 let chosen = codes.codes();
-                let selected: u64 = chosen.iter().map(|&c| postings[c as usize].len()).sum();
-                if tuning.postings(selected as usize, self.values.ords.len()) {
+                if tuning.bitmap_postings(chosen.len()) {
                     let mut out = RoaringBitmap::new();
                     for code in chosen {
                         out |= &postings[code as usize];
@@ -267,7 +270,8 @@ impl ListColumn {
                 .filter(|ord| self.ords.binary_search(ord).is_ok_and(has_match))
                 .collect();
         }
-        let mut out = if tuning.postings.eq(&super::Strategy::Never) {
+        let codes_chosen = codes.codes();
+        let mut out = if !tuning.bitmap_postings(codes_chosen.len()) {
             sorted_bitmap(
                 (0..self.ords.len())
                     .filter(|&i| has_match(i))
@@ -275,7 +279,7 @@ impl ListColumn {
             )
         } else {
             let mut out = RoaringBitmap::new();
-            for code in codes.codes() {
+            for code in codes_chosen {
                 out |= &self.postings[code as usize];
             }
             out

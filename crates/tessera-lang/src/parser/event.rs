@@ -202,7 +202,10 @@ impl Parser<'_> {
         Some((query, property))
     }
 
-    /// A quoted name, or bare words up to a keyword, `.` or `)`.
+    /// A quoted name, or bare words up to `where`, `in last`, `from <date>`, `.` or `)`.
+    ///
+    /// Other keywords are ordinary words inside an event name, because Segment's standard
+    /// names use them (`Product Added to Cart`, `Product Removed from Wishlist`).
     fn parse_event_name(&mut self, func: &str) -> Option<String> {
         match self.peek().clone() {
             TokenKind::Str(name) => {
@@ -212,7 +215,7 @@ impl Parser<'_> {
             TokenKind::Word(first) => {
                 self.bump();
                 let mut name = first;
-                while let TokenKind::Word(word) = self.peek().clone() {
+                while let Some(word) = self.event_name_word() {
                     self.bump();
                     name.push(' ');
                     name.push_str(&word);
@@ -230,6 +233,34 @@ impl Parser<'_> {
                 self.expected(&format!("an event name after `{func}(`"), Some(hint));
                 None
             }
+        }
+    }
+
+    /// The next token as a further word of a bare event name, if it is one.
+    fn event_name_word(&self) -> Option<String> {
+        match self.peek() {
+            TokenKind::Word(word) => Some(word.clone()),
+            TokenKind::Keyword(Keyword::Where) => None,
+            // `in 7d` is a window missing its `last`: stop so that the error says so.
+            TokenKind::Keyword(Keyword::In)
+                if matches!(self.peek_nth(1), TokenKind::Keyword(Keyword::Last) | TokenKind::Duration(_)) =>
+            {
+                None
+            }
+            // `more than` / `less than` belong to a `first(…)`/`last(…)` whose `)` is missing.
+            TokenKind::Keyword(Keyword::More | Keyword::Less)
+                if self.peek_nth(1) == &TokenKind::Keyword(Keyword::Than) =>
+            {
+                None
+            }
+            // A quoted date is accepted after `from` too (see `parse_date`).
+            TokenKind::Keyword(Keyword::From)
+                if matches!(self.peek_nth(1), TokenKind::DateTime(_) | TokenKind::Str(_)) =>
+            {
+                None
+            }
+            TokenKind::Keyword(keyword) => Some(keyword.as_str().to_string()),
+            _ => None,
         }
     }
 
