@@ -32,7 +32,9 @@ pub fn at_or_now(at: Option<&str>) -> Result<Millis> {
     match at {
         None => Ok(now()),
         Some(text) => parse_timestamp(text).with_context(|| {
-            format!("--at `{text}` is not a date or RFC 3339 timestamp such as 2026-10-01T00:00:00Z")
+            format!(
+                "--at `{text}` is not a date or RFC 3339 timestamp such as 2026-10-01T00:00:00Z"
+            )
         }),
     }
 }

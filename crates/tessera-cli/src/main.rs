@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-const ABOUT: &str = "Micro-targeted audience segmentation: collect, unify, segment, measure, activate.";
+const ABOUT: &str =
+    "Micro-targeted audience segmentation: collect, unify, segment, measure, activate.";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -26,7 +27,12 @@ Examples:
 #[command(name = "tessera", version, about = ABOUT, after_help = EXAMPLES)]
 struct Cli {
     /// The data directory of the embedded store.
-    #[arg(long, global = true, env = "TESSERA_DATA", default_value = "./tessera-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_DATA",
+        default_value = "./tessera-data"
+    )]
     data: PathBuf,
     #[command(subcommand)]
     command: Command,

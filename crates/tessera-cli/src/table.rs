@@ -8,7 +8,9 @@ pub struct Table {
 
 impl Table {
     pub fn new(header: &[&str]) -> Table {
-        Table { rows: vec![header.iter().map(|s| s.to_string()).collect()] }
+        Table {
+            rows: vec![header.iter().map(|s| s.to_string()).collect()],
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -18,15 +20,28 @@ impl Table {
     pub fn render(&self) -> String {
         let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..columns)
-            .map(|c| self.rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|s| s.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = String::new();
         for (i, row) in self.rows.iter().enumerate() {
             let mut line = String::new();
             for (c, cell) in row.iter().enumerate() {
                 let pad = widths[c] - cell.chars().count();
-                let numeric = i > 0 && cell.chars().next().is_some_and(|ch| ch.is_ascii_digit() || ch == '-')
-                    && cell.chars().all(|ch| ch.is_ascii_digit() || ".,%-x".contains(ch));
+                let numeric = i > 0
+                    && cell
+                        .chars()
+                        .next()
+                        .is_some_and(|ch| ch.is_ascii_digit() || ch == '-')
+                    && cell
+                        .chars()
+                        .all(|ch| ch.is_ascii_digit() || ".,%-x".contains(ch));
                 if c > 0 {
                     line.push_str("  ");
                 }
@@ -59,6 +74,9 @@ mod tests {
         let mut t = Table::new(&["name", "size"]);
         t.row(vec!["a".into(), "5".into()]);
         t.row(vec!["bbb".into(), "1234".into()]);
-        assert_eq!(t.render(), "name  size\n----------\na        5\nbbb   1234\n");
+        assert_eq!(
+            t.render(),
+            "name  size\n----------\na        5\nbbb   1234\n"
+        );
     }
 }

@@ -5,7 +5,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn tessera(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera")).arg("--data").arg(data).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -32,8 +37,22 @@ fn setup(dir: &Path) -> std::path::PathBuf {
     .unwrap();
     let out = tessera(
         &data,
-        &["import", crm.to_str().unwrap(), "--id", "user_id=id", "--id", "email=email", "--trait", "age:number=age",
-          "--trait", "city_tier=city_tier", "--trait", "income:number=income", "--timestamp", "updated"],
+        &[
+            "import",
+            crm.to_str().unwrap(),
+            "--id",
+            "user_id=id",
+            "--id",
+            "email=email",
+            "--trait",
+            "age:number=age",
+            "--trait",
+            "city_tier=city_tier",
+            "--trait",
+            "income:number=income",
+            "--timestamp",
+            "updated",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let events = dir.join("events.jsonl");
@@ -64,11 +83,18 @@ fn rejected_lines_give_exit_status_2_and_a_precise_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = setup(dir.path());
     let bad = dir.path().join("bad.jsonl");
-    std::fs::write(&bad, "{\"type\":\"track\",\"userId\":\"c1\",\"timestamp\":\"2026-10-01T00:00:00Z\"}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "{\"type\":\"track\",\"userId\":\"c1\",\"timestamp\":\"2026-10-01T00:00:00Z\"}\n",
+    )
+    .unwrap();
     let out = tessera(&data, &["import", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("bad.jsonl:1: field `event`: missing; a track message needs the event name"), "{err}");
+    assert!(
+        err.contains("bad.jsonl:1: field `event`: missing; a track message needs the event name"),
+        "{err}"
+    );
     assert!(err.contains("bad.jsonl.rejects.jsonl"), "{err}");
 }
 
@@ -83,29 +109,69 @@ fn segments_as_code_plan_apply_size_explain_and_export() {
         "name = \"hot\"\ndescription = \"viewed X 3+ times, no order\"\ncondition = '''\ncount(Product Viewed where product_id = \"X\" in last 7d) >= 3\n  and not did(Order Completed in last 7d) and age between 25 and 35'''\nmin_size = 1\n",
     )
     .unwrap();
-    std::fs::write(segments.join("urban.toml"), "name = \"urban\"\ncondition = 'city_tier = \"urban\"'\n").unwrap();
+    std::fs::write(
+        segments.join("urban.toml"),
+        "name = \"urban\"\ncondition = 'city_tier = \"urban\"'\n",
+    )
+    .unwrap();
 
-    let plan = tessera(&data, &["segment", "plan", segments.to_str().unwrap(), "--at", AT]);
+    let plan = tessera(
+        &data,
+        &["segment", "plan", segments.to_str().unwrap(), "--at", AT],
+    );
     assert!(plan.status.success(), "{}", stderr(&plan));
     let text = stdout(&plan);
     assert!(text.contains("hot") && text.contains("+1"), "{text}");
-    assert!(text.contains("over-segmented: below min_size 100"), "urban has 2 < 100: {text}");
+    assert!(
+        text.contains("over-segmented: below min_size 100"),
+        "urban has 2 < 100: {text}"
+    );
 
-    assert!(tessera(&data, &["segment", "apply", segments.to_str().unwrap(), "--at", AT]).status.success());
-    let replan = stdout(&tessera(&data, &["segment", "plan", segments.to_str().unwrap(), "--at", AT]));
-    assert!(replan.contains("unchanged") && replan.contains("+0") && replan.contains("-0"), "{replan}");
+    assert!(tessera(
+        &data,
+        &["segment", "apply", segments.to_str().unwrap(), "--at", AT]
+    )
+    .status
+    .success());
+    let replan = stdout(&tessera(
+        &data,
+        &["segment", "plan", segments.to_str().unwrap(), "--at", AT],
+    ));
+    assert!(
+        replan.contains("unchanged") && replan.contains("+0") && replan.contains("-0"),
+        "{replan}"
+    );
 
-    let explain = tessera(&data, &["segment", "explain", "hot", "user_id:c1", "--at", AT]);
+    let explain = tessera(
+        &data,
+        &["segment", "explain", "hot", "user_id:c1", "--at", AT],
+    );
     let text = stdout(&explain);
     assert!(text.contains("=> member"), "{text}");
-    let explain = tessera(&data, &["segment", "explain", "hot", "user_id:c3", "--at", AT]);
-    assert!(stdout(&explain).contains("=> not a member"), "{}", stdout(&explain));
+    let explain = tessera(
+        &data,
+        &["segment", "explain", "hot", "user_id:c3", "--at", AT],
+    );
+    assert!(
+        stdout(&explain).contains("=> not a member"),
+        "{}",
+        stdout(&explain)
+    );
 
-    let members = stdout(&tessera(&data, &["segment", "members", "urban", "--at", AT, "--format", "csv"]));
+    let members = stdout(&tessera(
+        &data,
+        &["segment", "members", "urban", "--at", AT, "--format", "csv"],
+    ));
     let lines: Vec<&str> = members.lines().collect();
-    assert_eq!(lines[0], "profile,user_id,email,phone,loyalty_id,anonymous_ids");
+    assert_eq!(
+        lines[0],
+        "profile,user_id,email,phone,loyalty_id,anonymous_ids"
+    );
     assert_eq!(lines.len(), 3, "{members}");
-    assert!(members.contains(",c1,ana@example.com,") && members.contains(",c3,cy@example.com,"), "{members}");
+    assert!(
+        members.contains(",c1,ana@example.com,") && members.contains(",c3,cy@example.com,"),
+        "{members}"
+    );
 
     let overlap = stdout(&tessera(&data, &["segment", "overlap", "--at", AT]));
     assert!(overlap.contains("Jaccard"), "{overlap}");
@@ -122,7 +188,11 @@ fn segment_errors_point_into_the_definition_file() {
     let data = setup(dir.path());
     let segments = dir.path().join("segments");
     std::fs::create_dir(&segments).unwrap();
-    std::fs::write(segments.join("vip.toml"), "name = \"vip\"\ndescription = \"x\"\ncondition = 'incme > 75000'\n").unwrap();
+    std::fs::write(
+        segments.join("vip.toml"),
+        "name = \"vip\"\ndescription = \"x\"\ncondition = 'incme > 75000'\n",
+    )
+    .unwrap();
     let out = tessera(&data, &["segment", "plan", segments.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -130,7 +200,15 @@ fn segment_errors_point_into_the_definition_file() {
     assert!(err.contains("unknown trait `incme`"), "{err}");
     assert!(err.contains("did you mean `income`?"), "{err}");
 
-    let out = tessera(&data, &["segment", "check", "--where", "age > \"old\" and count(Product Viewed) >="]);
+    let out = tessera(
+        &data,
+        &[
+            "segment",
+            "check",
+            "--where",
+            "age > \"old\" and count(Product Viewed) >=",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("--where:1:"), "{err}");
@@ -142,11 +220,22 @@ fn erase_removes_the_person_and_says_what_was_removed() {
     let data = setup(dir.path());
     let refused = tessera(&data, &["profile", "erase", "email:ana@example.com"]);
     assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("add --yes to confirm"), "{}", stderr(&refused));
-    let out = tessera(&data, &["profile", "erase", "email:ana@example.com", "--yes"]);
+    assert!(
+        stderr(&refused).contains("add --yes to confirm"),
+        "{}",
+        stderr(&refused)
+    );
+    let out = tessera(
+        &data,
+        &["profile", "erase", "email:ana@example.com", "--yes"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("4 events"), "{}", stdout(&out));
     let gone = tessera(&data, &["profile", "show", "user_id:c1"]);
     assert!(!gone.status.success());
-    assert!(stderr(&gone).contains("no profile has the identifier user_id:c1"), "{}", stderr(&gone));
+    assert!(
+        stderr(&gone).contains("no profile has the identifier user_id:c1"),
+        "{}",
+        stderr(&gone)
+    );
 }

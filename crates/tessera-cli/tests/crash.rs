@@ -51,7 +51,12 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
     // Kill at several different points: early, mid-way, later.
     for kill_after in [2_000u64, 15_000, 40_000] {
         let mut child = tessera(&data)
-            .args(["import", "--log-commits", "--batch-size", &BATCH.to_string()])
+            .args([
+                "import",
+                "--log-commits",
+                "--batch-size",
+                &BATCH.to_string(),
+            ])
             .arg(&file)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -73,16 +78,29 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
 
         let stored = stored_messages(&data);
         let count = stored.len() as u64;
-        assert!(count >= reported, "reported {reported} lines committed but only {count} are stored");
+        assert!(
+            count >= reported,
+            "reported {reported} lines committed but only {count} are stored"
+        );
         // The file is read in order and each batch is one transaction, so the store holds
         // exactly a prefix of the file made of whole batches.
-        assert!(count % BATCH == 0 || count == LINES, "{count} events is not a whole number of batches");
-        assert!(stored.iter().enumerate().all(|(i, id)| *id == i as u64), "stored events are not a prefix");
+        assert!(
+            count % BATCH == 0 || count == LINES,
+            "{count} events is not a whole number of batches"
+        );
+        assert!(
+            stored.iter().enumerate().all(|(i, id)| *id == i as u64),
+            "stored events are not a prefix"
+        );
     }
 
     // Running the import again completes the file without duplicating anything.
     let output = tessera(&data).arg("import").arg(&file).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stored = stored_messages(&data);
     assert_eq!(stored.len() as u64, LINES);
     assert!(stored.iter().enumerate().all(|(i, id)| *id == i as u64));

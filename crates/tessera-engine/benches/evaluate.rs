@@ -297,8 +297,14 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let only = std::env::var("ONLY").unwrap_or_default();
-    let runs: usize = std::env::var("RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
-    for (name, expr) in segments().into_iter().filter(|(name, _)| name.contains(&only)) {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+    for (name, expr) in segments()
+        .into_iter()
+        .filter(|(name, _)| name.contains(&only))
+    {
         let mut times: Vec<Elapsed> = Vec::new();
         let mut members = 0;
         for _ in 0..runs.max(1) {

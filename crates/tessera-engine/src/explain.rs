@@ -6,7 +6,7 @@ use std::fmt;
 /// Compound conditions (`and`, `or`, `not`) have their operands as children.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
-    /// The condition's text (see [`crate::text::condition`]).
+    /// The condition in the language's canonical text form.
     pub condition: String,
     /// What was found for this profile, e.g. `age = 31`, `count = 4 (events at …)`, `no value`.
     pub found: String,

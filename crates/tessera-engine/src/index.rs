@@ -215,6 +215,23 @@ impl Index {
     }
 }
 
+/// A summary: sizes and names, not contents.
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let events: BTreeMap<&str, usize> = self
+            .events
+            .iter()
+            .map(|(name, table)| (name.as_str(), table.len()))
+            .collect();
+        f.debug_struct("Index")
+            .field("profiles", &self.len())
+            .field("traits", &self.traits.keys().collect::<Vec<_>>())
+            .field("events", &events)
+            .field("tuning", &self.tuning)
+            .finish()
+    }
+}
+
 impl Default for Index {
     fn default() -> Index {
         IndexBuilder::new().finish()

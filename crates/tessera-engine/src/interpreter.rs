@@ -29,7 +29,6 @@ use tessera_model::{
 
 use crate::data::{EventData, ProfileData};
 use crate::explain::Explanation;
-use crate::text;
 
 /// Whether `expr` holds for `profile` as of `at`. Always equal to `explain(..).held`.
 pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
@@ -57,7 +56,7 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
 /// Why `expr` holds or not for `profile` as of `at`: every condition with the value found.
 pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
     let leaf = |found: String, held: bool| Explanation {
-        condition: text::condition(expr),
+        condition: expr.to_string(),
         found,
         held,
         children: Vec::new(),
@@ -74,7 +73,7 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
                 _ => holding > 0,
             };
             Explanation {
-                condition: text::condition(expr),
+                condition: expr.to_string(),
                 found: format!("{holding} of {} hold", children.len()),
                 held,
                 children,
@@ -83,7 +82,7 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
         Expr::Not(inner) => {
             let child = explain(inner, profile, at);
             Explanation {
-                condition: text::condition(expr),
+                condition: expr.to_string(),
                 found: if child.held {
                     "operand holds"
                 } else {

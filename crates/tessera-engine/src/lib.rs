@@ -59,7 +59,6 @@ mod index;
 pub mod interpreter;
 pub mod overlap;
 mod predicate;
-pub mod text;
 
 pub use data::{EventData, ProfileData};
 pub use error::{Error, Result};

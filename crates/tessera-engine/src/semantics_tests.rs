@@ -615,3 +615,45 @@ fn trees_with_syntax_errors_are_refused() {
         AT
     ));
 }
+
+#[test]
+fn results_cross_bitmap_word_and_container_boundaries() {
+    // More than 65,536 profiles: results span several Roaring containers, bit-set words and
+    // batches of the bitmap builders.
+    let profiles: Vec<ProfileData> = (0..70_000u32)
+        .map(|i| {
+            let mut profile = with_trait("age", TraitValue::Number(f64::from(i % 97)));
+            profile
+                .traits
+                .insert("city".into(), TraitValue::String(format!("c{}", i % 13)));
+            if i % 3 == 0 {
+                let price = json!({ "price": i % 7 });
+                profile
+                    .events
+                    .push(event("buy", AT - i64::from(i % 11) * DAY_MS, price));
+            }
+            profile
+        })
+        .collect();
+    let old = trait_is("age", cmp(CmpOp::Ge, Literal::Number(60.0)));
+    let city = trait_is(
+        "city",
+        ValueTest::In {
+            values: vec![string("c1"), string("c12")],
+        },
+    );
+    let recent = count(in_last("buy", days(7)), CmpOp::Lt, 1.0);
+    let spend = aggregate(AggFunc::Sum, CmpOp::Gt, 3.0);
+    for expr in [
+        old.clone(),
+        Expr::Or(vec![city.clone(), old.clone()]),
+        Expr::And(vec![recent, not(city)]),
+        Expr::And(vec![spend, old]),
+    ] {
+        let found = members(&expr, &profiles, AT);
+        assert!(
+            found.len() > 1_000 && found.last() > Some(&65_536),
+            "{expr:?}"
+        );
+    }
+}

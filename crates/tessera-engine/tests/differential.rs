@@ -535,31 +535,3 @@ fn harness_sees_a_simple_difference() {
         [1]
     );
 }
-
-#[test]
-fn stats_tmp() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::default();
-    let (mut empty, mut all, mut mixed) = (0, 0, 0);
-    for _ in 0..512 {
-        let data = dataset().new_tree(&mut runner).unwrap().current();
-        let e = leaf().new_tree(&mut runner).unwrap().current();
-        let n = data
-            .iter()
-            .filter(|(p, _)| interpreter::eval(&e, p, base()))
-            .count();
-        let kind = format!("{:?}", e).chars().take(5).collect::<String>();
-        if n == 0 {
-            empty += 1;
-            if kind.starts_with("Trait") {
-                eprintln!("EMPTY {} {:?}", data.len(), e)
-            }
-        } else if n == data.len() {
-            all += 1
-        } else {
-            mixed += 1
-        }
-    }
-    eprintln!("empty {empty} all {all} mixed {mixed}");
-}

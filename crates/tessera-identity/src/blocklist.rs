@@ -94,13 +94,22 @@ impl<'a> BlockRule<'a> {
 
 /// The first entry of `blocked` that blocks `id`. Entries that do not parse never match;
 /// configuration loading has already rejected them with a message.
-pub(crate) fn blocking_rule<'a>(rules: &[(&'a str, BlockRule<'a>)], id: &Identifier) -> Option<&'a str> {
-    rules.iter().find(|(_, rule)| rule.matches(id)).map(|(entry, _)| *entry)
+pub(crate) fn blocking_rule<'a>(
+    rules: &[(&'a str, BlockRule<'a>)],
+    id: &Identifier,
+) -> Option<&'a str> {
+    rules
+        .iter()
+        .find(|(_, rule)| rule.matches(id))
+        .map(|(entry, _)| *entry)
 }
 
 /// Parses every valid entry once (invalid ones are reported by `IdentityConfig::validate`).
 pub(crate) fn parse_rules(blocked: &[String]) -> Vec<(&str, BlockRule<'_>)> {
-    blocked.iter().filter_map(|e| BlockRule::parse(e).ok().map(|r| (e.as_str(), r))).collect()
+    blocked
+        .iter()
+        .filter_map(|e| BlockRule::parse(e).ok().map(|r| (e.as_str(), r)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -47,7 +47,10 @@ pub struct Normalizer<'c> {
 
 impl<'c> Normalizer<'c> {
     pub fn new(config: &'c IdentityConfig) -> Normalizer<'c> {
-        Normalizer { config, rules: parse_rules(&config.blocked) }
+        Normalizer {
+            config,
+            rules: parse_rules(&config.blocked),
+        }
     }
 
     /// See [`normalize`].
@@ -56,7 +59,11 @@ impl<'c> Normalizer<'c> {
     }
 }
 
-fn normalize_with(id: &Identifier, config: &IdentityConfig, rules: &[(&str, BlockRule<'_>)]) -> Normalized {
+fn normalize_with(
+    id: &Identifier,
+    config: &IdentityConfig,
+    rules: &[(&str, BlockRule<'_>)],
+) -> Normalized {
     let value = id.value.trim();
     if value.is_empty() {
         return Normalized::Invalid {
@@ -76,9 +83,15 @@ fn normalize_with(id: &Identifier, config: &IdentityConfig, rules: &[(&str, Bloc
         Err(reason) => {
             // Placeholders such as a phone `0000` are junk, not typos: a blocklisted raw value
             // is reported as blocked (the record still lands) rather than invalid (rejected).
-            let raw = Identifier { kind: id.kind.clone(), value: value.to_string() };
+            let raw = Identifier {
+                kind: id.kind.clone(),
+                value: value.to_string(),
+            };
             return match blocking_rule(rules, &raw) {
-                Some(rule) => Normalized::Blocked { value: raw.value, rule: rule.to_string() },
+                Some(rule) => Normalized::Blocked {
+                    value: raw.value,
+                    rule: rule.to_string(),
+                },
                 None => Normalized::Invalid { reason },
             };
         }
@@ -337,7 +350,10 @@ mod tests {
     fn unparseable_placeholders_are_blocked_not_invalid() {
         assert_eq!(
             norm("phone", " 0000 "),
-            Normalized::Blocked { value: "0000".into(), rule: "0000".into() }
+            Normalized::Blocked {
+                value: "0000".into(),
+                rule: "0000".into()
+            }
         );
         assert!(matches!(norm("phone", "12"), Normalized::Invalid { .. }));
     }

@@ -10,7 +10,11 @@ use crate::mapping::{EventName, Field, Mapping, MappingFile, RowKind};
 use crate::segment_spec::{derived_message_id, FieldError, RawIdentifiers};
 use crate::{Error, Importer, Result};
 
-pub(crate) fn read_csv(importer: &mut Importer<'_>, file: File, mapping_file: &MappingFile) -> Result<()> {
+pub(crate) fn read_csv(
+    importer: &mut Importer<'_>,
+    file: File,
+    mapping_file: &MappingFile,
+) -> Result<()> {
     let path = importer.file_name.clone();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -18,12 +22,17 @@ pub(crate) fn read_csv(importer: &mut Importer<'_>, file: File, mapping_file: &M
         .from_reader(file);
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| Error::Header { path: path.clone().into(), message: e.to_string() })?
+        .map_err(|e| Error::Header {
+            path: path.clone().into(),
+            message: e.to_string(),
+        })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let mapping = Mapping::resolve(mapping_file, &header)
-        .map_err(|errors| Error::Mapping { path: path.clone().into(), errors })?;
+    let mapping = Mapping::resolve(mapping_file, &header).map_err(|errors| Error::Mapping {
+        path: path.clone().into(),
+        errors,
+    })?;
     // The header line is handled: nothing to store from it.
     importer.skip_line(1)?;
     let mut row = csv::StringRecord::new();
@@ -48,7 +57,11 @@ pub(crate) fn read_csv(importer: &mut Importer<'_>, file: File, mapping_file: &M
             Err(e) => {
                 // A malformed row (bad quoting, invalid UTF-8) is a reject, not the end.
                 let line = e.position().map_or(line_before, |p| p.line());
-                importer.reject(line, "", FieldError::new("", format!("unreadable CSV row: {e}")))?;
+                importer.reject(
+                    line,
+                    "",
+                    FieldError::new("", format!("unreadable CSV row: {e}")),
+                )?;
             }
         }
     }
@@ -62,7 +75,11 @@ fn row_to_record(
     if row.len() != mapping.header.len() {
         return Err(FieldError::new(
             "",
-            format!("row has {} fields but the header has {}", row.len(), mapping.header.len()),
+            format!(
+                "row has {} fields but the header has {}",
+                row.len(),
+                mapping.header.len()
+            ),
         ));
     }
     let cell = |i: usize| row.get(i).unwrap_or("");
@@ -71,7 +88,10 @@ fn row_to_record(
         Some(i) => match TraitValue::parse_text(cell(i), TraitType::Timestamp) {
             Ok(TraitValue::Timestamp(ts)) => ts,
             _ if cell(i).trim().is_empty() => {
-                return Err(FieldError::new(column_name(i), "empty; every row needs its time"))
+                return Err(FieldError::new(
+                    column_name(i),
+                    "empty; every row needs its time",
+                ))
             }
             _ => {
                 return Err(FieldError::new(
@@ -91,9 +111,9 @@ fn row_to_record(
     }
     let read_field = |field: &Field| -> Result<Option<TraitValue>, FieldError> {
         match field {
-            Field::Constant { value, ty } => {
-                TraitValue::parse_text(value, *ty).map(Some).map_err(|e| FieldError::new("", e))
-            }
+            Field::Constant { value, ty } => TraitValue::parse_text(value, *ty)
+                .map(Some)
+                .map_err(|e| FieldError::new("", e)),
             Field::Columns { indexes, ty, .. } => {
                 let cells: Vec<&str> = indexes.iter().map(|i| cell(*i).trim()).collect();
                 if cells.iter().all(|c| c.is_empty()) {
@@ -126,11 +146,19 @@ fn row_to_record(
         }
         match TraitValue::parse_text(text, TraitType::Bool) {
             Ok(TraitValue::Bool(granted)) => consents.push((*purpose, granted)),
-            _ => return Err(FieldError::new(column_name(*i), format!("`{text}` is not a yes/no consent value"))),
+            _ => {
+                return Err(FieldError::new(
+                    column_name(*i),
+                    format!("`{text}` is not a yes/no consent value"),
+                ))
+            }
         }
     }
     let (kind, name) = match (&mapping.kind, &mapping.event) {
-        (RowKind::Profiles, _) => (EventKind::Identify, EventKind::Identify.default_event_name().to_string()),
+        (RowKind::Profiles, _) => (
+            EventKind::Identify,
+            EventKind::Identify.default_event_name().to_string(),
+        ),
         (RowKind::Events, EventName::Fixed(name)) => (EventKind::Track, name.clone()),
         (RowKind::Events, EventName::Column(i)) => {
             let name = cell(*i).trim();
@@ -140,7 +168,10 @@ fn row_to_record(
             (EventKind::Track, name.to_string())
         }
         (RowKind::Events, EventName::None) => {
-            return Err(FieldError::new("", "internal: events mapping without event name"))
+            return Err(FieldError::new(
+                "",
+                "internal: events mapping without event name",
+            ))
         }
     };
     let message_id = match mapping.message_id {

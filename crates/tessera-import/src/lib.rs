@@ -31,7 +31,10 @@ use segment_spec::{FieldError, RawIdentifiers};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] tessera_store::Error),
     #[error("{path}: the mapping does not fit the file:\n  {}", .errors.join("\n  "))]
@@ -64,7 +67,11 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { batch_size: 5_000, rejects: None, now: now_millis() }
+        ImportOptions {
+            batch_size: 5_000,
+            rejects: None,
+            now: now_millis(),
+        }
     }
 }
 
@@ -110,7 +117,10 @@ pub fn import_file(
     options: &ImportOptions,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<ImportReport> {
-    let io_err = |source| Error::Io { path: path.to_path_buf(), source };
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::open(path).map_err(io_err)?;
     let total_bytes = file.metadata().map_err(io_err)?.len();
     let rejects_path = options.rejects.clone().unwrap_or_else(|| {
@@ -128,7 +138,10 @@ pub fn import_file(
         rejects: RejectsWriter::new(rejects_path),
         pending: Vec::with_capacity(options.batch_size),
         report: ImportReport {
-            progress: Progress { total_bytes, ..Default::default() },
+            progress: Progress {
+                total_bytes,
+                ..Default::default()
+            },
             ..Default::default()
         },
         on_progress,
@@ -141,7 +154,9 @@ pub fn import_file(
     importer.flush()?;
     let p = &importer.report.progress;
     let (stored, duplicates, rejected) = (p.stored, p.duplicates, p.rejected);
-    importer.store.finish_import(import_id, stored, duplicates, rejected)?;
+    importer
+        .store
+        .finish_import(import_id, stored, duplicates, rejected)?;
     importer.report.rejects_path = importer.rejects.finish().map_err(io_err)?;
     Ok(importer.report)
 }
@@ -163,9 +178,10 @@ impl Importer<'_> {
         let mut number = 0u64;
         loop {
             line.clear();
-            let read = reader
-                .read_line(&mut line)
-                .map_err(|source| Error::Io { path: self.file_name.clone().into(), source })?;
+            let read = reader.read_line(&mut line).map_err(|source| Error::Io {
+                path: self.file_name.clone().into(),
+                source,
+            })?;
             if read == 0 {
                 return Ok(());
             }
@@ -177,13 +193,20 @@ impl Importer<'_> {
                 continue;
             }
             let parsed = serde_json::from_str::<serde_json::Value>(text)
-                .map_err(|e| FieldError::new("", format!("invalid JSON at column {}: {e}", e.column())))
+                .map_err(|e| {
+                    FieldError::new("", format!("invalid JSON at column {}: {e}", e.column()))
+                })
                 .and_then(|value| segment_spec::parse_message(&value, text, self.options.now));
             match parsed {
                 Ok(mut message) => {
                     if let Some(previous) = message.previous_id.take() {
-                        let kind = self.store.known_kind_of(&previous)?.unwrap_or(IdentifierKind::AnonymousId);
-                        message.identifiers.push((Identifier::new(kind, previous), "previousId".into()));
+                        let kind = self
+                            .store
+                            .known_kind_of(&previous)?
+                            .unwrap_or(IdentifierKind::AnonymousId);
+                        message
+                            .identifiers
+                            .push((Identifier::new(kind, previous), "previousId".into()));
                     }
                     self.accept(number, text, message.record, message.identifiers)?
                 }
@@ -193,7 +216,13 @@ impl Importer<'_> {
     }
 
     /// Normalises a parsed record's identifiers and queues it for the next batch.
-    fn accept(&mut self, line: u64, raw: &str, mut record: Record, ids: RawIdentifiers) -> Result<()> {
+    fn accept(
+        &mut self,
+        line: u64,
+        raw: &str,
+        mut record: Record,
+        ids: RawIdentifiers,
+    ) -> Result<()> {
         let mut normalised: Vec<Identifier> = Vec::with_capacity(ids.len());
         let mut blocked = 0;
         for (id, field) in ids {
@@ -218,7 +247,11 @@ impl Importer<'_> {
             );
         }
         record.identifiers = normalised;
-        self.pending.push(Pending { line, raw: raw.to_string(), record });
+        self.pending.push(Pending {
+            line,
+            raw: raw.to_string(),
+            record,
+        });
         if self.pending.len() >= self.options.batch_size {
             self.flush()?;
         }
@@ -257,9 +290,10 @@ impl Importer<'_> {
         if self.report.first_rejects.len() < 10 {
             self.report.first_rejects.push(reject.clone());
         }
-        self.rejects
-            .write(&reject)
-            .map_err(|source| Error::Io { path: self.rejects.path().to_path_buf(), source })
+        self.rejects.write(&reject).map_err(|source| Error::Io {
+            path: self.rejects.path().to_path_buf(),
+            source,
+        })
     }
 
     /// Commits the pending batch and reports what happened to each of its lines.
@@ -269,8 +303,10 @@ impl Importer<'_> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
-        let (records, lines): (Vec<Record>, Vec<(u64, String)>) =
-            batch.into_iter().map(|p| (p.record, (p.line, p.raw))).unzip();
+        let (records, lines): (Vec<Record>, Vec<(u64, String)>) = batch
+            .into_iter()
+            .map(|p| (p.record, (p.line, p.raw)))
+            .unzip();
         let outcomes = self.store.ingest_batch(&records)?;
         let mut last_line = 0;
         for ((line, raw), outcome) in lines.into_iter().zip(outcomes) {
@@ -293,9 +329,10 @@ impl Importer<'_> {
                 })?,
             }
         }
-        self.rejects
-            .flush()
-            .map_err(|source| Error::Io { path: self.rejects.path().to_path_buf(), source })?;
+        self.rejects.flush().map_err(|source| Error::Io {
+            path: self.rejects.path().to_path_buf(),
+            source,
+        })?;
         let progress = &mut self.report.progress;
         progress.committed_through_line = progress.committed_through_line.max(last_line);
         (self.on_progress)(&self.report.progress);

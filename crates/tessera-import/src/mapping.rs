@@ -45,8 +45,15 @@ pub struct FieldSpec {
 /// A resolved field: its columns (indexes into the header) and type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Field {
-    Columns { names: Vec<String>, indexes: Vec<usize>, ty: TraitType },
-    Constant { value: String, ty: TraitType },
+    Columns {
+        names: Vec<String>,
+        indexes: Vec<usize>,
+        ty: TraitType,
+    },
+    Constant {
+        value: String,
+        ty: TraitType,
+    },
 }
 
 /// The mapping file as written.
@@ -90,23 +97,31 @@ impl MappingFile {
             items
                 .iter()
                 .map(|item| match item.split_once('=') {
-                    Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_string(), v.to_string())),
+                    Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                        Ok((k.to_string(), v.to_string()))
+                    }
                     _ => Err(format!("--{what} `{item}` is not NAME=COLUMN")),
                 })
                 .collect()
         };
-        let fields = |items: &[String], what: &str| -> Result<BTreeMap<String, FieldSource>, String> {
-            Ok(pairs(items, what)?
-                .into_iter()
-                .map(|(name, column)| match name.split_once(':') {
-                    Some((name, ty)) => (
-                        name.to_string(),
-                        FieldSource::Spec(FieldSpec { column: Some(column), columns: None, ty: Some(ty.into()), value: None }),
-                    ),
-                    None => (name, FieldSource::Column(column)),
-                })
-                .collect())
-        };
+        let fields =
+            |items: &[String], what: &str| -> Result<BTreeMap<String, FieldSource>, String> {
+                Ok(pairs(items, what)?
+                    .into_iter()
+                    .map(|(name, column)| match name.split_once(':') {
+                        Some((name, ty)) => (
+                            name.to_string(),
+                            FieldSource::Spec(FieldSpec {
+                                column: Some(column),
+                                columns: None,
+                                ty: Some(ty.into()),
+                                value: None,
+                            }),
+                        ),
+                        None => (name, FieldSource::Column(column)),
+                    })
+                    .collect())
+            };
         Ok(MappingFile {
             kind,
             timestamp: flags.timestamp.clone(),
@@ -164,12 +179,21 @@ impl Mapping {
         let mut column = |key: &str, name: &str| -> Option<usize> {
             let found = header.iter().position(|h| h == name);
             if found.is_none() {
-                column_errors.push(format!("{key}: no column `{name}` in the header{}", suggest(name, header)));
+                column_errors.push(format!(
+                    "{key}: no column `{name}` in the header{}",
+                    suggest(name, header)
+                ));
             }
             found
         };
-        let timestamp = file.timestamp.as_deref().and_then(|c| column("timestamp", c));
-        let message_id = file.message_id.as_deref().and_then(|c| column("message_id", c));
+        let timestamp = file
+            .timestamp
+            .as_deref()
+            .and_then(|c| column("timestamp", c));
+        let message_id = file
+            .message_id
+            .as_deref()
+            .and_then(|c| column("message_id", c));
         let event = match (&file.event, &file.event_column) {
             (Some(name), None) => EventName::Fixed(name.clone()),
             (None, Some(c)) => column("event_column", c).map_or(EventName::None, EventName::Column),
@@ -182,9 +206,13 @@ impl Mapping {
         let identifiers: Vec<(String, usize)> = file
             .identifiers
             .iter()
-            .filter_map(|(kind, c)| Some((kind.clone(), column(&format!("identifiers.{kind}"), c)?)))
+            .filter_map(|(kind, c)| {
+                Some((kind.clone(), column(&format!("identifiers.{kind}"), c)?))
+            })
             .collect();
-        let resolve_fields = |section: &str, fields: &BTreeMap<String, FieldSource>, errors_out: &mut Vec<String>| {
+        let resolve_fields = |section: &str,
+                              fields: &BTreeMap<String, FieldSource>,
+                              errors_out: &mut Vec<String>| {
             let mut out = Vec::new();
             for (name, source) in fields {
                 let key = format!("{section}.{name}");
@@ -212,7 +240,10 @@ impl Mapping {
         errors.splice(0..0, column_errors);
         errors.extend(field_errors);
         if identifiers.is_empty() && file.identifiers.is_empty() {
-            errors.push("identifiers: map at least one identifier column, e.g. `user_id = \"customer_id\"`".into());
+            errors.push(
+                "identifiers: map at least one identifier column, e.g. `user_id = \"customer_id\"`"
+                    .into(),
+            );
         }
         match file.kind {
             RowKind::Events if matches!(event, EventName::None) && file.event_column.is_none() => errors
@@ -245,13 +276,17 @@ impl Mapping {
 
 fn resolve_field(key: &str, source: &FieldSource, header: &[String]) -> Result<Field, String> {
     let lookup = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("{key}: no column `{name}` in the header{}", suggest(name, header)))
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            format!(
+                "{key}: no column `{name}` in the header{}",
+                suggest(name, header)
+            )
+        })
     };
     let parse_type = |ty: &Option<String>, default: TraitType| -> Result<TraitType, String> {
-        ty.as_deref().map_or(Ok(default), |t| t.parse().map_err(|e| format!("{key}: {e}")))
+        ty.as_deref().map_or(Ok(default), |t| {
+            t.parse().map_err(|e| format!("{key}: {e}"))
+        })
     };
     match source {
         FieldSource::Column(name) => Ok(Field::Columns {
@@ -262,7 +297,11 @@ fn resolve_field(key: &str, source: &FieldSource, header: &[String]) -> Result<F
         FieldSource::Spec(spec) => match (&spec.column, &spec.columns, &spec.value) {
             (Some(c), None, None) => {
                 let ty = parse_type(&spec.ty, TraitType::String)?;
-                Ok(Field::Columns { names: vec![c.clone()], indexes: vec![lookup(c)?], ty })
+                Ok(Field::Columns {
+                    names: vec![c.clone()],
+                    indexes: vec![lookup(c)?],
+                    ty,
+                })
             }
             (None, Some(cs), None) => {
                 let ty = parse_type(&spec.ty, TraitType::Geo)?;
@@ -270,14 +309,23 @@ fn resolve_field(key: &str, source: &FieldSource, header: &[String]) -> Result<F
                     return Err(format!("{key}: `columns` is for geo points: two columns, latitude then longitude, with type = \"geo\""));
                 }
                 let indexes = cs.iter().map(|c| lookup(c)).collect::<Result<_, _>>()?;
-                Ok(Field::Columns { names: cs.clone(), indexes, ty })
+                Ok(Field::Columns {
+                    names: cs.clone(),
+                    indexes,
+                    ty,
+                })
             }
             (None, None, Some(v)) => {
                 let ty = parse_type(&spec.ty, TraitType::String)?;
                 tessera_model::TraitValue::parse_text(v, ty).map_err(|e| format!("{key}: {e}"))?;
-                Ok(Field::Constant { value: v.clone(), ty })
+                Ok(Field::Constant {
+                    value: v.clone(),
+                    ty,
+                })
             }
-            _ => Err(format!("{key}: give exactly one of `column`, `columns` or `value`")),
+            _ => Err(format!(
+                "{key}: give exactly one of `column`, `columns` or `value`"
+            )),
         },
     }
 }
@@ -285,7 +333,12 @@ fn resolve_field(key: &str, source: &FieldSource, header: &[String]) -> Result<F
 fn suggest(name: &str, header: &[String]) -> String {
     let best = header
         .iter()
-        .map(|h| (strsim::jaro_winkler(&h.to_lowercase(), &name.to_lowercase()), h))
+        .map(|h| {
+            (
+                strsim::jaro_winkler(&h.to_lowercase(), &name.to_lowercase()),
+                h,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
@@ -320,10 +373,14 @@ mod tests {
 
     #[test]
     fn event_rows_need_a_name_and_a_time() {
-        let file = MappingFile::parse("kind = \"events\"\n[identifiers]\nuser_id = \"id\"\n").unwrap();
+        let file =
+            MappingFile::parse("kind = \"events\"\n[identifiers]\nuser_id = \"id\"\n").unwrap();
         let errors = Mapping::resolve(&file, &header(&["id"])).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("event: rows are events"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("event: rows are events"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -343,6 +400,12 @@ mod tests {
         let file = MappingFile::from_flags(&flags).unwrap();
         let mapping = Mapping::resolve(&file, &header(&["mail", "age"])).unwrap();
         assert_eq!(mapping.identifiers, vec![("email".to_string(), 0)]);
-        assert!(matches!(&mapping.traits[0].1, Field::Columns { ty: TraitType::Number, .. }));
+        assert!(matches!(
+            &mapping.traits[0].1,
+            Field::Columns {
+                ty: TraitType::Number,
+                ..
+            }
+        ));
     }
 }

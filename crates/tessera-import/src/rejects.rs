@@ -24,7 +24,11 @@ impl fmt::Display for Reject {
         if self.field.is_empty() {
             write!(f, "{}:{}: {}", self.file, self.line, self.reason)
         } else {
-            write!(f, "{}:{}: field `{}`: {}", self.file, self.line, self.field, self.reason)
+            write!(
+                f,
+                "{}:{}: field `{}`: {}",
+                self.file, self.line, self.field, self.reason
+            )
         }
     }
 }

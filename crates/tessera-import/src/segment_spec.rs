@@ -9,7 +9,9 @@
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use tessera_model::{parse_timestamp, ConsentPurpose, EventKind, Identifier, IdentifierKind, Millis};
+use tessera_model::{
+    parse_timestamp, ConsentPurpose, EventKind, Identifier, IdentifierKind, Millis,
+};
 use tessera_store::{Record, TraitInput};
 
 /// Why a message was rejected: the JSON field (dotted path) and the reason.
@@ -21,7 +23,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), reason: reason.into() }
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -42,9 +47,14 @@ pub struct Message {
 /// re-importing the same file stores nothing twice. `now` is the receive time when the
 /// message carries no `receivedAt`.
 pub fn parse_message(value: &Value, line_text: &str, now: Millis) -> Result<Message, FieldError> {
-    let obj = value.as_object().ok_or_else(|| FieldError::new("", "a message must be a JSON object"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| FieldError::new("", "a message must be a JSON object"))?;
     let kind_text = str_field(obj, "type")?.ok_or_else(|| {
-        FieldError::new("type", "missing; expected one of track, identify, page, screen, group, alias")
+        FieldError::new(
+            "type",
+            "missing; expected one of track, identify, page, screen, group, alias",
+        )
     })?;
     let kind = EventKind::parse(kind_text).ok_or_else(|| {
         FieldError::new("type", format!("`{kind_text}` is not a message type; expected track, identify, page, screen, group or alias"))
@@ -77,43 +87,66 @@ pub fn parse_message(value: &Value, line_text: &str, now: Millis) -> Result<Mess
     let user_id = id_field(obj, "userId")?;
     let anonymous_id = id_field(obj, "anonymousId")?;
     if let Some(id) = &user_id {
-        identifiers.push((Identifier::new(IdentifierKind::UserId, id.clone()), "userId".into()));
+        identifiers.push((
+            Identifier::new(IdentifierKind::UserId, id.clone()),
+            "userId".into(),
+        ));
     }
     if let Some(id) = &anonymous_id {
-        identifiers.push((Identifier::new(IdentifierKind::AnonymousId, id.clone()), "anonymousId".into()));
+        identifiers.push((
+            Identifier::new(IdentifierKind::AnonymousId, id.clone()),
+            "anonymousId".into(),
+        ));
     }
     let previous_id = id_field(obj, "previousId")?;
     match kind {
         EventKind::Alias if user_id.is_none() || previous_id.is_none() => {
-            let field = if user_id.is_none() { "userId" } else { "previousId" };
-            return Err(FieldError::new(field, "missing; alias needs both `userId` and `previousId`"));
+            let field = if user_id.is_none() {
+                "userId"
+            } else {
+                "previousId"
+            };
+            return Err(FieldError::new(
+                field,
+                "missing; alias needs both `userId` and `previousId`",
+            ));
         }
         _ if user_id.is_none() && anonymous_id.is_none() => {
-            return Err(FieldError::new("userId", "missing; a message needs `userId` or `anonymousId`"))
+            return Err(FieldError::new(
+                "userId",
+                "missing; a message needs `userId` or `anonymousId`",
+            ))
         }
         _ => {}
     }
     if let Some(Value::Object(device)) = context.get("device") {
         if let Some(Value::String(id)) = device.get("id") {
             if !id.is_empty() {
-                identifiers.push((Identifier::new(IdentifierKind::DeviceId, id.clone()), "context.device.id".into()));
+                identifiers.push((
+                    Identifier::new(IdentifierKind::DeviceId, id.clone()),
+                    "context.device.id".into(),
+                ));
             }
         }
     }
 
     let mut traits: Vec<(String, TraitInput)> = Vec::new();
-    let mut add_traits = |source: &Map<String, Value>, prefix: &str, identifiers: &mut RawIdentifiers| {
-        for (key, value) in source {
-            // Email and phone in traits are identifiers too (as in Segment's identity resolution).
-            if let ("email" | "phone", Value::String(s)) = (key.as_str(), value) {
-                if !s.trim().is_empty() {
-                    identifiers.push((Identifier::new(key.as_str(), s.clone()), format!("{prefix}.{key}")));
+    let mut add_traits =
+        |source: &Map<String, Value>, prefix: &str, identifiers: &mut RawIdentifiers| {
+            for (key, value) in source {
+                // Email and phone in traits are identifiers too (as in Segment's identity resolution).
+                if let ("email" | "phone", Value::String(s)) = (key.as_str(), value) {
+                    if !s.trim().is_empty() {
+                        identifiers.push((
+                            Identifier::new(key.as_str(), s.clone()),
+                            format!("{prefix}.{key}"),
+                        ));
+                    }
                 }
+                traits.retain(|(k, _)| k != key);
+                traits.push((key.clone(), TraitInput::Json(value.clone())));
             }
-            traits.retain(|(k, _)| k != key);
-            traits.push((key.clone(), TraitInput::Json(value.clone())));
-        }
-    };
+        };
     if let Some(ctx_traits) = context.get("traits") {
         let map = ctx_traits
             .as_object()
@@ -139,16 +172,23 @@ pub fn parse_message(value: &Value, line_text: &str, now: Millis) -> Result<Mess
         EventKind::Track => match obj.get("event") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
             Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(FieldError::new("event", "missing; a track message needs the event name, e.g. \"Order Completed\""))
+                return Err(FieldError::new(
+                    "event",
+                    "missing; a track message needs the event name, e.g. \"Order Completed\"",
+                ))
             }
             Some(_) => return Err(FieldError::new("event", "must be a string")),
         },
         EventKind::Page | EventKind::Screen => {
             if let Some(Value::String(page)) = obj.get("name") {
-                properties.entry("name").or_insert_with(|| Value::String(page.clone()));
+                properties
+                    .entry("name")
+                    .or_insert_with(|| Value::String(page.clone()));
             }
             if let Some(Value::String(category)) = obj.get("category") {
-                properties.entry("category").or_insert_with(|| Value::String(category.clone()));
+                properties
+                    .entry("category")
+                    .or_insert_with(|| Value::String(category.clone()));
             }
             kind.default_event_name().to_string()
         }
@@ -163,7 +203,9 @@ pub fn parse_message(value: &Value, line_text: &str, now: Millis) -> Result<Mess
     {
         for (category, granted) in prefs {
             // Vendor-specific categories without a Tessera purpose are kept in the context only.
-            if let (Ok(purpose), Some(granted)) = (category.parse::<ConsentPurpose>(), granted.as_bool()) {
+            if let (Ok(purpose), Some(granted)) =
+                (category.parse::<ConsentPurpose>(), granted.as_bool())
+            {
                 consents.push((purpose, granted));
             }
         }
@@ -217,7 +259,10 @@ fn time_field(obj: &Map<String, Value>, key: &str) -> Result<Option<Millis>, Fie
     match str_field(obj, key)? {
         None => Ok(None),
         Some(text) => parse_timestamp(text).map(Some).ok_or_else(|| {
-            FieldError::new(key, format!("`{text}` is not an ISO 8601 date-time such as 2026-10-01T12:00:00Z"))
+            FieldError::new(
+                key,
+                format!("`{text}` is not an ISO 8601 date-time such as 2026-10-01T12:00:00Z"),
+            )
         }),
     }
 }
@@ -252,7 +297,10 @@ mod tests {
         let msg = json!({"type": "page", "anonymousId": "a", "originalTimestamp": "2026-10-01T00:00:00Z",
             "sentAt": "2026-10-01T00:00:10Z", "receivedAt": "2026-10-01T00:01:10Z", "name": "Home"});
         let m = parse_message(&msg, "", 0).unwrap();
-        assert_eq!(m.record.timestamp, parse_timestamp("2026-10-01T00:01:00Z").unwrap());
+        assert_eq!(
+            m.record.timestamp,
+            parse_timestamp("2026-10-01T00:01:00Z").unwrap()
+        );
         assert_eq!(m.record.name, "Page Viewed");
         assert_eq!(m.record.properties["name"], "Home");
     }
@@ -260,13 +308,31 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let cases = [
-            (json!({"type": "track", "userId": "u", "timestamp": "2026-10-01"}), "event"),
+            (
+                json!({"type": "track", "userId": "u", "timestamp": "2026-10-01"}),
+                "event",
+            ),
             (json!({"type": "trak", "userId": "u"}), "type"),
-            (json!({"type": "track", "event": "E", "timestamp": "2026-10-01"}), "userId"),
-            (json!({"type": "track", "event": "E", "userId": "u"}), "timestamp"),
-            (json!({"type": "track", "event": "E", "userId": "u", "timestamp": "soon"}), "timestamp"),
-            (json!({"type": "track", "event": "E", "userId": "u", "timestamp": "2026-10-01", "properties": [1]}), "properties"),
-            (json!({"type": "alias", "userId": "u", "timestamp": "2026-10-01"}), "previousId"),
+            (
+                json!({"type": "track", "event": "E", "timestamp": "2026-10-01"}),
+                "userId",
+            ),
+            (
+                json!({"type": "track", "event": "E", "userId": "u"}),
+                "timestamp",
+            ),
+            (
+                json!({"type": "track", "event": "E", "userId": "u", "timestamp": "soon"}),
+                "timestamp",
+            ),
+            (
+                json!({"type": "track", "event": "E", "userId": "u", "timestamp": "2026-10-01", "properties": [1]}),
+                "properties",
+            ),
+            (
+                json!({"type": "alias", "userId": "u", "timestamp": "2026-10-01"}),
+                "previousId",
+            ),
         ];
         for (msg, field) in cases {
             let err = parse_message(&msg, "", 0).unwrap_err();

@@ -6,13 +6,19 @@ use tessera_import::{import_file, Format, ImportOptions, ImportReport, MappingFi
 use tessera_store::Store;
 
 fn run(store: &mut Store, path: &Path, format: &Format) -> ImportReport {
-    let options = ImportOptions { batch_size: 2, now: 1_000, ..Default::default() };
+    let options = ImportOptions {
+        batch_size: 2,
+        now: 1_000,
+        ..Default::default()
+    };
     import_file(store, path, format, &options, &mut |_| {}).unwrap()
 }
 
 fn rejects(report: &ImportReport) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(report.rejects_path.as_ref().unwrap()).unwrap();
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -41,23 +47,49 @@ fn jsonl_bad_lines_are_reported_precisely_and_good_ones_stored_once() {
     let rejects = rejects(&report);
     let summary: Vec<(u64, String)> = rejects
         .iter()
-        .map(|r| (r["line"].as_u64().unwrap(), r["field"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["field"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        vec![(3, "event".into()), (4, "".into()), (6, "traits.email".into()), (7, "traits.age".into())]
+        vec![
+            (3, "event".into()),
+            (4, "".into()),
+            (6, "traits.email".into()),
+            (7, "traits.age".into())
+        ]
     );
-    assert!(rejects[1]["reason"].as_str().unwrap().starts_with("invalid JSON at column"), "{}", rejects[1]);
+    assert!(
+        rejects[1]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON at column"),
+        "{}",
+        rejects[1]
+    );
     assert_eq!(
         report.first_rejects[0].to_string(),
         format!("{}:3: field `event`: missing; a track message needs the event name, e.g. \"Order Completed\"", file.display())
     );
     // The email was normalised and links the identify to the profile.
-    let profile = store.find_profile(&tessera_model::Identifier::new("email", "ana@example.com")).unwrap();
+    let profile = store
+        .find_profile(&tessera_model::Identifier::new("email", "ana@example.com"))
+        .unwrap();
     assert!(profile.is_some());
 
     let again = run(&mut store, &file, &Format::SegmentJsonl);
-    assert_eq!((again.progress.stored, again.progress.duplicates, again.progress.rejected), (0, 3, 4));
+    assert_eq!(
+        (
+            again.progress.stored,
+            again.progress.duplicates,
+            again.progress.rejected
+        ),
+        (0, 3, 4)
+    );
 }
 
 #[test]
@@ -88,7 +120,13 @@ fn csv_rows_are_mapped_and_bad_cells_rejected_with_their_column() {
     let rejects = rejects(&report);
     let summary: Vec<(u64, &str, &str)> = rejects
         .iter()
-        .map(|r| (r["line"].as_u64().unwrap(), r["field"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["field"].as_str().unwrap(),
+                r["reason"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -98,7 +136,11 @@ fn csv_rows_are_mapped_and_bad_cells_rejected_with_their_column() {
             (5, "", "row has 4 fields but the header has 5"),
         ]
     );
-    assert_eq!(run(&mut store, &file, &format).progress.stored, 0, "a replay stores nothing");
+    assert_eq!(
+        run(&mut store, &file, &format).progress.stored,
+        0,
+        "a replay stores nothing"
+    );
 }
 
 #[test]
@@ -107,10 +149,24 @@ fn a_mapping_that_does_not_fit_the_header_stops_before_any_row() {
     let mut store = Store::init(&dir.path().join("data")).unwrap();
     let file = dir.path().join("crm.csv");
     std::fs::write(&file, "customer_id,mail\nc1,a@x.com\n").unwrap();
-    let mapping = MappingFile::parse("kind = \"profiles\"\n[identifiers]\nuser_id = \"customer\"\nemail = \"mail\"\n").unwrap();
-    let err = import_file(&mut store, &file, &Format::Csv(mapping), &ImportOptions::default(), &mut |_| {})
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("identifiers.user_id: no column `customer` in the header; did you mean `customer_id`?"), "{err}");
+    let mapping = MappingFile::parse(
+        "kind = \"profiles\"\n[identifiers]\nuser_id = \"customer\"\nemail = \"mail\"\n",
+    )
+    .unwrap();
+    let err = import_file(
+        &mut store,
+        &file,
+        &Format::Csv(mapping),
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "identifiers.user_id: no column `customer` in the header; did you mean `customer_id`?"
+        ),
+        "{err}"
+    );
     assert_eq!(store.stats().unwrap().events, 0);
 }

@@ -367,7 +367,10 @@ mod tests {
         assert_eq!(name_text("a..b"), "\"a..b\"");
         assert_eq!(event_name_text("Order Completed"), "Order Completed");
         assert_eq!(event_name_text("Sign in"), "Sign in");
-        assert_eq!(event_name_text("Product Added to Cart"), "Product Added to Cart");
+        assert_eq!(
+            event_name_text("Product Added to Cart"),
+            "Product Added to Cart"
+        );
         assert_eq!(event_name_text("Sign in last"), "\"Sign in last\"");
         assert_eq!(event_name_text("Filter where"), "\"Filter where\"");
         assert_eq!(event_name_text("in Store"), "\"in Store\"");

@@ -584,8 +584,16 @@ mod tests {
             "did(Product Added to Cart where x = 1 in last 7d) and count(Removed from Wishlist from 2026-01-01 to 2026-02-01) > 1 and did(Sign in)",
         );
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-        let names: Vec<String> = parsed.expr.event_names().into_iter().map(|n| n.to_string()).collect();
-        assert_eq!(names, ["Product Added to Cart", "Removed from Wishlist", "Sign in"]);
+        let names: Vec<String> = parsed
+            .expr
+            .event_names()
+            .into_iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["Product Added to Cart", "Removed from Wishlist", "Sign in"]
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The language reference must not lie: every ```segment block in docs/language.md parses
-//! with no diagnostic, and its canonical text parses back to the same tree.
+//! The language reference must not lie: every ```segment block in docs/language.md and in the
+//! README parses with no diagnostic, and its canonical text parses back to the same tree.
 
 use std::path::Path;
 
@@ -28,16 +28,27 @@ fn segment_blocks(markdown: &str) -> Vec<(usize, String)> {
 
 #[test]
 fn every_segment_example_in_the_reference_parses_cleanly() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/language.md");
-    let markdown = std::fs::read_to_string(&path).expect("docs/language.md exists");
+    check_examples("docs/language.md", 20);
+}
+
+#[test]
+fn every_segment_example_in_the_readme_parses_cleanly() {
+    check_examples("README.md", 8);
+}
+
+fn check_examples(file: &str, at_least: usize) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(file);
+    let markdown = std::fs::read_to_string(&path).expect("the document exists");
     let blocks = segment_blocks(&markdown);
     assert!(
-        blocks.len() >= 20,
-        "only {} segment examples found",
+        blocks.len() >= at_least,
+        "only {} segment examples found in {file}",
         blocks.len()
     );
     for (line, text) in blocks {
-        let name = format!("docs/language.md (example at line {line})");
+        let name = format!("{file} (example at line {line})");
         let parsed = parse(&text);
         assert!(
             parsed.diagnostics.is_empty(),

@@ -106,20 +106,29 @@ impl EventContext {
     /// here (the raw object is stored beside).
     pub fn from_segment(context: &Map<String, Value>) -> EventContext {
         let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-        let device = context.get("device").and_then(Value::as_object).map(|d| Device {
-            kind: string(d.get("type")),
-            id: string(d.get("id")),
-        });
-        let campaign = context.get("campaign").and_then(Value::as_object).map(|c| Campaign {
-            source: string(c.get("source")),
-            medium: string(c.get("medium")),
-            name: string(c.get("name")),
-            term: string(c.get("term")),
-            content: string(c.get("content")),
-        });
-        let location = context.get("location").and_then(Value::as_object).and_then(|l| {
-            GeoPoint::new(l.get("latitude")?.as_f64()?, l.get("longitude")?.as_f64()?)
-        });
+        let device = context
+            .get("device")
+            .and_then(Value::as_object)
+            .map(|d| Device {
+                kind: string(d.get("type")),
+                id: string(d.get("id")),
+            });
+        let campaign = context
+            .get("campaign")
+            .and_then(Value::as_object)
+            .map(|c| Campaign {
+                source: string(c.get("source")),
+                medium: string(c.get("medium")),
+                name: string(c.get("name")),
+                term: string(c.get("term")),
+                content: string(c.get("content")),
+            });
+        let location = context
+            .get("location")
+            .and_then(Value::as_object)
+            .and_then(|l| {
+                GeoPoint::new(l.get("latitude")?.as_f64()?, l.get("longitude")?.as_f64()?)
+            });
         EventContext {
             device,
             locale: string(context.get("locale")),

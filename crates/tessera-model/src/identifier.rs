@@ -90,7 +90,10 @@ pub struct Identifier {
 
 impl Identifier {
     pub fn new(kind: impl Into<IdentifierKind>, value: impl Into<String>) -> Self {
-        Identifier { kind: kind.into(), value: value.into() }
+        Identifier {
+            kind: kind.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -108,7 +111,9 @@ impl FromStr for Identifier {
             Some((kind, value)) if !kind.is_empty() && !value.is_empty() => {
                 Ok(Identifier::new(kind, value))
             }
-            Some(_) => Err(format!("`{s}` is not `kind:value`, e.g. `email:ana@example.com`")),
+            Some(_) => Err(format!(
+                "`{s}` is not `kind:value`, e.g. `email:ana@example.com`"
+            )),
             None if s.is_empty() => Err("empty identifier".to_string()),
             None => Ok(Identifier::new(IdentifierKind::UserId, s)),
         }
@@ -124,14 +129,20 @@ mod tests {
         for kind in IdentifierKind::BUILT_IN {
             assert_eq!(IdentifierKind::from(kind.as_str()), kind);
         }
-        assert_eq!(IdentifierKind::from("crm_id"), IdentifierKind::Custom("crm_id".into()));
+        assert_eq!(
+            IdentifierKind::from("crm_id"),
+            IdentifierKind::Custom("crm_id".into())
+        );
     }
 
     #[test]
     fn parses_kind_value_pairs() {
         let id: Identifier = "email:a@b.co".parse().unwrap();
         assert_eq!(id, Identifier::new(IdentifierKind::Email, "a@b.co"));
-        assert_eq!("u1".parse::<Identifier>().unwrap().kind, IdentifierKind::UserId);
+        assert_eq!(
+            "u1".parse::<Identifier>().unwrap().kind,
+            IdentifierKind::UserId
+        );
         assert!(":x".parse::<Identifier>().is_err());
     }
 }

@@ -139,9 +139,7 @@ impl TraitValue {
                 .filter(|f| f.is_finite())
                 .map(TraitValue::Number)
                 .ok_or_else(wrong),
-            (TraitType::Number, Value::String(s)) => {
-                Self::parse_text(s, ty).map_err(|_| wrong())
-            }
+            (TraitType::Number, Value::String(s)) => Self::parse_text(s, ty).map_err(|_| wrong()),
             (TraitType::Bool, Value::Bool(b)) => Ok(TraitValue::Bool(*b)),
             (TraitType::Bool, Value::String(s)) => Self::parse_text(s, ty).map_err(|_| wrong()),
             (TraitType::Timestamp, Value::String(s)) => {
@@ -151,9 +149,8 @@ impl TraitValue {
                 n.as_i64().map(TraitValue::Timestamp).ok_or_else(wrong)
             }
             (TraitType::Geo, Value::Object(map)) => {
-                let coord = |a: &str, b: &str| {
-                    map.get(a).or_else(|| map.get(b)).and_then(Value::as_f64)
-                };
+                let coord =
+                    |a: &str, b: &str| map.get(a).or_else(|| map.get(b)).and_then(Value::as_f64);
                 match (coord("lat", "latitude"), coord("lon", "longitude")) {
                     (Some(lat), Some(lon)) => GeoPoint::new(lat, lon)
                         .map(TraitValue::Geo)
@@ -167,7 +164,10 @@ impl TraitValue {
                 .map(|item| match item {
                     Value::String(s) => Ok(s.clone()),
                     Value::Number(n) => Ok(n.to_string()),
-                    other => Err(format!("list items must be strings, found {}", describe_json(other))),
+                    other => Err(format!(
+                        "list items must be strings, found {}",
+                        describe_json(other)
+                    )),
                 })
                 .collect::<Result<_, _>>()
                 .map(TraitValue::StringList),
@@ -197,8 +197,7 @@ impl TraitValue {
                 .map(TraitValue::Timestamp)
                 .ok_or_else(|| format!("`{t}` is not a date or RFC 3339 timestamp")),
             TraitType::Geo => {
-                let parts: Vec<&str> =
-                    t.split([',', ' ', ';']).filter(|p| !p.is_empty()).collect();
+                let parts: Vec<&str> = t.split([',', ' ', ';']).filter(|p| !p.is_empty()).collect();
                 let parsed: Option<Vec<f64>> = (parts.len() == 2)
                     .then(|| parts.iter().map(|p| p.parse::<f64>().ok()).collect())
                     .flatten();
@@ -210,7 +209,11 @@ impl TraitValue {
                 }
             }
             TraitType::StringList => Ok(TraitValue::StringList(
-                t.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+                t.split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
             )),
         }
     }
@@ -219,7 +222,9 @@ impl TraitValue {
     pub fn to_json(&self) -> Value {
         match self {
             TraitValue::String(s) => Value::String(s.clone()),
-            TraitValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            TraitValue::Number(n) => {
+                serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+            }
             TraitValue::Bool(b) => Value::Bool(*b),
             TraitValue::Timestamp(ms) => Value::String(format_millis(*ms)),
             TraitValue::Geo(p) => serde_json::json!({ "lat": p.lat, "lon": p.lon }),
@@ -262,27 +267,46 @@ mod tests {
     #[test]
     fn infers_types_from_json() {
         assert_eq!(TraitValue::infer_type(&json!(3)), Some(TraitType::Number));
-        assert_eq!(TraitValue::infer_type(&json!("2026-01-01T00:00:00Z")), Some(TraitType::Timestamp));
-        assert_eq!(TraitValue::infer_type(&json!("2026")), Some(TraitType::String));
+        assert_eq!(
+            TraitValue::infer_type(&json!("2026-01-01T00:00:00Z")),
+            Some(TraitType::Timestamp)
+        );
+        assert_eq!(
+            TraitValue::infer_type(&json!("2026")),
+            Some(TraitType::String)
+        );
         assert_eq!(TraitValue::infer_type(&json!(null)), None);
     }
 
     #[test]
     fn coerces_documented_forms_and_rejects_others() {
-        assert_eq!(TraitValue::from_json(&json!("34"), TraitType::Number), Ok(TraitValue::Number(34.0)));
+        assert_eq!(
+            TraitValue::from_json(&json!("34"), TraitType::Number),
+            Ok(TraitValue::Number(34.0))
+        );
         assert_eq!(
             TraitValue::from_json(&json!("abc"), TraitType::Number),
             Err("expected number, found string \"abc\"".to_string())
         );
-        assert_eq!(TraitValue::parse_text("Yes", TraitType::Bool), Ok(TraitValue::Bool(true)));
+        assert_eq!(
+            TraitValue::parse_text("Yes", TraitType::Bool),
+            Ok(TraitValue::Bool(true))
+        );
         assert_eq!(
             TraitValue::parse_text("40.7,-73.9", TraitType::Geo),
-            Ok(TraitValue::Geo(GeoPoint { lat: 40.7, lon: -73.9 }))
+            Ok(TraitValue::Geo(GeoPoint {
+                lat: 40.7,
+                lon: -73.9
+            }))
         );
         assert!(TraitValue::parse_text("95,0", TraitType::Geo).is_err());
         assert_eq!(
             TraitValue::parse_text("a| b||c", TraitType::StringList),
-            Ok(TraitValue::StringList(vec!["a".into(), "b".into(), "c".into()]))
+            Ok(TraitValue::StringList(vec![
+                "a".into(),
+                "b".into(),
+                "c".into()
+            ]))
         );
     }
 
@@ -294,7 +318,10 @@ mod tests {
             TraitValue::Geo(GeoPoint { lat: 1.0, lon: 2.0 }),
             TraitValue::StringList(vec!["x".into()]),
         ] {
-            assert_eq!(TraitValue::from_json(&value.to_json(), value.trait_type()), Ok(value));
+            assert_eq!(
+                TraitValue::from_json(&value.to_json(), value.trait_type()),
+                Ok(value)
+            );
         }
     }
 }

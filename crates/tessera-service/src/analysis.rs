@@ -19,7 +19,11 @@ impl SegmentSize {
         SegmentSize {
             name: name.to_string(),
             size,
-            share: if population == 0 { 0.0 } else { size as f64 / population as f64 },
+            share: if population == 0 {
+                0.0
+            } else {
+                size as f64 / population as f64
+            },
             min_size,
             over_segmented: size < min_size,
         }
@@ -38,6 +42,11 @@ pub struct Overlap {
 impl Overlap {
     pub fn compute(names: Vec<String>, sets: &[RoaringBitmap]) -> Overlap {
         let matrix = overlap_matrix(sets);
-        Overlap { names, sizes: matrix.sizes, intersections: matrix.intersections, jaccard: matrix.jaccard }
+        Overlap {
+            names,
+            sizes: matrix.sizes,
+            intersections: matrix.intersections,
+            jaccard: matrix.jaccard,
+        }
     }
 }

@@ -62,9 +62,13 @@ pub fn parse_definition(
     catalog: &Catalog,
 ) -> std::result::Result<Definition, DefinitionError> {
     let shown = source_name.display().to_string();
-    let raw: DefinitionToml = toml::from_str(text).map_err(|e| DefinitionError(format!("{shown}: {e}")))?;
+    let raw: DefinitionToml =
+        toml::from_str(text).map_err(|e| DefinitionError(format!("{shown}: {e}")))?;
     if raw.name.is_empty()
-        || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     {
         return Err(DefinitionError(format!(
             "{shown}: name `{}` must be letters, digits, `_`, `-` or `.` (it is used on the command line and in URLs)",
@@ -94,8 +98,9 @@ pub fn parse_definition(
         ),
         None => (condition_text, diagnostics.clone()),
     };
-    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        shifted.into_iter().partition(|d| d.severity == Severity::Error);
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = shifted
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {
         return Err(DefinitionError(render(&errors, &shown, render_text)));
     }
@@ -105,7 +110,10 @@ pub fn parse_definition(
         condition: parsed.expr,
         min_size: raw.min_size.unwrap_or(DEFAULT_MIN_SIZE),
         source: source_name.to_path_buf(),
-        warnings: warnings.iter().map(|w| render(std::slice::from_ref(w), &shown, render_text)).collect(),
+        warnings: warnings
+            .iter()
+            .map(|w| render(std::slice::from_ref(w), &shown, render_text))
+            .collect(),
     })
 }
 
@@ -128,7 +136,10 @@ fn verbatim_offset(file: &str, span: std::ops::Range<usize>, value: &str) -> Opt
 /// Loads every `*.toml` in `dir` (sorted by file name). All files' errors are reported
 /// together; duplicate names are an error.
 pub fn load_definitions(dir: &Path, catalog: &Catalog) -> Result<Vec<Definition>> {
-    let io = |source| Error::Io { path: dir.to_path_buf(), source };
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -136,12 +147,18 @@ pub fn load_definitions(dir: &Path, catalog: &Catalog) -> Result<Vec<Definition>
         .collect();
     paths.sort();
     if paths.is_empty() {
-        return Err(Error::Definitions(format!("{}: no segment definitions (*.toml) found", dir.display())));
+        return Err(Error::Definitions(format!(
+            "{}: no segment definitions (*.toml) found",
+            dir.display()
+        )));
     }
     let mut definitions: Vec<Definition> = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
         match parse_definition(&path, &text, catalog) {
             Ok(def) => {
                 if let Some(other) = definitions.iter().find(|d| d.name == def.name) {
@@ -193,7 +210,11 @@ pub struct PlanEntry {
 }
 
 /// Evaluates every definition and compares with the stored members.
-pub fn plan(store: &Store, snapshot: &Snapshot, definitions: &[Definition]) -> Result<Vec<PlanEntry>> {
+pub fn plan(
+    store: &Store,
+    snapshot: &Snapshot,
+    definitions: &[Definition],
+) -> Result<Vec<PlanEntry>> {
     let stored = store.segments()?;
     let mut entries = Vec::new();
     for def in definitions {
@@ -205,9 +226,10 @@ pub fn plan(store: &Store, snapshot: &Snapshot, definitions: &[Definition]) -> R
         };
         let status = match previous {
             None => PlanStatus::New,
-            Some(s) if s.condition == def.condition.to_string()
-                && s.description == def.description
-                && s.min_size == def.min_size =>
+            Some(s)
+                if s.condition == def.condition.to_string()
+                    && s.description == def.description
+                    && s.min_size == def.min_size =>
             {
                 PlanStatus::Unchanged
             }
@@ -225,7 +247,10 @@ pub fn plan(store: &Store, snapshot: &Snapshot, definitions: &[Definition]) -> R
             members,
         });
     }
-    for s in stored.iter().filter(|s| definitions.iter().all(|d| d.name != s.name)) {
+    for s in stored
+        .iter()
+        .filter(|s| definitions.iter().all(|d| d.name != s.name))
+    {
         let size = store.members(&s.name)?.len() as u64;
         entries.push(PlanEntry {
             name: s.name.clone(),
@@ -243,7 +268,13 @@ pub fn plan(store: &Store, snapshot: &Snapshot, definitions: &[Definition]) -> R
 
 /// Stores the definitions and their members as planned; with `prune`, deletes stored
 /// segments that are not in the directory.
-pub fn apply(store: &mut Store, snapshot: &Snapshot, definitions: &[Definition], entries: &[PlanEntry], prune: bool) -> Result<()> {
+pub fn apply(
+    store: &mut Store,
+    snapshot: &Snapshot,
+    definitions: &[Definition],
+    entries: &[PlanEntry],
+    prune: bool,
+) -> Result<()> {
     let mut batch = Vec::new();
     for def in definitions {
         let entry = entries
@@ -254,7 +285,10 @@ pub fn apply(store: &mut Store, snapshot: &Snapshot, definitions: &[Definition],
     }
     store.apply_segments(&batch)?;
     if prune {
-        for entry in entries.iter().filter(|e| e.status == PlanStatus::NotInDirectory) {
+        for entry in entries
+            .iter()
+            .filter(|e| e.status == PlanStatus::NotInDirectory)
+        {
             store.delete_segment(&entry.name)?;
         }
     }

@@ -19,7 +19,10 @@ pub struct Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Snapshot").field("at", &self.at).field("profiles", &self.index.len()).finish()
+        f.debug_struct("Snapshot")
+            .field("at", &self.at)
+            .field("profiles", &self.index.len())
+            .finish()
     }
 }
 
@@ -46,7 +49,11 @@ impl Snapshot {
             traits: store.trait_schema()?.into_iter().collect(),
             events: store.event_catalog()?,
         };
-        Ok(Snapshot { index: builder.finish(), at, catalog })
+        Ok(Snapshot {
+            index: builder.finish(),
+            at,
+            catalog,
+        })
     }
 
     /// Members of a checked condition, as engine ordinals.
@@ -56,13 +63,18 @@ impl Snapshot {
 
     /// Store profile ids of a set of ordinals, ascending.
     pub fn profile_ids(&self, members: &RoaringBitmap) -> Vec<u64> {
-        let mut ids: Vec<u64> = members.iter().map(|ord| self.index.profile_key(ord) as u64).collect();
+        let mut ids: Vec<u64> = members
+            .iter()
+            .map(|ord| self.index.profile_key(ord) as u64)
+            .collect();
         ids.sort_unstable();
         ids
     }
 
     /// Ordinals of store profile ids (ids unknown to the snapshot are skipped).
     pub fn ordinals(&self, ids: &[u64]) -> RoaringBitmap {
-        ids.iter().filter_map(|id| self.index.ordinal(*id as i64)).collect()
+        ids.iter()
+            .filter_map(|id| self.index.ordinal(*id as i64))
+            .collect()
     }
 }

@@ -10,22 +10,38 @@ use tessera_service::{load_definitions, Snapshot};
 use tessera_store::Store;
 
 fn import_generated(dir: &Path, customers: u64) -> (Store, GenConfig) {
-    let config = GenConfig { customers, seed: 7, ..GenConfig::default() };
+    let config = GenConfig {
+        customers,
+        seed: 7,
+        ..GenConfig::default()
+    };
     let input = dir.join("input");
     tessera_gen::generate(&config, &input, &mut |_| {}).unwrap();
     let mut store = Store::init(&dir.join("data")).unwrap();
     let mapping = |name: &str| {
-        Format::Csv(MappingFile::parse(&std::fs::read_to_string(input.join(name)).unwrap()).unwrap())
+        Format::Csv(
+            MappingFile::parse(&std::fs::read_to_string(input.join(name)).unwrap()).unwrap(),
+        )
     };
     let files = [
-        (tessera_gen::CUSTOMERS_FILE, mapping(tessera_gen::CUSTOMERS_MAPPING_FILE)),
-        (tessera_gen::POS_FILE, mapping(tessera_gen::POS_MAPPING_FILE)),
+        (
+            tessera_gen::CUSTOMERS_FILE,
+            mapping(tessera_gen::CUSTOMERS_MAPPING_FILE),
+        ),
+        (
+            tessera_gen::POS_FILE,
+            mapping(tessera_gen::POS_MAPPING_FILE),
+        ),
         (tessera_gen::WEB_FILE, Format::SegmentJsonl),
         (tessera_gen::EMAIL_FILE, Format::SegmentJsonl),
     ];
     for (file, format) in &files {
-        let options = ImportOptions { batch_size: 1_000, ..Default::default() };
-        let report = import_file(&mut store, &input.join(file), format, &options, &mut |_| {}).unwrap();
+        let options = ImportOptions {
+            batch_size: 1_000,
+            ..Default::default()
+        };
+        let report =
+            import_file(&mut store, &input.join(file), format, &options, &mut |_| {}).unwrap();
         assert!(report.progress.stored > 0, "{file}: nothing stored");
     }
     (store, config)
@@ -42,12 +58,21 @@ fn demo_segments_on_the_loaded_snapshot_match_the_interpreter_per_profile() {
 
     // Every profile read on its own, as `explain` reads it.
     let mut profiles = Vec::new();
-    store.for_each_profile(Some(config.now), |p| profiles.push(p)).unwrap();
+    store
+        .for_each_profile(Some(config.now), |p| profiles.push(p))
+        .unwrap();
     let data: Vec<(u64, ProfileData)> = profiles
         .iter()
         .map(|&p| {
             let (traits, events) = store.profile_data(p, Some(config.now)).unwrap();
-            let events = events.into_iter().map(|(name, ts, properties)| EventData { name, ts, properties }).collect();
+            let events = events
+                .into_iter()
+                .map(|(name, ts, properties)| EventData {
+                    name,
+                    ts,
+                    properties,
+                })
+                .collect();
             (p, ProfileData { traits, events })
         })
         .collect();
@@ -63,7 +88,10 @@ fn demo_segments_on_the_loaded_snapshot_match_the_interpreter_per_profile() {
         assert_eq!(engine, reference, "segment {} differs", def.name);
         non_empty += usize::from(!engine.is_empty());
     }
-    assert!(non_empty >= definitions.len() / 2, "most demo segments should have members at 800 customers");
+    assert!(
+        non_empty >= definitions.len() / 2,
+        "most demo segments should have members at 800 customers"
+    );
 }
 
 fn tessera_gen_segments() -> std::path::PathBuf {

@@ -55,10 +55,15 @@ anonymous_id = 100
     /// Loads the file; a missing file means all defaults.
     pub fn load(path: &Path) -> Result<Config> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text)
-                .map_err(|message| Error::Config { path: path.into(), message }),
+            Ok(text) => Self::parse(&text).map_err(|message| Error::Config {
+                path: path.into(),
+                message,
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(source) => Err(Error::Io { path: path.into(), source }),
+            Err(source) => Err(Error::Io {
+                path: path.into(),
+                source,
+            }),
         }
     }
 

@@ -33,13 +33,18 @@ impl Store {
         if records.is_empty() {
             return Err(crate::Error::ProfileNotFound(format!("#{profile}")));
         }
-        let mut erasure = Erasure { profiles: records.len() as u64, ..Default::default() };
+        let mut erasure = Erasure {
+            profiles: records.len() as u64,
+            ..Default::default()
+        };
         {
             let mut ids = tx.prepare("SELECT message_id FROM events WHERE profile_id = ?1")?;
-            let mut insert = tx.prepare("INSERT OR IGNORE INTO erased_messages (hash) VALUES (?1)")?;
+            let mut insert =
+                tx.prepare("INSERT OR IGNORE INTO erased_messages (hash) VALUES (?1)")?;
             for record in &records {
-                let message_ids: Vec<String> =
-                    ids.query_map([record], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                let message_ids: Vec<String> = ids
+                    .query_map([record], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
                 for id in message_ids {
                     insert.execute([message_hash(&id)])?;
                 }
@@ -52,13 +57,23 @@ impl Store {
                  (SELECT kind, value FROM identifiers WHERE profile_id = ?1)",
                 [record],
             )?;
-            erasure.identifiers += tx.execute("DELETE FROM identifiers WHERE profile_id = ?1", [record])? as u64;
-            erasure.traits += tx.execute("DELETE FROM trait_values WHERE profile_id = ?1", [record])? as u64;
+            erasure.identifiers +=
+                tx.execute("DELETE FROM identifiers WHERE profile_id = ?1", [record])? as u64;
+            erasure.traits +=
+                tx.execute("DELETE FROM trait_values WHERE profile_id = ?1", [record])? as u64;
             tx.execute("DELETE FROM consents WHERE profile_id = ?1", [record])?;
-            erasure.events += tx.execute("DELETE FROM events WHERE profile_id = ?1", [record])? as u64;
-            erasure.memberships += tx.execute("DELETE FROM memberships WHERE profile_id = ?1", [record])? as u64;
-            tx.execute("DELETE FROM merges WHERE into_id = ?1 OR from_id = ?1", [record])?;
-            tx.execute("DELETE FROM identity_conflicts WHERE profile_id = ?1", [record])?;
+            erasure.events +=
+                tx.execute("DELETE FROM events WHERE profile_id = ?1", [record])? as u64;
+            erasure.memberships +=
+                tx.execute("DELETE FROM memberships WHERE profile_id = ?1", [record])? as u64;
+            tx.execute(
+                "DELETE FROM merges WHERE into_id = ?1 OR from_id = ?1",
+                [record],
+            )?;
+            tx.execute(
+                "DELETE FROM identity_conflicts WHERE profile_id = ?1",
+                [record],
+            )?;
         }
         tx.execute("DELETE FROM profiles WHERE canonical = ?1", [profile])?;
         tx.execute(
@@ -79,6 +94,9 @@ impl Store {
 
     /// How many erasures have been recorded.
     pub fn erasure_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM erasures", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM erasures", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 }

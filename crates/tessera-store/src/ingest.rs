@@ -1,9 +1,13 @@
 //! Ingestion: one batch of records in one transaction, with identity resolution per record.
 
+use std::collections::{HashMap, HashSet};
+
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{Map, Value};
-use tessera_identity::{resolve, IdentityGraph, Resolution};
-use tessera_model::{ConsentPurpose, EventKind, Identifier, IdentifierKind, Millis, TraitType, TraitValue};
+use tessera_identity::{resolve, IdentityConfig, IdentityGraph, Resolution};
+use tessera_model::{
+    ConsentPurpose, EventKind, Identifier, IdentifierKind, Millis, TraitType, TraitValue,
+};
 
 use crate::{Result, Store};
 
@@ -46,25 +50,28 @@ impl Store {
     /// Stores a batch atomically: either every record's outcome is durable or, on `Err`,
     /// nothing of the batch is. Per-record problems are `Outcome::Rejected`, not errors.
     pub fn ingest_batch(&mut self, records: &[Record]) -> Result<Vec<Outcome>> {
-        let mut new_types: Vec<(String, TraitType)> = Vec::new();
-        let mut new_catalog: Vec<(String, String)> = Vec::new();
         let tx = self.conn.transaction()?;
         // Most stores never erased anyone: skip a lookup per record then.
-        let any_erased = tx.query_row("SELECT EXISTS (SELECT 1 FROM erased_messages)", [], |r| r.get(0))?;
+        let any_erased: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM erased_messages)", [], |r| {
+                r.get(0)
+            })?;
+        let mut batch = Batch {
+            tx: &tx,
+            identity: &self.config.identity,
+            committed_types: &self.trait_types,
+            committed_catalog: &self.catalog_cache,
+            any_erased,
+            new_types: Vec::new(),
+            new_catalog: Vec::new(),
+            owners: HashMap::new(),
+            created_at: HashMap::new(),
+        };
         let mut outcomes = Vec::with_capacity(records.len());
         for record in records {
-            let outcome = ingest_one(
-                &tx,
-                any_erased,
-                &self.config.identity,
-                &self.trait_types,
-                &self.catalog_cache,
-                &mut new_types,
-                &mut new_catalog,
-                record,
-            )?;
-            outcomes.push(outcome);
+            outcomes.push(batch.ingest(record)?);
         }
+        let (new_types, new_catalog) = (batch.new_types, batch.new_catalog);
         tx.commit()?;
         self.trait_types.extend(new_types);
         self.catalog_cache.extend(new_catalog);
@@ -72,209 +79,301 @@ impl Store {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // the batch's shared state, passed apart to keep borrows disjoint
-fn ingest_one(
-    tx: &Transaction<'_>,
+/// One batch (one transaction) in progress. Its caches are sound because the transaction
+/// holds SQLite's write lock: nothing else can change the identity graph until it ends.
+struct Batch<'b, 'conn> {
+    tx: &'b Transaction<'conn>,
+    identity: &'b IdentityConfig,
+    committed_types: &'b HashMap<String, TraitType>,
+    committed_catalog: &'b HashSet<(String, String)>,
     any_erased: bool,
-    identity: &tessera_identity::IdentityConfig,
-    committed_types: &std::collections::HashMap<String, TraitType>,
-    committed_catalog: &std::collections::HashSet<(String, String)>,
-    new_types: &mut Vec<(String, TraitType)>,
-    new_catalog: &mut Vec<(String, String)>,
-    record: &Record,
-) -> Result<Outcome> {
-    if is_known_message(tx, &record.message_id, any_erased)? {
-        return Ok(Outcome::Duplicate);
-    }
-    if record.identifiers.is_empty() {
-        return Ok(rejected("identifiers", "no identifier: a record needs a user id, anonymous id or another identifier"));
-    }
-    // Validate everything before writing anything, so a rejected record leaves no trace.
-    let mut traits = Vec::with_capacity(record.traits.len());
-    let mut declared: Vec<(String, TraitType)> = Vec::new();
-    for (name, input) in &record.traits {
-        let known = committed_types
-            .get(name)
-            .copied()
-            .or_else(|| new_types.iter().chain(&declared).find(|(n, _)| n == name).map(|(_, t)| *t));
-        let value = match (input, known) {
-            (TraitInput::Json(Value::Null), _) => continue,
-            (TraitInput::Json(json), Some(ty)) => match TraitValue::from_json(json, ty) {
-                Ok(v) => v,
-                Err(reason) => {
-                    return Ok(rejected(&format!("traits.{name}"), &format!("trait `{name}` is {ty}: {reason}")))
-                }
-            },
-            (TraitInput::Json(json), None) => {
-                let Some(ty) = TraitValue::infer_type(json) else { continue };
-                match TraitValue::from_json(json, ty) {
-                    Ok(v) => v,
-                    Err(reason) => return Ok(rejected(&format!("traits.{name}"), &reason)),
-                }
-            }
-            (TraitInput::Typed(v), Some(ty)) if v.trait_type() != ty => {
-                return Ok(rejected(
-                    &format!("traits.{name}"),
-                    &format!("trait `{name}` is {ty} in the store, but this value is {}", v.trait_type()),
-                ))
-            }
-            (TraitInput::Typed(v), _) => v.clone(),
-        };
-        if known.is_none() {
-            declared.push((name.clone(), value.trait_type()));
+    new_types: Vec<(String, TraitType)>,
+    new_catalog: Vec<(String, String)>,
+    /// Canonical owners of identifiers read or written in this batch; cleared on a merge.
+    owners: HashMap<Identifier, Option<u64>>,
+    /// `created_at` of canonical profiles touched in this batch.
+    created_at: HashMap<u64, Millis>,
+}
+
+impl Batch<'_, '_> {
+    fn ingest(&mut self, record: &Record) -> Result<Outcome> {
+        if self.is_known_message(&record.message_id)? {
+            return Ok(Outcome::Duplicate);
         }
-        traits.push((name.as_str(), value));
+        if record.identifiers.is_empty() {
+            return Ok(rejected(
+                "identifiers",
+                "no identifier: a record needs a user id, anonymous id or another identifier",
+            ));
+        }
+        // Validate everything before writing anything, so a rejected record leaves no trace.
+        let traits = match self.typed_traits(record) {
+            Ok(traits) => traits,
+            Err(outcome) => return Ok(outcome),
+        };
+
+        let resolution = {
+            let mut graph = SqlGraph {
+                tx: self.tx,
+                owners: &mut self.owners,
+            };
+            resolve(&mut graph, &record.identifiers, self.identity)?
+        };
+        let profile = self.apply_resolution(&resolution, record)?;
+        let tx = self.tx;
+
+        let mut insert_trait = tx.prepare_cached(
+            "INSERT INTO trait_values (profile_id, name, ts, value) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (name, value, new) in &traits {
+            insert_trait.execute(params![
+                profile,
+                name,
+                record.timestamp,
+                value.to_json().to_string()
+            ])?;
+            if *new {
+                let ty = value.trait_type();
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO trait_schema (name, type) VALUES (?1, ?2)",
+                )?
+                .execute(params![name, ty.as_str()])?;
+                self.new_types.push((name.to_string(), ty));
+            }
+        }
+        let mut insert_consent = tx.prepare_cached(
+            "INSERT INTO consents (profile_id, purpose, granted, ts) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (purpose, granted) in &record.consents {
+            insert_consent.execute(params![
+                profile,
+                purpose.as_str(),
+                granted,
+                record.timestamp
+            ])?;
+        }
+        tx.prepare_cached(
+            "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            record.message_id,
+            profile,
+            record.kind.as_str(),
+            record.name,
+            record.timestamp,
+            record.received_at,
+            Value::Object(record.properties.clone()).to_string(),
+            Value::Object(record.context.clone()).to_string(),
+        ])?;
+        if record.kind.is_behavioural() {
+            self.note_catalog(record)?;
+        }
+        // The target of a resolution is canonical, and so is a new profile.
+        Ok(Outcome::Stored { profile })
     }
 
-    let mut graph = SqlGraph { tx };
-    let resolution = resolve(&mut graph, &record.identifiers, identity)?;
-    let profile = apply_resolution(tx, &resolution, record)?;
+    /// Types every trait against the schema; `Err` is the rejection of the whole record.
+    /// The flag says whether the trait is new to the schema.
+    fn typed_traits<'r>(
+        &self,
+        record: &'r Record,
+    ) -> Result<Vec<(&'r str, TraitValue, bool)>, Outcome> {
+        let mut traits: Vec<(&str, TraitValue, bool)> = Vec::with_capacity(record.traits.len());
+        for (name, input) in &record.traits {
+            let known = self
+                .committed_types
+                .get(name)
+                .copied()
+                .or_else(|| {
+                    self.new_types
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, t)| *t)
+                })
+                .or_else(|| {
+                    traits
+                        .iter()
+                        .find(|(n, _, _)| n == name)
+                        .map(|(_, v, _)| v.trait_type())
+                });
+            let field = || format!("traits.{name}");
+            let value = match (input, known) {
+                (TraitInput::Json(Value::Null), _) => continue,
+                (TraitInput::Json(json), Some(ty)) => {
+                    TraitValue::from_json(json, ty).map_err(|reason| {
+                        rejected(&field(), &format!("trait `{name}` is {ty}: {reason}"))
+                    })?
+                }
+                (TraitInput::Json(json), None) => {
+                    let Some(ty) = TraitValue::infer_type(json) else {
+                        continue;
+                    };
+                    TraitValue::from_json(json, ty).map_err(|reason| rejected(&field(), &reason))?
+                }
+                (TraitInput::Typed(v), Some(ty)) if v.trait_type() != ty => {
+                    return Err(rejected(
+                        &field(),
+                        &format!(
+                            "trait `{name}` is {ty} in the store, but this value is {}",
+                            v.trait_type()
+                        ),
+                    ))
+                }
+                (TraitInput::Typed(v), _) => v.clone(),
+            };
+            traits.push((name.as_str(), value, known.is_none()));
+        }
+        Ok(traits)
+    }
 
-    let mut insert_trait = tx.prepare_cached(
-        "INSERT INTO trait_values (profile_id, name, ts, value) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (name, value) in &traits {
-        insert_trait.execute(params![profile, name, record.timestamp, value.to_json().to_string()])?;
+    fn is_known_message(&self, message_id: &str) -> Result<bool> {
+        let stored = self
+            .tx
+            .prepare_cached("SELECT 1 FROM events WHERE message_id = ?1")?
+            .query_row([message_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if stored || !self.any_erased {
+            return Ok(stored);
+        }
+        let erased = self
+            .tx
+            .prepare_cached("SELECT 1 FROM erased_messages WHERE hash = ?1")?
+            .query_row([crate::erase::message_hash(message_id)], |_| Ok(()))
+            .optional()?
+            .is_some();
+        Ok(erased)
     }
-    for (name, ty) in declared {
-        tx.execute("INSERT OR IGNORE INTO trait_schema (name, type) VALUES (?1, ?2)", params![name, ty.as_str()])?;
-        new_types.push((name, ty));
-    }
-    let mut insert_consent = tx.prepare_cached(
-        "INSERT INTO consents (profile_id, purpose, granted, ts) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (purpose, granted) in &record.consents {
-        insert_consent.execute(params![profile, purpose.as_str(), granted, record.timestamp])?;
-    }
-    tx.prepare_cached(
-        "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        record.message_id,
-        profile,
-        record.kind.as_str(),
-        record.name,
-        record.timestamp,
-        record.received_at,
-        Value::Object(record.properties.clone()).to_string(),
-        Value::Object(record.context.clone()).to_string(),
-    ])?;
-    if record.kind.is_behavioural() {
+
+    fn note_catalog(&mut self, record: &Record) -> Result<()> {
         let keys = std::iter::once("").chain(record.properties.keys().map(String::as_str));
         for key in keys {
             let pair = (record.name.clone(), key.to_string());
-            if !committed_catalog.contains(&pair) && !new_catalog.contains(&pair) {
-                tx.prepare_cached("INSERT OR IGNORE INTO event_catalog (name, property) VALUES (?1, ?2)")?
+            if !self.committed_catalog.contains(&pair) && !self.new_catalog.contains(&pair) {
+                self.tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO event_catalog (name, property) VALUES (?1, ?2)",
+                    )?
                     .execute(params![pair.0, pair.1])?;
-                new_catalog.push(pair);
+                self.new_catalog.push(pair);
             }
         }
+        Ok(())
     }
-    // The target of a resolution is canonical, and so is a new profile.
-    Ok(Outcome::Stored { profile })
+
+    /// Writes the identity decisions and returns the profile the record's data goes to.
+    fn apply_resolution(&mut self, resolution: &Resolution, record: &Record) -> Result<u64> {
+        let (tx, ts) = (self.tx, record.timestamp);
+        let profile = match resolution.target {
+            Some(target) => {
+                // The earliest record of a person defines when they were first seen.
+                let known = self.created_at.get(&target).copied();
+                if known.is_none_or(|created| created > ts) {
+                    tx.prepare_cached(
+                        "UPDATE profiles SET created_at = ?1 WHERE id = ?2 AND created_at > ?1",
+                    )?
+                    .execute(params![ts, target])?;
+                    let created: Millis = tx
+                        .prepare_cached("SELECT created_at FROM profiles WHERE id = ?1")?
+                        .query_row([target], |r| r.get(0))?;
+                    self.created_at.insert(target, created);
+                }
+                target
+            }
+            None => {
+                let id: u64 = tx
+                    .prepare_cached(
+                        "INSERT INTO profiles (canonical, created_at) VALUES (0, ?1) RETURNING id",
+                    )?
+                    .query_row([ts], |r| r.get(0))?;
+                tx.prepare_cached("UPDATE profiles SET canonical = ?1 WHERE id = ?1")?
+                    .execute([id])?;
+                self.created_at.insert(id, ts);
+                id
+            }
+        };
+        if !resolution.merges.is_empty() {
+            // Owners of the merged profiles' identifiers change: forget them all (merges are rare).
+            self.owners.clear();
+            self.created_at.clear();
+        }
+        for merge in &resolution.merges {
+            tx.prepare_cached("UPDATE profiles SET canonical = ?1 WHERE canonical = ?2")?
+                .execute(params![merge.into, merge.from])?;
+            tx.prepare_cached(
+                "INSERT INTO merges (ts, into_id, from_id, via_kind, via_value, reason, message_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                ts,
+                merge.into,
+                merge.from,
+                merge.via.kind.as_str(),
+                merge.via.value,
+                merge.reason,
+                record.message_id
+            ])?;
+            tx.prepare_cached(
+                "UPDATE profiles SET created_at = (SELECT min(created_at) FROM profiles WHERE canonical = ?1) WHERE id = ?1",
+            )?
+            .execute([merge.into])?;
+        }
+        for id in &resolution.attach {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO identifiers (kind, value, profile_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id.kind.as_str(), id.value, profile, ts])?;
+            self.owners.insert(id.clone(), Some(profile));
+        }
+        for conflict in &resolution.conflicts {
+            tx.prepare_cached(
+                "INSERT INTO identity_conflicts (ts, profile_id, kind, value, reason, message_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                ts,
+                conflict.profile,
+                conflict.id.kind.as_str(),
+                conflict.id.value,
+                conflict.reason,
+                record.message_id
+            ])?;
+        }
+        Ok(profile)
+    }
 }
 
 fn rejected(field: &str, reason: &str) -> Outcome {
-    Outcome::Rejected { field: field.to_string(), reason: reason.to_string() }
+    Outcome::Rejected {
+        field: field.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
-fn is_known_message(tx: &Transaction<'_>, message_id: &str, any_erased: bool) -> Result<bool> {
-    let stored = tx
-        .prepare_cached("SELECT 1 FROM events WHERE message_id = ?1")?
-        .query_row([message_id], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if stored || !any_erased {
-        return Ok(stored);
-    }
-    let erased = tx
-        .prepare_cached("SELECT 1 FROM erased_messages WHERE hash = ?1")?
-        .query_row([crate::erase::message_hash(message_id)], |_| Ok(()))
-        .optional()?
-        .is_some();
-    Ok(erased)
-}
-
-/// Writes the identity decisions and returns the profile row the record's data goes to.
-fn apply_resolution(tx: &Transaction<'_>, resolution: &Resolution, record: &Record) -> Result<u64> {
-    let ts = record.timestamp;
-    let profile = match resolution.target {
-        Some(target) => {
-            tx.prepare_cached("UPDATE profiles SET created_at = ?1 WHERE id = ?2 AND created_at > ?1")?
-                .execute(params![ts, target])?;
-            target
-        }
-        None => {
-            let id: u64 = tx
-                .prepare_cached("INSERT INTO profiles (canonical, created_at) VALUES (0, ?1) RETURNING id")?
-                .query_row([ts], |r| r.get(0))?;
-            tx.prepare_cached("UPDATE profiles SET canonical = ?1 WHERE id = ?1")?.execute([id])?;
-            id
-        }
-    };
-    for merge in &resolution.merges {
-        tx.prepare_cached("UPDATE profiles SET canonical = ?1 WHERE canonical = ?2")?
-            .execute(params![merge.into, merge.from])?;
-        tx.prepare_cached(
-            "INSERT INTO merges (ts, into_id, from_id, via_kind, via_value, reason, message_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            ts,
-            merge.into,
-            merge.from,
-            merge.via.kind.as_str(),
-            merge.via.value,
-            merge.reason,
-            record.message_id
-        ])?;
-        // The merged group's earliest record defines when the person was first seen.
-        tx.prepare_cached(
-            "UPDATE profiles SET created_at = (SELECT min(created_at) FROM profiles WHERE canonical = ?1) WHERE id = ?1",
-        )?
-        .execute([merge.into])?;
-    }
-    for id in &resolution.attach {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO identifiers (kind, value, profile_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![id.kind.as_str(), id.value, profile, ts])?;
-    }
-    for conflict in &resolution.conflicts {
-        tx.prepare_cached(
-            "INSERT INTO identity_conflicts (ts, profile_id, kind, value, reason, message_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            ts,
-            conflict.profile,
-            conflict.id.kind.as_str(),
-            conflict.id.value,
-            conflict.reason,
-            record.message_id
-        ])?;
-    }
-    Ok(profile)
-}
-
-/// The persisted identity graph as `tessera-identity` sees it.
+/// The persisted identity graph as `tessera-identity` sees it, with the batch's owner cache.
 struct SqlGraph<'a, 'conn> {
     tx: &'a Transaction<'conn>,
+    owners: &'a mut HashMap<Identifier, Option<u64>>,
 }
 
 impl IdentityGraph for SqlGraph<'_, '_> {
     type Error = crate::Error;
 
     fn owner(&mut self, id: &Identifier) -> Result<Option<u64>> {
-        Ok(self
+        if let Some(owner) = self.owners.get(id) {
+            return Ok(*owner);
+        }
+        let owner = self
             .tx
             .prepare_cached(
                 "SELECT p.canonical FROM identifiers i JOIN profiles p ON p.id = i.profile_id
                  WHERE i.kind = ?1 AND i.value = ?2",
             )?
             .query_row(params![id.kind.as_str(), id.value], |r| r.get(0))
-            .optional()?)
+            .optional()?;
+        self.owners.insert(id.clone(), owner);
+        Ok(owner)
     }
 
     fn count(&mut self, profile: u64, kind: &IdentifierKind) -> Result<usize> {
@@ -284,7 +383,8 @@ impl IdentityGraph for SqlGraph<'_, '_> {
                 "SELECT count(*) FROM identifiers i JOIN profiles p ON p.id = i.profile_id
                  WHERE p.canonical = ?1 AND i.kind = ?2",
             )?
-            .query_row(params![profile, kind.as_str()], |r| r.get::<_, i64>(0))? as usize)
+            .query_row(params![profile, kind.as_str()], |r| r.get::<_, i64>(0))?
+            as usize)
     }
 
     fn kinds(&mut self, profile: u64) -> Result<Vec<IdentifierKind>> {
@@ -293,7 +393,9 @@ impl IdentityGraph for SqlGraph<'_, '_> {
              WHERE p.canonical = ?1",
         )?;
         let kinds = stmt.query_map([profile], |r| r.get::<_, String>(0))?;
-        Ok(kinds.map(|k| k.map(IdentifierKind::from)).collect::<Result<_, _>>()?)
+        Ok(kinds
+            .map(|k| k.map(IdentifierKind::from))
+            .collect::<Result<_, _>>()?)
     }
 }
 
@@ -307,7 +409,13 @@ impl Store {
         )?)
     }
 
-    pub fn finish_import(&mut self, id: i64, stored: u64, duplicates: u64, rejected: u64) -> Result<()> {
+    pub fn finish_import(
+        &mut self,
+        id: i64,
+        stored: u64,
+        duplicates: u64,
+        rejected: u64,
+    ) -> Result<()> {
         self.conn.execute(
             "UPDATE imports SET finished_at = ?2, stored = ?3, duplicates = ?4, rejected = ?5 WHERE seq = ?1",
             params![id, crate::now_millis(), stored, duplicates, rejected],

@@ -45,7 +45,10 @@ pub enum Error {
     #[error("storage error: {0}")]
     Value(#[from] rusqlite::types::FromSqlError),
     #[error("cannot use data directory {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the store at {path} does not exist; run `tessera init` first (or pass --data DIR)")]
     NotInitialised { path: PathBuf },
     #[error("the store has schema version {found} but this tessera supports up to {supported}; upgrade tessera")]
@@ -75,20 +78,30 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
 impl Store {
     /// Creates the data directory, its config file and database if missing, and migrates.
     pub fn init(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.into(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.into(),
+            source,
+        })?;
         let config_path = dir.join(CONFIG_FILE);
         if !config_path.exists() {
-            std::fs::write(&config_path, Config::DEFAULT_TOML)
-                .map_err(|source| Error::Io { path: config_path.clone(), source })?;
+            std::fs::write(&config_path, Config::DEFAULT_TOML).map_err(|source| Error::Io {
+                path: config_path.clone(),
+                source,
+            })?;
         }
-        Self::open_with(dir, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
+        Self::open_with(
+            dir,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
     }
 
     /// Opens an existing store (created by [`Store::init`]).
@@ -138,7 +151,9 @@ impl Store {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?)
     }
 }
 

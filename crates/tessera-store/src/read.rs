@@ -69,12 +69,16 @@ impl Store {
 
     /// Declared trait types.
     pub fn trait_schema(&self) -> Result<Vec<(String, TraitType)>> {
-        let mut stmt = self.conn.prepare("SELECT name, type FROM trait_schema ORDER BY name")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, type FROM trait_schema ORDER BY name")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (name, ty) = row?;
-            let ty = ty.parse().map_err(|e: String| Error::Internal(format!("trait_schema: {e}")))?;
+            let ty = ty
+                .parse()
+                .map_err(|e: String| Error::Internal(format!("trait_schema: {e}")))?;
             out.push((name, ty));
         }
         Ok(out)
@@ -82,7 +86,9 @@ impl Store {
 
     /// Event names seen (behavioural events only), each with the property keys seen.
     pub fn event_catalog(&self) -> Result<BTreeMap<String, BTreeSet<String>>> {
-        let mut stmt = self.conn.prepare("SELECT name, property FROM event_catalog")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, property FROM event_catalog")?;
         let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -119,7 +125,9 @@ impl Store {
         if let Ok(n) = number.parse::<u64>() {
             let canonical: Option<u64> = self
                 .conn
-                .query_row("SELECT canonical FROM profiles WHERE id = ?1", [n], |r| r.get(0))
+                .query_row("SELECT canonical FROM profiles WHERE id = ?1", [n], |r| {
+                    r.get(0)
+                })
                 .optional()?;
             if let Some(c) = canonical {
                 return Ok(c);
@@ -143,7 +151,11 @@ impl Store {
     /// Every canonical profile's traits as of `at`, merged across its records by the
     /// configured rules. Within one record the latest observation is its value (the earliest
     /// for `first`, the greatest for `max`); across records the rule combines them.
-    pub fn for_each_trait(&self, at: Option<Millis>, f: impl FnMut(u64, &str, TraitValue)) -> Result<()> {
+    pub fn for_each_trait(
+        &self,
+        at: Option<Millis>,
+        f: impl FnMut(u64, &str, TraitValue),
+    ) -> Result<()> {
         self.merged_traits(at, None, f)
     }
 
@@ -169,31 +181,41 @@ impl Store {
         let mut group: Option<(u64, String)> = None;
         let mut per_record: Vec<(u64, Vec<(Millis, TraitValue)>)> = Vec::new();
         let rules = &self.config.traits.merge;
-        let mut flush = |key: &(u64, String), per_record: &mut Vec<(u64, Vec<(Millis, TraitValue)>)>| {
-            let rule = rules.rule_for(&key.1);
-            let within = if rule == MergeRule::Sum { MergeRule::LastWriteWins } else { rule };
-            let picked: Vec<(Millis, TraitValue)> = per_record
-                .drain(..)
-                .filter_map(|(_, obs)| {
-                    let ts = obs.iter().map(|(t, _)| *t).max()?;
-                    merge_values(within, &obs).map(|v| (ts, v))
-                })
-                .collect();
-            if let Some(value) = merge_values(rule, &picked) {
-                f(key.0, &key.1, value);
-            }
-        };
+        let mut flush =
+            |key: &(u64, String), per_record: &mut Vec<(u64, Vec<(Millis, TraitValue)>)>| {
+                let rule = rules.rule_for(&key.1);
+                let within = if rule == MergeRule::Sum {
+                    MergeRule::LastWriteWins
+                } else {
+                    rule
+                };
+                let picked: Vec<(Millis, TraitValue)> = per_record
+                    .drain(..)
+                    .filter_map(|(_, obs)| {
+                        let ts = obs.iter().map(|(t, _)| *t).max()?;
+                        merge_values(within, &obs).map(|v| (ts, v))
+                    })
+                    .collect();
+                if let Some(value) = merge_values(rule, &picked) {
+                    f(key.0, &key.1, value);
+                }
+            };
         while let Some(row) = rows.next()? {
             let canonical: u64 = row.get(0)?;
             let name: String = row.get(1)?;
             let record: u64 = row.get(2)?;
             let ts: Millis = row.get(3)?;
             let json: String = row.get(4)?;
-            let Some(ty) = types.get(&name).copied() else { continue };
+            let Some(ty) = types.get(&name).copied() else {
+                continue;
+            };
             let value = serde_json::from_str::<Value>(&json)
                 .map_err(|e| Error::Internal(format!("trait value {json}: {e}")))
                 .and_then(|v| TraitValue::from_json(&v, ty).map_err(Error::Internal))?;
-            if group.as_ref().is_none_or(|(c, n)| *c != canonical || *n != name) {
+            if group
+                .as_ref()
+                .is_none_or(|(c, n)| *c != canonical || *n != name)
+            {
                 if let Some(key) = group.take() {
                     flush(&key, &mut per_record);
                 }
@@ -236,7 +258,10 @@ impl Store {
         &self,
         profile: u64,
         at: Option<Millis>,
-    ) -> Result<(BTreeMap<String, TraitValue>, Vec<(String, Millis, Map<String, Value>)>)> {
+    ) -> Result<(
+        BTreeMap<String, TraitValue>,
+        Vec<(String, Millis, Map<String, Value>)>,
+    )> {
         // Shares the merge logic with the batch loader, so that `explain` sees exactly what
         // batch evaluation sees.
         let mut traits = BTreeMap::new();
@@ -249,7 +274,11 @@ impl Store {
              ORDER BY e.ts, e.seq",
         )?;
         let rows = stmt.query_map(params![profile, at.unwrap_or(i64::MAX)], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Millis>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Millis>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         let mut events = Vec::new();
         for row in rows {
@@ -278,7 +307,10 @@ impl Store {
                  WHERE p.canonical = ?1 ORDER BY i.kind, i.value",
             )?
             .query_map([profile], |r| {
-                Ok(Identifier::new(IdentifierKind::from(r.get::<_, String>(0)?), r.get::<_, String>(1)?))
+                Ok(Identifier::new(
+                    IdentifierKind::from(r.get::<_, String>(0)?),
+                    r.get::<_, String>(1)?,
+                ))
             })?
             .collect::<Result<_, _>>()?;
         let (traits, _) = self.profile_data(profile, None)?;
@@ -288,7 +320,9 @@ impl Store {
             "SELECT c.purpose, c.granted FROM consents c JOIN profiles p ON p.id = c.profile_id
              WHERE p.canonical = ?1 ORDER BY c.ts, c.seq",
         )?;
-        for row in stmt.query_map([profile], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))? {
+        for row in stmt.query_map([profile], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+        })? {
             let (purpose, granted) = row?;
             if let Ok(purpose) = purpose.parse::<ConsentPurpose>() {
                 consents.set(purpose, granted);
@@ -360,7 +394,10 @@ impl Store {
              WHERE p.canonical = ?1 ORDER BY i.kind, i.value",
         )?;
         let rows = stmt.query_map([profile], |r| {
-            Ok(Identifier::new(IdentifierKind::from(r.get::<_, String>(0)?), r.get::<_, String>(1)?))
+            Ok(Identifier::new(
+                IdentifierKind::from(r.get::<_, String>(0)?),
+                r.get::<_, String>(1)?,
+            ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

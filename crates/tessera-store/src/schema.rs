@@ -152,7 +152,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let latest = MIGRATIONS.len() as u32;
     if current > latest {
-        return Err(crate::Error::SchemaTooNew { found: current, supported: latest });
+        return Err(crate::Error::SchemaTooNew {
+            found: current,
+            supported: latest,
+        });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;

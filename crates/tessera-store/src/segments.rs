@@ -56,7 +56,10 @@ impl Store {
                  ON CONFLICT (name) DO UPDATE SET description = ?2, condition = ?3, min_size = ?4, updated_at = ?5",
                 params![segment.name, segment.description, segment.condition, segment.min_size, now],
             )?;
-            tx.execute("DELETE FROM memberships WHERE segment = ?1", [&segment.name])?;
+            tx.execute(
+                "DELETE FROM memberships WHERE segment = ?1",
+                [&segment.name],
+            )?;
             let mut insert =
                 tx.prepare_cached("INSERT INTO memberships (segment, profile_id) VALUES (?1, ?2)")?;
             for profile in members {

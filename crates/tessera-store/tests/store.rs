@@ -51,11 +51,16 @@ fn stored_profile(outcome: &Outcome) -> u64 {
 fn replayed_messages_are_stored_once_and_data_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
-    let batch = vec![track("m1", 1, "u1", "Order Completed"), track("m2", 2, "u1", "Order Completed")];
+    let batch = vec![
+        track("m1", 1, "u1", "Order Completed"),
+        track("m2", 2, "u1", "Order Completed"),
+    ];
     let first = store.ingest_batch(&batch).unwrap();
     assert!(first.iter().all(|o| matches!(o, Outcome::Stored { .. })));
     // The same batch again, and a duplicate inside one batch.
-    let again = store.ingest_batch(&[batch[0].clone(), batch[1].clone(), batch[1].clone()]).unwrap();
+    let again = store
+        .ingest_batch(&[batch[0].clone(), batch[1].clone(), batch[1].clone()])
+        .unwrap();
     assert_eq!(again, vec![Outcome::Duplicate; 3]);
     drop(store);
     let store = Store::open(dir.path()).unwrap();
@@ -66,7 +71,9 @@ fn replayed_messages_are_stored_once_and_data_survives_reopening() {
 #[test]
 fn open_without_init_names_the_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Store::open(&dir.path().join("nope")).unwrap_err().to_string();
+    let err = Store::open(&dir.path().join("nope"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("run `tessera init` first"), "{err}");
 }
 
@@ -78,7 +85,12 @@ fn shared_identifier_merges_profiles_and_records_why() {
         .ingest_batch(&[
             record("a", 1, &[("user_id", "u1")], json!({"city": "Lyon"})),
             record("b", 2, &[("email", "ana@x.com")], json!({"age": 30})),
-            record("c", 3, &[("user_id", "u1"), ("email", "ana@x.com")], json!({})),
+            record(
+                "c",
+                3,
+                &[("user_id", "u1"), ("email", "ana@x.com")],
+                json!({}),
+            ),
         ])
         .unwrap();
     let profile = stored_profile(&out[2]);
@@ -86,7 +98,11 @@ fn shared_identifier_merges_profiles_and_records_why() {
     let view = store.profile_view(profile, 5).unwrap();
     assert_eq!(view.records.len(), 2);
     assert_eq!(view.merges.len(), 1);
-    assert!(view.merges[0].reason.contains("ana@x.com"), "{:?}", view.merges);
+    assert!(
+        view.merges[0].reason.contains("ana@x.com"),
+        "{:?}",
+        view.merges
+    );
     let traits = traits_of(&store, profile, None);
     assert_eq!(traits["city"], TraitValue::String("Lyon".into()));
     assert_eq!(traits["age"], TraitValue::Number(30.0));
@@ -97,7 +113,14 @@ fn a_shared_device_does_not_merge_people_with_different_user_ids() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
     let records: Vec<Record> = (0..50)
-        .map(|i| record(&format!("m{i}"), i, &[("user_id", &format!("u{i}")), ("device_id", "kiosk")], json!({})))
+        .map(|i| {
+            record(
+                &format!("m{i}"),
+                i,
+                &[("user_id", &format!("u{i}")), ("device_id", "kiosk")],
+                json!({}),
+            )
+        })
         .collect();
     store.ingest_batch(&records).unwrap();
     let stats = store.stats().unwrap();
@@ -116,11 +139,26 @@ fn merge_rules_combine_values_of_merged_records() {
     let mut store = Store::init(dir.path()).unwrap();
     let out = store
         .ingest_batch(&[
-            record("a", 10, &[("user_id", "u1")], json!({"points": 10, "first_channel": "web", "best": 5, "city": "A"})),
-            record("b", 20, &[("loyalty_id", "L1")], json!({"points": 20, "first_channel": "store", "best": 3, "city": "B"})),
+            record(
+                "a",
+                10,
+                &[("user_id", "u1")],
+                json!({"points": 10, "first_channel": "web", "best": 5, "city": "A"}),
+            ),
+            record(
+                "b",
+                20,
+                &[("loyalty_id", "L1")],
+                json!({"points": 20, "first_channel": "store", "best": 3, "city": "B"}),
+            ),
             // Within one record a newer value replaces the older one, also for `sum`.
             record("c", 30, &[("loyalty_id", "L1")], json!({"points": 25})),
-            record("d", 40, &[("user_id", "u1"), ("loyalty_id", "L1")], json!({})),
+            record(
+                "d",
+                40,
+                &[("user_id", "u1"), ("loyalty_id", "L1")],
+                json!({}),
+            ),
         ])
         .unwrap();
     let profile = stored_profile(&out[3]);
@@ -139,10 +177,17 @@ fn merge_rules_combine_values_of_merged_records() {
 fn a_record_with_a_badly_typed_trait_is_rejected_whole() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
-    store.ingest_batch(&[record("a", 1, &[("user_id", "u1")], json!({"age": 30}))]).unwrap();
+    store
+        .ingest_batch(&[record("a", 1, &[("user_id", "u1")], json!({"age": 30}))])
+        .unwrap();
     let before = store.stats().unwrap();
     let out = store
-        .ingest_batch(&[record("b", 2, &[("user_id", "u2")], json!({"city": "Paris", "age": "thirty"}))])
+        .ingest_batch(&[record(
+            "b",
+            2,
+            &[("user_id", "u2")],
+            json!({"city": "Paris", "age": "thirty"}),
+        )])
         .unwrap();
     assert_eq!(
         out[0],
@@ -152,9 +197,14 @@ fn a_record_with_a_badly_typed_trait_is_rejected_whole() {
         }
     );
     let after = store.stats().unwrap();
-    assert_eq!((after.profiles, after.events, after.trait_observations), (before.profiles, before.events, before.trait_observations));
+    assert_eq!(
+        (after.profiles, after.events, after.trait_observations),
+        (before.profiles, before.events, before.trait_observations)
+    );
     // Numbers written as strings are coerced (documented).
-    let ok = store.ingest_batch(&[record("c", 3, &[("user_id", "u3")], json!({"age": "41"}))]).unwrap();
+    let ok = store
+        .ingest_batch(&[record("c", 3, &[("user_id", "u3")], json!({"age": "41"}))])
+        .unwrap();
     assert!(matches!(ok[0], Outcome::Stored { .. }));
 }
 
@@ -162,20 +212,48 @@ fn a_record_with_a_badly_typed_trait_is_rejected_whole() {
 fn erasure_removes_everything_and_blocks_replays() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
-    let mut with_consent = record("a", 1, &[("user_id", "u1"), ("email", "e@x.com")], json!({"age": 30}));
+    let mut with_consent = record(
+        "a",
+        1,
+        &[("user_id", "u1"), ("email", "e@x.com")],
+        json!({"age": 30}),
+    );
     with_consent.consents = vec![(ConsentPurpose::Advertising, true)];
-    let out = store.ingest_batch(&[with_consent.clone(), track("t", 2, "u1", "Order Completed")]).unwrap();
-    store.ingest_batch(&[record("o", 3, &[("user_id", "other")], json!({"age": 50}))]).unwrap();
+    let out = store
+        .ingest_batch(&[with_consent.clone(), track("t", 2, "u1", "Order Completed")])
+        .unwrap();
+    store
+        .ingest_batch(&[record("o", 3, &[("user_id", "other")], json!({"age": 50}))])
+        .unwrap();
     let profile = stored_profile(&out[0]);
-    assert_eq!(store.consent_granted(ConsentPurpose::Advertising).unwrap(), vec![profile]);
+    assert_eq!(
+        store.consent_granted(ConsentPurpose::Advertising).unwrap(),
+        vec![profile]
+    );
     let erasure = store.erase_profile(profile).unwrap();
-    assert_eq!((erasure.profiles, erasure.identifiers, erasure.events, erasure.traits), (1, 2, 2, 1));
+    assert_eq!(
+        (
+            erasure.profiles,
+            erasure.identifiers,
+            erasure.events,
+            erasure.traits
+        ),
+        (1, 2, 2, 1)
+    );
     assert_eq!(store.erasure_count().unwrap(), 1);
-    assert!(store.find_profile(&Identifier::new("email", "e@x.com")).unwrap().is_none());
-    assert!(store.consent_granted(ConsentPurpose::Advertising).unwrap().is_empty());
+    assert!(store
+        .find_profile(&Identifier::new("email", "e@x.com"))
+        .unwrap()
+        .is_none());
+    assert!(store
+        .consent_granted(ConsentPurpose::Advertising)
+        .unwrap()
+        .is_empty());
     assert_eq!(store.stats().unwrap().profiles, 1);
     // Replaying the erased messages does not bring them back.
-    let replay = store.ingest_batch(&[with_consent, track("t", 2, "u1", "Order Completed")]).unwrap();
+    let replay = store
+        .ingest_batch(&[with_consent, track("t", 2, "u1", "Order Completed")])
+        .unwrap();
     assert_eq!(replay, vec![Outcome::Duplicate, Outcome::Duplicate]);
 }
 
@@ -190,7 +268,9 @@ fn profiles_created_after_an_instant_are_not_in_its_snapshot() {
         ])
         .unwrap();
     let mut seen = Vec::new();
-    store.for_each_profile(Some(5 * DAY_MS), |p| seen.push(p)).unwrap();
+    store
+        .for_each_profile(Some(5 * DAY_MS), |p| seen.push(p))
+        .unwrap();
     assert_eq!(seen.len(), 1);
     let mut all = Vec::new();
     store.for_each_profile(None, |p| all.push(p)).unwrap();

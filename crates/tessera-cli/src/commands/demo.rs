@@ -47,7 +47,12 @@ pub struct DemoArgs {
 pub fn gen(args: GenArgs) -> Result<ExitCode> {
     let now = parse_timestamp(&args.now)
         .with_context(|| format!("--now `{}` is not a date or RFC 3339 timestamp", args.now))?;
-    let config = GenConfig { customers: args.customers, seed: args.seed, now, days: args.days };
+    let config = GenConfig {
+        customers: args.customers,
+        seed: args.seed,
+        now,
+        days: args.days,
+    };
     let summary = generate_with_progress(&config, &args.out)?;
     print_gen_summary(&summary, &args.out);
     Ok(ExitCode::SUCCESS)
@@ -81,26 +86,46 @@ fn print_gen_summary(summary: &GenSummary, out: &Path) {
 
 pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let config = GenConfig { customers: args.customers, seed: args.seed, ..GenConfig::default() };
+    let config = GenConfig {
+        customers: args.customers,
+        seed: args.seed,
+        ..GenConfig::default()
+    };
     let input = data.join("demo-input");
-    println!("== 1. generating a retail chain of {} customers (seed {})", config.customers, config.seed);
+    println!(
+        "== 1. generating a retail chain of {} customers (seed {})",
+        config.customers, config.seed
+    );
     let summary = generate_with_progress(&config, &input)?;
     print_gen_summary(&summary, &input);
 
     println!("\n== 2. importing through the same path as `tessera import`");
-    let mut store = Store::init(data).with_context(|| format!("initialising {}", data.display()))?;
+    let mut store =
+        Store::init(data).with_context(|| format!("initialising {}", data.display()))?;
     let mapping = |name: &str| -> Result<Format> {
         let path = input.join(name);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        Ok(Format::Csv(MappingFile::parse(&text).map_err(anyhow::Error::msg)?))
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok(Format::Csv(
+            MappingFile::parse(&text).map_err(anyhow::Error::msg)?,
+        ))
     };
     let files = [
-        (tessera_gen::CUSTOMERS_FILE, mapping(tessera_gen::CUSTOMERS_MAPPING_FILE)?),
-        (tessera_gen::POS_FILE, mapping(tessera_gen::POS_MAPPING_FILE)?),
+        (
+            tessera_gen::CUSTOMERS_FILE,
+            mapping(tessera_gen::CUSTOMERS_MAPPING_FILE)?,
+        ),
+        (
+            tessera_gen::POS_FILE,
+            mapping(tessera_gen::POS_MAPPING_FILE)?,
+        ),
         (tessera_gen::WEB_FILE, Format::SegmentJsonl),
         (tessera_gen::EMAIL_FILE, Format::SegmentJsonl),
     ];
-    let options = ImportOptions { batch_size: 20_000, ..Default::default() };
+    let options = ImportOptions {
+        batch_size: 20_000,
+        ..Default::default()
+    };
     for (name, format) in &files {
         let path = input.join(name);
         let t = Instant::now();
@@ -118,7 +143,10 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
         stats.identity_conflicts
     );
 
-    println!("\n== 3. applying the demo segments as of {} (the data's present)", format_millis(config.now));
+    println!(
+        "\n== 3. applying the demo segments as of {} (the data's present)",
+        format_millis(config.now)
+    );
     let segments_dir = input.join("segments");
     std::fs::create_dir_all(&segments_dir)?;
     for (file, text) in tessera_gen::DEMO_SEGMENTS {
@@ -126,7 +154,11 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
     }
     let t = Instant::now();
     let snapshot = Snapshot::load(&store, config.now)?;
-    println!("loaded {} profiles into the engine in {:.2}s", snapshot.index.len(), t.elapsed().as_secs_f64());
+    println!(
+        "loaded {} profiles into the engine in {:.2}s",
+        snapshot.index.len(),
+        t.elapsed().as_secs_f64()
+    );
     let definitions = tessera_service::load_definitions(&segments_dir, &snapshot.catalog)?;
     let t = Instant::now();
     let entries = tessera_service::plan(&store, &snapshot, &definitions)?;
@@ -140,18 +172,29 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
 
     println!("\n== 4. segment sizes");
     let population = snapshot.index.len() as u64;
-    let sizes: Vec<SegmentSize> =
-        entries.iter().map(|e| SegmentSize::new(&e.name, e.size, population, e.min_size)).collect();
+    let sizes: Vec<SegmentSize> = entries
+        .iter()
+        .map(|e| SegmentSize::new(&e.name, e.size, population, e.min_size))
+        .collect();
     super::segment::print_sizes(&sizes);
 
     println!("\n== 5. overlap");
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let sets: Vec<_> = entries.iter().map(|e| e.members.clone()).collect();
-    print!("{}", super::segment::render_overlap(&tessera_service::Overlap::compute(names, &sets)));
+    print!(
+        "{}",
+        super::segment::render_overlap(&tessera_service::Overlap::compute(names, &sets))
+    );
 
     println!("\n== 6. the segments in one line each");
     for (def, size) in definitions.iter().zip(&sizes) {
-        println!("- {} ({} people, {:.1}%): {}", def.name, size.size, size.share * 100.0, def.description);
+        println!(
+            "- {} ({} people, {:.1}%): {}",
+            def.name,
+            size.size,
+            size.share * 100.0,
+            def.description
+        );
     }
     println!(
         "\ndone in {:.1}s. Explore further, e.g.:\n  tessera segment explain {} '#1' --at {} --data {}\n  tessera profile show '#1' --data {}",

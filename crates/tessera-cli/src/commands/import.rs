@@ -75,19 +75,31 @@ enum FormatArg {
 }
 
 pub fn run(data: &Path, args: ImportArgs) -> Result<ExitCode> {
-    let mut store = if args.init { Store::init(data)? } else { super::open(data)? };
+    let mut store = if args.init {
+        Store::init(data)?
+    } else {
+        super::open(data)?
+    };
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
     let mut any_rejected = false;
     for file in &args.files {
         let format = format_for(file, &args)?;
-        let options = ImportOptions { batch_size: args.batch_size, rejects: args.rejects.clone(), ..Default::default() };
+        let options = ImportOptions {
+            batch_size: args.batch_size,
+            rejects: args.rejects.clone(),
+            ..Default::default()
+        };
         let report = import_one(&mut store, file, &format, &options, args.log_commits)?;
         print_report(file, &report);
         any_rejected |= report.progress.rejected > 0;
     }
-    Ok(if any_rejected { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if any_rejected {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Imports one file with a progress bar on the terminal.
@@ -100,11 +112,17 @@ pub fn import_one(
 ) -> Result<ImportReport> {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{msg:>28} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>28} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
-    bar.set_message(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    bar.set_message(
+        file.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
     let report = import_file(store, file, format, options, &mut |p| {
         bar.set_length(p.total_bytes);
         bar.set_position(p.bytes_read);
@@ -127,7 +145,10 @@ pub fn print_report(file: &Path, report: &ImportReport) {
         p.duplicates,
         p.rejected,
         if report.blocked_identifiers > 0 {
-            format!(", {} blocked identifier values not used for linking", report.blocked_identifiers)
+            format!(
+                ", {} blocked identifier values not used for linking",
+                report.blocked_identifiers
+            )
         } else {
             String::new()
         }
@@ -137,14 +158,21 @@ pub fn print_report(file: &Path, report: &ImportReport) {
     }
     if let Some(path) = &report.rejects_path {
         if p.rejected > report.first_rejects.len() as u64 {
-            eprintln!("  … {} more", p.rejected - report.first_rejects.len() as u64);
+            eprintln!(
+                "  … {} more",
+                p.rejected - report.first_rejects.len() as u64
+            );
         }
         eprintln!("  all rejected lines, with reasons: {}", path.display());
     }
 }
 
 fn format_for(file: &Path, args: &ImportArgs) -> Result<Format> {
-    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let csv = match args.format {
         Some(FormatArg::Csv) => true,
         Some(FormatArg::Jsonl) => false,

@@ -9,7 +9,9 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
     /// Show a profile: identifiers, traits, consent, segments, merges and recent events.
-    #[command(after_help = "Examples:\n  tessera profile show email:ana@example.com\n  tessera profile show user_id:C0000042 --json\n  tessera profile show '#17'")]
+    #[command(
+        after_help = "Examples:\n  tessera profile show email:ana@example.com\n  tessera profile show user_id:C0000042 --json\n  tessera profile show '#17'"
+    )]
     Show {
         /// `kind:value` (e.g. `email:ana@example.com`), a bare user id, or `#N` for a profile number.
         id: String,
@@ -41,7 +43,12 @@ pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&view)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("profile #{} ({} record{})", view.profile, view.records.len(), if view.records.len() == 1 { "" } else { "s" });
+            println!(
+                "profile #{} ({} record{})",
+                view.profile,
+                view.records.len(),
+                if view.records.len() == 1 { "" } else { "s" }
+            );
             println!("identifiers:");
             for id in &view.identifiers {
                 println!("  {id}");
@@ -59,11 +66,21 @@ pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
                 };
                 println!("  {purpose}: {state}");
             }
-            println!("segments: {}", if view.segments.is_empty() { "none".to_string() } else { view.segments.join(", ") });
+            println!(
+                "segments: {}",
+                if view.segments.is_empty() {
+                    "none".to_string()
+                } else {
+                    view.segments.join(", ")
+                }
+            );
             if !view.merges.is_empty() {
                 println!("merges:");
                 for m in &view.merges {
-                    println!("  {} record #{} into #{}: {}", m.at, m.from, m.into, m.reason);
+                    println!(
+                        "  {} record #{} into #{}: {}",
+                        m.at, m.from, m.into, m.reason
+                    );
                 }
             }
             println!("events: {} in total; most recent:", view.event_count);

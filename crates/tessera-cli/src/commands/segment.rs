@@ -43,7 +43,9 @@ pub enum SegmentCommand {
     /// Show a stored segment's definition.
     Show { name: String },
     /// Check a condition or definition file without storing anything.
-    #[command(after_help = "Examples:\n  tessera segment check --where 'income > \"high\"'\n  tessera segment check segments/vip.toml")]
+    #[command(
+        after_help = "Examples:\n  tessera segment check --where 'income > \"high\"'\n  tessera segment check segments/vip.toml"
+    )]
     Check {
         /// A definition file to check.
         file: Option<PathBuf>,
@@ -54,7 +56,9 @@ pub enum SegmentCommand {
         json: bool,
     },
     /// Evaluate segments and print their sizes (flagging those below their minimum size).
-    #[command(after_help = "Examples:\n  tessera segment size                      # every stored segment\n  tessera segment size vip lapsed --at 2026-10-01\n  tessera segment size --where 'count(Order Completed in last 30d) >= 2'")]
+    #[command(
+        after_help = "Examples:\n  tessera segment size                      # every stored segment\n  tessera segment size vip lapsed --at 2026-10-01\n  tessera segment size --where 'count(Order Completed in last 30d) >= 2'"
+    )]
     Size {
         names: Vec<String>,
         #[command(flatten)]
@@ -68,7 +72,9 @@ pub enum SegmentCommand {
         timings: Option<u32>,
     },
     /// Export a segment's members as CSV or JSON Lines.
-    #[command(after_help = "Examples:\n  tessera segment members vip --format csv --output vip.csv\n  tessera segment members vip --consent advertising --format jsonl")]
+    #[command(
+        after_help = "Examples:\n  tessera segment members vip --format csv --output vip.csv\n  tessera segment members vip --consent advertising --format jsonl"
+    )]
     Members {
         name: Option<String>,
         #[command(flatten)]
@@ -85,7 +91,9 @@ pub enum SegmentCommand {
         consent: Option<ConsentPurpose>,
     },
     /// Explain, condition by condition, why a profile is or is not in a segment.
-    #[command(after_help = "Example:\n  tessera segment explain high_intent_no_purchase user_id:C0000042 --at 2026-11-01")]
+    #[command(
+        after_help = "Example:\n  tessera segment explain high_intent_no_purchase user_id:C0000042 --at 2026-11-01"
+    )]
     Explain {
         name: Option<String>,
         /// `kind:value`, a bare user id, or `#N`.
@@ -129,8 +137,12 @@ pub enum ExportFormat {
 
 pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
     match command {
-        SegmentCommand::Plan { dir, at, json } => plan_or_apply(data, &dir, &at, false, false, json),
-        SegmentCommand::Apply { dir, at, prune } => plan_or_apply(data, &dir, &at, true, prune, false),
+        SegmentCommand::Plan { dir, at, json } => {
+            plan_or_apply(data, &dir, &at, false, false, json)
+        }
+        SegmentCommand::Apply { dir, at, prune } => {
+            plan_or_apply(data, &dir, &at, true, prune, false)
+        }
         SegmentCommand::List { json } => list(data, json),
         SegmentCommand::Show { name } => {
             let store = super::open(data)?;
@@ -138,14 +150,32 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
             println!("name:        {}\ndescription: {}\nmin_size:    {}\nupdated:     {}\ncondition:\n  {}", s.name, s.description, s.min_size, format_millis(s.updated_at), s.condition);
             Ok(ExitCode::SUCCESS)
         }
-        SegmentCommand::Check { file, condition, json } => check_command(data, file, condition, json),
-        SegmentCommand::Size { names, condition, at, json, timings } => {
-            size(data, names, condition, &at, json, timings)
-        }
-        SegmentCommand::Members { name, condition, at, format, output, consent } => {
-            members(data, name, condition, &at, format, output, consent)
-        }
-        SegmentCommand::Explain { name, profile, condition, at } => explain(data, name, &profile, condition, &at),
+        SegmentCommand::Check {
+            file,
+            condition,
+            json,
+        } => check_command(data, file, condition, json),
+        SegmentCommand::Size {
+            names,
+            condition,
+            at,
+            json,
+            timings,
+        } => size(data, names, condition, &at, json, timings),
+        SegmentCommand::Members {
+            name,
+            condition,
+            at,
+            format,
+            output,
+            consent,
+        } => members(data, name, condition, &at, format, output, consent),
+        SegmentCommand::Explain {
+            name,
+            profile,
+            condition,
+            at,
+        } => explain(data, name, &profile, condition, &at),
         SegmentCommand::Overlap { names, at, json } => overlap(data, names, &at, json),
     }
 }
@@ -164,7 +194,14 @@ pub fn load_snapshot(store: &Store, at: &AtArg) -> Result<Snapshot> {
     Ok(snapshot)
 }
 
-fn plan_or_apply(data: &Path, dir: &Path, at: &AtArg, apply: bool, prune: bool, json: bool) -> Result<ExitCode> {
+fn plan_or_apply(
+    data: &Path,
+    dir: &Path,
+    at: &AtArg,
+    apply: bool,
+    prune: bool,
+    json: bool,
+) -> Result<ExitCode> {
     let mut store = super::open(data)?;
     let snapshot = load_snapshot(&store, at)?;
     let definitions = tessera_service::load_definitions(dir, &snapshot.catalog)?;
@@ -221,7 +258,12 @@ fn list(data: &Path, json: bool) -> Result<ExitCode> {
     }
     let mut table = Table::new(&["segment", "stored members", "updated", "description"]);
     for s in &segments {
-        table.row(vec![s.name.clone(), store.members(&s.name)?.len().to_string(), format_millis(s.updated_at), s.description.clone()]);
+        table.row(vec![
+            s.name.clone(),
+            store.members(&s.name)?.len().to_string(),
+            format_millis(s.updated_at),
+            s.description.clone(),
+        ]);
     }
     print!("{}", table.render());
     Ok(ExitCode::SUCCESS)
@@ -244,24 +286,40 @@ fn parse_condition(text: &str, snapshot: &Snapshot) -> Result<Expr> {
 }
 
 /// The conditions to evaluate: stored segments by name, or the `--where` condition.
-fn conditions(store: &Store, snapshot: &Snapshot, names: &[String], condition: &WhereArg) -> Result<Vec<(String, Expr, u64)>> {
+fn conditions(
+    store: &Store,
+    snapshot: &Snapshot,
+    names: &[String],
+    condition: &WhereArg,
+) -> Result<Vec<(String, Expr, u64)>> {
     if let Some(text) = &condition.condition {
         if !names.is_empty() {
             bail!("give segment names or --where, not both");
         }
-        return Ok(vec![("(where)".into(), parse_condition(text, snapshot)?, DEFAULT_MIN_SIZE)]);
+        return Ok(vec![(
+            "(where)".into(),
+            parse_condition(text, snapshot)?,
+            DEFAULT_MIN_SIZE,
+        )]);
     }
     let stored = if names.is_empty() {
         store.segments()?
     } else {
-        names.iter().map(|n| store.segment(n)).collect::<Result<_, _>>()?
+        names
+            .iter()
+            .map(|n| store.segment(n))
+            .collect::<Result<_, _>>()?
     };
     stored
         .into_iter()
         .map(|s| {
             let parsed = parse(&s.condition);
             if has_errors(&parsed.diagnostics) {
-                bail!("stored segment `{}` no longer parses:\n{}", s.name, render(&parsed.diagnostics, &s.name, &s.condition));
+                bail!(
+                    "stored segment `{}` no longer parses:\n{}",
+                    s.name,
+                    render(&parsed.diagnostics, &s.name, &s.condition)
+                );
             }
             Ok((s.name, parsed.expr, s.min_size))
         })
@@ -291,7 +349,12 @@ fn size(
             times.push(started.elapsed().as_secs_f64() * 1e3);
         }
         times.sort_by(f64::total_cmp);
-        medians.push((name.clone(), times[times.len() / 2], times[0], times[times.len() - 1]));
+        medians.push((
+            name.clone(),
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1],
+        ));
         sizes.push(SegmentSize::new(&name, members.len(), population, min_size));
     }
     if json {
@@ -302,7 +365,12 @@ fn size(
     if let Some(runs) = timings {
         let mut table = Table::new(&["segment", "median ms", "min ms", "max ms"]);
         for (name, median, min, max) in &medians {
-            table.row(vec![name.clone(), format!("{median:.2}"), format!("{min:.2}"), format!("{max:.2}")]);
+            table.row(vec![
+                name.clone(),
+                format!("{median:.2}"),
+                format!("{min:.2}"),
+                format!("{max:.2}"),
+            ]);
         }
         println!("\nevaluation time over {runs} runs (the store already loaded)");
         print!("{}", table.render());
@@ -342,10 +410,14 @@ fn members(
     let members = snapshot.evaluate(&expr)?;
     let mut ids = snapshot.profile_ids(&members);
     if let Some(purpose) = consent {
-        let granted: std::collections::HashSet<u64> = store.consent_granted(purpose)?.into_iter().collect();
+        let granted: std::collections::HashSet<u64> =
+            store.consent_granted(purpose)?.into_iter().collect();
         let before = ids.len();
         ids.retain(|id| granted.contains(id));
-        eprintln!("{} of {before} members granted {purpose} consent", ids.len());
+        eprintln!(
+            "{} of {before} members granted {purpose} consent",
+            ids.len()
+        );
     }
     let mut out: Box<dyn Write> = match &output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -359,16 +431,45 @@ fn members(
     }
     for id in &ids {
         let identifiers = store.identifiers(*id)?;
-        let first = |kind: &str| identifiers.iter().find(|i| i.kind.as_str() == kind).map(|i| i.value.clone()).unwrap_or_default();
+        let first = |kind: &str| {
+            identifiers
+                .iter()
+                .find(|i| i.kind.as_str() == kind)
+                .map(|i| i.value.clone())
+                .unwrap_or_default()
+        };
         match format {
             ExportFormat::Csv => {
-                let anon: Vec<&str> = identifiers.iter().filter(|i| i.kind.as_str() == "anonymous_id").map(|i| i.value.as_str()).collect();
-                let cells = [id.to_string(), first("user_id"), first("email"), first("phone"), first("loyalty_id"), anon.join("|")];
-                writeln!(out, "{}", cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","))?;
+                let anon: Vec<&str> = identifiers
+                    .iter()
+                    .filter(|i| i.kind.as_str() == "anonymous_id")
+                    .map(|i| i.value.as_str())
+                    .collect();
+                let cells = [
+                    id.to_string(),
+                    first("user_id"),
+                    first("email"),
+                    first("phone"),
+                    first("loyalty_id"),
+                    anon.join("|"),
+                ];
+                writeln!(
+                    out,
+                    "{}",
+                    cells
+                        .iter()
+                        .map(|c| csv_cell(c))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?;
             }
             ExportFormat::Jsonl => {
                 let ids: Vec<String> = identifiers.iter().map(|i| i.to_string()).collect();
-                writeln!(out, "{}", serde_json::json!({ "profile": id, "identifiers": ids }))?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "profile": id, "identifiers": ids })
+                )?;
             }
         }
     }
@@ -387,7 +488,13 @@ fn csv_cell(text: &str) -> String {
     }
 }
 
-fn explain(data: &Path, name: Option<String>, profile: &str, condition: WhereArg, at: &AtArg) -> Result<ExitCode> {
+fn explain(
+    data: &Path,
+    name: Option<String>,
+    profile: &str,
+    condition: WhereArg,
+    at: &AtArg,
+) -> Result<ExitCode> {
     let store = super::open(data)?;
     let instant = super::at_or_now(at.at.as_deref())?;
     let profile_id = store.resolve_profile(profile)?;
@@ -412,13 +519,24 @@ fn explain(data: &Path, name: Option<String>, profile: &str, condition: WhereArg
         traits,
         events: events
             .into_iter()
-            .map(|(name, ts, properties)| tessera_engine::EventData { name, ts, properties })
+            .map(|(name, ts, properties)| tessera_engine::EventData {
+                name,
+                ts,
+                properties,
+            })
             .collect(),
     };
     let explanation = tessera_engine::interpreter::explain(&expr, &data, instant);
     println!("profile #{profile_id} as of {}:", format_millis(instant));
     print!("{explanation}");
-    println!("=> {}", if explanation.held { "member" } else { "not a member" });
+    println!(
+        "=> {}",
+        if explanation.held {
+            "member"
+        } else {
+            "not a member"
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -458,10 +576,19 @@ pub fn render_overlap(overlap: &tessera_service::Overlap) -> String {
         counts.row(c);
         jaccard.row(j);
     }
-    format!("profiles in both (diagonal: size)\n{}\nJaccard index |A∩B| / |A∪B|\n{}", counts.render(), jaccard.render())
+    format!(
+        "profiles in both (diagonal: size)\n{}\nJaccard index |A∩B| / |A∪B|\n{}",
+        counts.render(),
+        jaccard.render()
+    )
 }
 
-fn check_command(data: &Path, file: Option<PathBuf>, condition: Option<String>, json: bool) -> Result<ExitCode> {
+fn check_command(
+    data: &Path,
+    file: Option<PathBuf>,
+    condition: Option<String>,
+    json: bool,
+) -> Result<ExitCode> {
     let store = super::open(data)?;
     let catalog = tessera_lang::Catalog {
         traits: store.trait_schema()?.into_iter().collect(),
@@ -469,7 +596,8 @@ fn check_command(data: &Path, file: Option<PathBuf>, condition: Option<String>, 
     };
     match (file, condition) {
         (Some(path), None) => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
             match tessera_service::parse_definition(&path, &text, &catalog) {
                 Ok(def) => {
                     for w in &def.warnings {

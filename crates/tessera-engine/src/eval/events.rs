@@ -6,7 +6,7 @@
 //! `sum(...) = 0`) are answered as the scope minus the profiles whose matches make them fail,
 //! so profiles without events are never visited one by one.
 
-use std::ops::Range;
+use std::ops::{Bound, Range};
 
 use roaring::RoaringBitmap;
 use tessera_lang::{
@@ -17,6 +17,7 @@ use tessera_model::Millis;
 use crate::index::events::{EventTable, RowFilter};
 use crate::index::traits::BitmapSink;
 use crate::index::Index;
+use crate::predicate::{number_literal, RangePred};
 
 /// What an event condition computes per profile and tests.
 pub(super) enum Measure<'a> {
@@ -68,6 +69,9 @@ struct Plan<'a> {
     /// For aggregates: the property's value per row (NaN when not a number).
     numbers: Option<&'a [f64]>,
     measure: Measure<'a>,
+    /// The measure's comparison, compiled (`NumCmp::holds` lives in another crate and is not
+    /// inlined into the per-profile loop).
+    cmp: RangePred<f64>,
     at: Millis,
 }
 
@@ -118,10 +122,11 @@ impl Plan<'_> {
     }
 
     /// Whether the condition holds for a profile with at least one taking-part row.
+    #[inline]
     fn holds(&self, fold: &Fold) -> bool {
         match &self.measure {
-            Measure::Count(cmp) => cmp.holds(fold.n as f64),
-            Measure::Aggregate(cond) => cond.cmp.holds(match cond.func {
+            Measure::Count(_) => self.cmp.matches(fold.n as f64),
+            Measure::Aggregate(cond) => self.cmp.matches(match cond.func {
                 AggFunc::Sum => fold.sum,
                 AggFunc::Avg => fold.sum / fold.n as f64,
                 AggFunc::Min => fold.min,
@@ -151,6 +156,7 @@ struct Outcome {
 }
 
 impl Outcome {
+    #[inline]
     fn record(&mut self, plan: &Plan<'_>, ord: u32, fold: &Fold) {
         if fold.n > 0 && plan.holds(fold) != self.holds_for_none {
             self.listed.push(ord);
@@ -196,7 +202,13 @@ pub(super) fn evaluate(
         }
         _ => None,
     };
+    let cmp = match &measure {
+        Measure::Count(cmp) => number_pred(cmp),
+        Measure::Aggregate(cond) => number_pred(&cond.cmp),
+        Measure::Recency(_) => RangePred::Never,
+    };
     let plan = Plan {
+        cmp,
         table,
         filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
         bounds: bounds(query.window.as_ref(), at),
@@ -269,6 +281,23 @@ pub(super) fn evaluate(
     outcome.result(scope)
 }
 
+/// A comparison of a computed number as a range test; like `NumCmp::holds`, false for NaN.
+fn number_pred(cmp: &NumCmp) -> RangePred<f64> {
+    use tessera_lang::{Literal, ValueTest};
+    match *cmp {
+        NumCmp::Compare { op, value } => RangePred::compile(
+            &ValueTest::Compare {
+                op,
+                value: Literal::Number(value),
+            },
+            number_literal,
+        ),
+        NumCmp::Between { low, high } => {
+            RangePred::Within(Bound::Included(low), Bound::Included(high))
+        }
+    }
+}
+
 /// Membership tests against a scope for ordinals that only grow, by walking the scope once.
 struct Cursor<'a> {
     iter: roaring::bitmap::Iter<'a>,
@@ -281,7 +310,11 @@ impl<'a> Cursor<'a> {
     fn new(scope: &'a RoaringBitmap, profiles: usize) -> Cursor<'a> {
         let mut iter = scope.iter();
         let next = iter.next();
-        Cursor { iter, next, everyone: scope.len() == profiles as u64 }
+        Cursor {
+            iter,
+            next,
+            everyone: scope.len() == profiles as u64,
+        }
     }
 
     /// Whether `ord` is in the scope; `ord` must not be below the previous call's.

@@ -4,16 +4,16 @@
 //! as compact (profile, value) entries and events as appended rows; [`IndexBuilder::finish`]
 //! sorts, resolves overwrites and lays out the columns once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde_json::{Map, Value};
 use tessera_model::{GeoPoint, Millis, TraitValue};
 
 use super::dict::{JsonDict, StrDict};
 use super::events::{EventTable, Postings, PropColumn, MISSING};
-use super::traits::{
-    sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns,
-};
+use super::traits::{sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
 use super::{Index, Strategy, Tuning};
 use crate::data::property;
 

@@ -141,7 +141,7 @@ impl PropColumn {
             _ => None,
         };
         fast.unwrap_or_else(|| {
-            CodeSet::from_mask(
+            CodeSet::Mask(
                 self.dict
                     .values()
                     .iter()

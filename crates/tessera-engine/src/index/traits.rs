@@ -120,10 +120,6 @@ pub(crate) enum CodeSet {
 }
 
 impl CodeSet {
-    pub(crate) fn from_mask(mask: Vec<bool>) -> CodeSet {
-        CodeSet::Mask(mask)
-    }
-
     #[inline]
     pub(crate) fn contains(&self, code: u32) -> bool {
         match self {
@@ -179,7 +175,7 @@ fn string_codes(dict: &StrDict, test: &ValueTest) -> CodeSet {
         _ => None,
     };
     fast.unwrap_or_else(|| {
-        CodeSet::from_mask(
+        CodeSet::Mask(
             dict.iter()
                 .map(|s| scalar_matches(test, Scalar::Str(s)))
                 .collect(),
@@ -270,19 +266,18 @@ impl ListColumn {
                 .filter(|ord| self.ords.binary_search(ord).is_ok_and(has_match))
                 .collect();
         }
-        let codes_chosen = codes.codes();
-        let mut out = if !tuning.bitmap_postings(codes_chosen.len()) {
-            sorted_bitmap(
-                (0..self.ords.len())
-                    .filter(|&i| has_match(i))
-                    .map(|i| self.ords[i]),
-            )
-        } else {
+        let chosen = codes.codes();
+        let mut out = if tuning.bitmap_postings(chosen.len()) {
             let mut out = RoaringBitmap::new();
-            for code in codes_chosen {
+            for code in chosen {
                 out |= &self.postings[code as usize];
             }
             out
+        } else {
+            let ords = (0..self.ords.len())
+                .filter(|&i| has_match(i))
+                .map(|i| self.ords[i]);
+            sorted_bitmap(ords)
         };
         out &= scope;
         out
@@ -389,5 +384,20 @@ impl TraitColumns {
             out |= column.select(test, scope, tuning);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitmap_sink_accepts_any_order_across_batches() {
+        let mut sink = BitmapSink::default();
+        let values: Vec<u32> = (0..10_000).chain([20_000, 15_000, 3, 3, 69_999]).collect();
+        values.iter().for_each(|&v| sink.push(v));
+        let expected: RoaringBitmap = values.iter().copied().collect();
+        assert_eq!(sink.finish(), expected);
+        assert_eq!(sorted_bitmap([]), RoaringBitmap::new());
     }
 }

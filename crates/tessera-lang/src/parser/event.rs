@@ -243,7 +243,10 @@ impl Parser<'_> {
             TokenKind::Keyword(Keyword::Where) => None,
             // `in 7d` is a window missing its `last`: stop so that the error says so.
             TokenKind::Keyword(Keyword::In)
-                if matches!(self.peek_nth(1), TokenKind::Keyword(Keyword::Last) | TokenKind::Duration(_)) =>
+                if matches!(
+                    self.peek_nth(1),
+                    TokenKind::Keyword(Keyword::Last) | TokenKind::Duration(_)
+                ) =>
             {
                 None
             }
