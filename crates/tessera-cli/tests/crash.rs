@@ -78,12 +78,42 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
 
         let stored = stored_messages(&data);
         let count = stored.len() as u64;
+        eprintln!("killed after line {reported} was reported: {count} events stored");
+        assert!(
+            count < LINES,
+            "the import finished before the kill: the test proved nothing"
+        );
         assert!(
             count >= reported,
             "reported {reported} lines committed but only {count} are stored"
         );
         // The file is read in order and each batch is one transaction, so the store holds
         // exactly a prefix of the file made of whole batches.
+        assert!(
+            count % BATCH == 0 || count == LINES,
+            "{count} events is not a whole number of batches"
+        );
+        assert!(
+            stored.iter().enumerate().all(|(i, id)| *id == i as u64),
+            "stored events are not a prefix"
+        );
+    }
+
+    // Kills at moments unrelated to commits, so some land in the middle of a transaction.
+    for delay_ms in [30u64, 90, 200, 450] {
+        let mut child = tessera(&data)
+            .args(["import", "--batch-size", &BATCH.to_string()])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let stored = stored_messages(&data);
+        let count = stored.len() as u64;
+        eprintln!("killed after {delay_ms} ms: {count} events stored");
         assert!(
             count % BATCH == 0 || count == LINES,
             "{count} events is not a whole number of batches"

@@ -95,9 +95,10 @@ pub enum SegmentCommand {
         after_help = "Example:\n  tessera segment explain high_intent_no_purchase user_id:C0000042 --at 2026-11-01"
     )]
     Explain {
-        name: Option<String>,
-        /// `kind:value`, a bare user id, or `#N`.
-        profile: String,
+        /// `SEGMENT PROFILE`, or just `PROFILE` with `--where`. A profile is `kind:value`, a bare
+        /// user id, or `#N`.
+        #[arg(num_args = 1..=2, required = true, value_names = ["SEGMENT", "PROFILE"])]
+        targets: Vec<String>,
         #[command(flatten)]
         condition: WhereArg,
         #[command(flatten)]
@@ -171,11 +172,13 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
             consent,
         } => members(data, name, condition, &at, format, output, consent),
         SegmentCommand::Explain {
-            name,
-            profile,
+            mut targets,
             condition,
             at,
-        } => explain(data, name, &profile, condition, &at),
+        } => {
+            let profile = targets.pop().expect("clap requires at least one value");
+            explain(data, targets.pop(), &profile, condition, &at)
+        }
         SegmentCommand::Overlap { names, at, json } => overlap(data, names, &at, json),
     }
 }
