@@ -90,7 +90,7 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
         // The file is read in order and each batch is one transaction, so the store holds
         // exactly a prefix of the file made of whole batches.
         assert!(
-            count % BATCH == 0 || count == LINES,
+            count.is_multiple_of(BATCH) || count == LINES,
             "{count} events is not a whole number of batches"
         );
         assert!(
@@ -115,7 +115,7 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
         let count = stored.len() as u64;
         eprintln!("killed after {delay_ms} ms: {count} events stored");
         assert!(
-            count % BATCH == 0 || count == LINES,
+            count.is_multiple_of(BATCH) || count == LINES,
             "{count} events is not a whole number of batches"
         );
         assert!(

@@ -17,7 +17,7 @@ pub use definitions::{
     apply, load_definitions, parse_definition, plan, Definition, DefinitionError, PlanEntry,
     PlanStatus, DEFAULT_MIN_SIZE,
 };
-pub use snapshot::Snapshot;
+pub use snapshot::{load_profile, Snapshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
-use tessera_engine::{Index, IndexBuilder};
+use tessera_engine::{EventData, Index, IndexBuilder, ProfileData};
 use tessera_lang::{Catalog, Expr};
 use tessera_model::Millis;
 use tessera_store::Store;
@@ -77,4 +77,19 @@ impl Snapshot {
             .filter_map(|id| self.index.ordinal(*id as i64))
             .collect()
     }
+}
+
+/// One profile read straight from the store as of `at`, in the interpreter's shape (for
+/// `explain`, which must see exactly what batch evaluation sees).
+pub fn load_profile(store: &Store, profile: u64, at: Millis) -> Result<ProfileData> {
+    let (traits, events) = store.profile_data(profile, Some(at))?;
+    let events = events
+        .into_iter()
+        .map(|(name, ts, properties)| EventData {
+            name,
+            ts,
+            properties,
+        })
+        .collect();
+    Ok(ProfileData { traits, events })
 }

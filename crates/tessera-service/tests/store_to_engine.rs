@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use tessera_engine::{interpreter, EventData, ProfileData};
+use tessera_engine::{interpreter, ProfileData};
 use tessera_gen::GenConfig;
 use tessera_import::{import_file, Format, ImportOptions, MappingFile};
-use tessera_service::{load_definitions, Snapshot};
+use tessera_service::{load_definitions, load_profile, Snapshot};
 use tessera_store::Store;
 
 fn import_generated(dir: &Path, customers: u64) -> (Store, GenConfig) {
@@ -63,18 +63,7 @@ fn demo_segments_on_the_loaded_snapshot_match_the_interpreter_per_profile() {
         .unwrap();
     let data: Vec<(u64, ProfileData)> = profiles
         .iter()
-        .map(|&p| {
-            let (traits, events) = store.profile_data(p, Some(config.now)).unwrap();
-            let events = events
-                .into_iter()
-                .map(|(name, ts, properties)| EventData {
-                    name,
-                    ts,
-                    properties,
-                })
-                .collect();
-            (p, ProfileData { traits, events })
-        })
+        .map(|&p| (p, load_profile(&store, p, config.now).unwrap()))
         .collect();
 
     let mut non_empty = 0;

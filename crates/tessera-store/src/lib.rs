@@ -30,7 +30,7 @@ use tessera_model::TraitType;
 pub use config::Config;
 pub use erase::Erasure;
 pub use ingest::{Outcome, Record, TraitInput};
-pub use read::{MergeView, ProfileView, StoreStats};
+pub use read::{EventRows, MergeView, ProfileView, StoreStats};
 pub use segments::StoredSegment;
 
 /// The database file inside the data directory.

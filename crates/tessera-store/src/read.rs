@@ -12,6 +12,9 @@ use tessera_model::{
 
 use crate::{Error, Result, Store};
 
+/// One profile's behavioural events, oldest first: (name, time, properties).
+pub type EventRows = Vec<(String, Millis, Map<String, Value>)>;
+
 /// Everything the store knows about one person, for `profile show` and access requests.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileView {
@@ -258,10 +261,7 @@ impl Store {
         &self,
         profile: u64,
         at: Option<Millis>,
-    ) -> Result<(
-        BTreeMap<String, TraitValue>,
-        Vec<(String, Millis, Map<String, Value>)>,
-    )> {
+    ) -> Result<(BTreeMap<String, TraitValue>, EventRows)> {
         // Shares the merge logic with the batch loader, so that `explain` sees exactly what
         // batch evaluation sees.
         let mut traits = BTreeMap::new();

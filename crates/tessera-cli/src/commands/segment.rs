@@ -517,18 +517,7 @@ fn explain(
         }
         (None, None) => bail!("name a segment or give --where CONDITION"),
     };
-    let (traits, events) = store.profile_data(profile_id, Some(instant))?;
-    let data = tessera_engine::ProfileData {
-        traits,
-        events: events
-            .into_iter()
-            .map(|(name, ts, properties)| tessera_engine::EventData {
-                name,
-                ts,
-                properties,
-            })
-            .collect(),
-    };
+    let data = tessera_service::load_profile(&store, profile_id, instant)?;
     let explanation = tessera_engine::interpreter::explain(&expr, &data, instant);
     println!("profile #{profile_id} as of {}:", format_millis(instant));
     print!("{explanation}");
