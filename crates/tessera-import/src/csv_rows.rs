@@ -8,14 +8,16 @@ use tessera_store::{Record, TraitInput};
 
 use crate::mapping::{EventName, Field, Mapping, MappingFile, RowKind};
 use crate::segment_spec::{derived_message_id, FieldError, RawIdentifiers};
-use crate::{Error, Importer, Result};
+use crate::{ChunkSender, Error, Parsed, Result};
 
-pub(crate) fn read_csv(
-    importer: &mut Importer<'_>,
-    file: File,
-    mapping_file: &MappingFile,
-) -> Result<()> {
-    let path = importer.file_name.clone();
+/// A CSV file whose header has been read and whose mapping fits it.
+pub(crate) struct CsvInput {
+    reader: csv::Reader<File>,
+    mapping: Mapping,
+}
+
+/// Reads the header and checks the mapping against it; every mapping problem is reported.
+pub(crate) fn open(file_name: &str, file: File, mapping_file: &MappingFile) -> Result<CsvInput> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .buffer_capacity(1 << 20)
@@ -23,46 +25,64 @@ pub(crate) fn read_csv(
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| Error::Header {
-            path: path.clone().into(),
+            path: file_name.into(),
             message: e.to_string(),
         })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
     let mapping = Mapping::resolve(mapping_file, &header).map_err(|errors| Error::Mapping {
-        path: path.clone().into(),
+        path: file_name.into(),
         errors,
     })?;
+    Ok(CsvInput { reader, mapping })
+}
+
+/// The parser thread for CSV: sends every row, mapped or rejected, to the writer.
+pub(crate) fn parse(input: CsvInput, mut out: ChunkSender<'_>, now: tessera_model::Millis) {
+    let CsvInput {
+        mut reader,
+        mapping,
+    } = input;
     // The header line is handled: nothing to store from it.
-    importer.skip_line(1)?;
+    if !out.push(Parsed::Skip { line: 1 }, reader.position().byte()) {
+        return;
+    }
     let mut row = csv::StringRecord::new();
     loop {
         let line_before = reader.position().line();
-        match reader.read_record(&mut row) {
-            Ok(false) => return Ok(()),
+        let keep_going = match reader.read_record(&mut row) {
+            Ok(false) => return out.finish(),
             Ok(true) => {
-                let position = row.position().map(|p| (p.line(), p.byte()));
-                let (line, byte) = position.unwrap_or((line_before, 0));
-                importer.report.progress.bytes_read = byte;
+                let (line, byte) = row
+                    .position()
+                    .map_or((line_before, 0), |p| (p.line(), p.byte()));
                 let raw = row.iter().collect::<Vec<_>>().join(",");
                 if row.iter().all(|cell| cell.trim().is_empty()) {
-                    importer.skip_line(line)?;
-                    continue;
-                }
-                match row_to_record(&mapping, &row, importer.options.now) {
-                    Ok((record, ids)) => importer.accept(line, &raw, record, ids)?,
-                    Err(e) => importer.reject(line, &raw, e)?,
+                    out.push(Parsed::Skip { line }, byte)
+                } else {
+                    match row_to_record(&mapping, &row, now) {
+                        Ok((record, ids)) => out.record(line, raw, record, ids, None, byte),
+                        Err(error) => out.push(Parsed::Reject { line, raw, error }, byte),
+                    }
                 }
             }
+            // A malformed row (bad quoting, invalid UTF-8) is a reject, not the end.
             Err(e) => {
-                // A malformed row (bad quoting, invalid UTF-8) is a reject, not the end.
                 let line = e.position().map_or(line_before, |p| p.line());
-                importer.reject(
-                    line,
-                    "",
-                    FieldError::new("", format!("unreadable CSV row: {e}")),
-                )?;
+                let error = FieldError::new("", format!("unreadable CSV row: {e}"));
+                out.push(
+                    Parsed::Reject {
+                        line,
+                        raw: String::new(),
+                        error,
+                    },
+                    reader.position().byte(),
+                )
             }
+        };
+        if !keep_going {
+            return;
         }
     }
 }

@@ -1,23 +1,28 @@
 //! Tessera's streaming importers: Segment-spec JSON Lines and mapped CSV.
 //!
 //! ```text
-//!   file ──line by line──▶ parse (segment_spec / csv_rows) ──▶ normalise identifiers
-//!        ──batch of N──▶ Store::ingest_batch (one transaction) ──▶ outcomes
-//!                                             rejects ──▶ <file>.rejects.jsonl
+//!   parser thread: file ──line by line──▶ parse (jsonl / csv_rows) ──▶ normalise identifiers
+//!                        ──chunks (bounded channel)──▶
+//!   writer (caller's thread): batch of N ──▶ Store::ingest_batch (one transaction) ──▶ outcomes
+//!                                                    rejects ──▶ <file>.rejects.jsonl
 //! ```
+//!
+//! Parsing runs on its own thread so that JSON decoding overlaps with SQLite writes; the
+//! channel is bounded, so memory stays bounded by a few chunks plus one batch.
 //!
 //! Memory is bounded by one batch whatever the file size. Every line ends as stored, a
 //! duplicate (already stored: re-importing a file adds nothing) or a reject naming the file,
 //! line, field and reason. Nothing is dropped silently.
 
 mod csv_rows;
+mod jsonl;
 pub mod mapping;
 mod rejects;
 pub mod segment_spec;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use tessera_identity::{Normalized, Normalizer};
 use tessera_model::{Identifier, IdentifierKind, Millis};
@@ -100,11 +105,135 @@ pub struct ImportReport {
     pub first_rejects: Vec<Reject>,
 }
 
-/// A parsed line waiting for its batch to commit.
-struct Pending {
-    line: u64,
-    raw: String,
-    record: Record,
+/// One input line after parsing, on its way from the parser thread to the writer.
+pub(crate) enum Parsed {
+    /// Identifiers already normalised into `record.identifiers`; an `alias`'s previous id
+    /// still needs the store to tell its kind.
+    Record {
+        line: u64,
+        raw: String,
+        record: Record,
+        previous_id: Option<String>,
+    },
+    Reject {
+        line: u64,
+        raw: String,
+        error: FieldError,
+    },
+    /// A blank line: counted, never stored.
+    Skip { line: u64 },
+}
+
+/// What the parser thread sends: parsed lines, and how far into the file it got.
+pub(crate) struct Chunk {
+    pub items: Vec<Parsed>,
+    pub bytes_read: u64,
+    pub blocked_identifiers: u64,
+}
+
+pub(crate) const CHUNK_LINES: usize = 1_000;
+
+/// The parser thread's side: fills chunks and sends them; stops when the writer hangs up.
+pub(crate) struct ChunkSender<'n> {
+    tx: SyncSender<Result<Chunk>>,
+    chunk: Chunk,
+    pub normalizer: &'n Normalizer<'n>,
+}
+
+impl<'n> ChunkSender<'n> {
+    fn new(tx: SyncSender<Result<Chunk>>, normalizer: &'n Normalizer<'n>) -> Self {
+        ChunkSender {
+            tx,
+            chunk: Chunk::empty(),
+            normalizer,
+        }
+    }
+
+    /// Queues one parsed line; `false` when the writer has stopped listening.
+    pub(crate) fn push(&mut self, item: Parsed, bytes_read: u64) -> bool {
+        self.chunk.items.push(item);
+        self.chunk.bytes_read = bytes_read;
+        if self.chunk.items.len() >= CHUNK_LINES {
+            let full = std::mem::replace(&mut self.chunk, Chunk::empty());
+            return self.tx.send(Ok(full)).is_ok();
+        }
+        true
+    }
+
+    /// Normalises a record's identifiers and queues it (or its reject).
+    pub(crate) fn record(
+        &mut self,
+        line: u64,
+        raw: String,
+        mut record: Record,
+        ids: RawIdentifiers,
+        previous_id: Option<String>,
+        bytes_read: u64,
+    ) -> bool {
+        let item = match normalise(self.normalizer, ids, &mut self.chunk.blocked_identifiers) {
+            Ok(normalised) => {
+                record.identifiers = normalised;
+                Parsed::Record {
+                    line,
+                    raw,
+                    record,
+                    previous_id,
+                }
+            }
+            Err(error) => Parsed::Reject { line, raw, error },
+        };
+        self.push(item, bytes_read)
+    }
+
+    pub(crate) fn fail(self, error: Error) {
+        let _ = self.tx.send(Err(error));
+    }
+
+    pub(crate) fn finish(self) {
+        if !self.chunk.items.is_empty() || self.chunk.bytes_read > 0 {
+            let _ = self.tx.send(Ok(self.chunk));
+        }
+    }
+}
+
+impl Chunk {
+    fn empty() -> Chunk {
+        Chunk {
+            items: Vec::with_capacity(CHUNK_LINES),
+            bytes_read: 0,
+            blocked_identifiers: 0,
+        }
+    }
+}
+
+/// Normalises raw identifiers: invalid ones reject the line naming their field, blocked ones
+/// are dropped (and counted), duplicates after normalisation are merged.
+fn normalise(
+    normalizer: &Normalizer<'_>,
+    ids: RawIdentifiers,
+    blocked_count: &mut u64,
+) -> Result<Vec<Identifier>, FieldError> {
+    let mut normalised: Vec<Identifier> = Vec::with_capacity(ids.len());
+    let mut blocked = 0;
+    for (id, field) in ids {
+        match normalizer.normalize(&id) {
+            Normalized::Ok(id) => {
+                if !normalised.contains(&id) {
+                    normalised.push(id)
+                }
+            }
+            Normalized::Blocked { .. } => blocked += 1,
+            Normalized::Invalid { reason } => return Err(FieldError::new(field, reason)),
+        }
+    }
+    *blocked_count += blocked;
+    if normalised.is_empty() && blocked > 0 {
+        return Err(FieldError::new(
+            "identifiers",
+            "every identifier of this record is on the blocklist, so it cannot be attributed to anyone",
+        ));
+    }
+    Ok(normalised)
 }
 
 /// Imports one file into the store. Returns `Err` only for problems that stop the whole
@@ -123,6 +252,12 @@ pub fn import_file(
     };
     let file = File::open(path).map_err(io_err)?;
     let total_bytes = file.metadata().map_err(io_err)?.len();
+    let file_name = path.display().to_string();
+    // Read the CSV header and check the mapping before anything else happens.
+    let csv = match format {
+        Format::Csv(mapping) => Some(csv_rows::open(&file_name, file, mapping)?),
+        Format::SegmentJsonl => None,
+    };
     let rejects_path = options.rejects.clone().unwrap_or_else(|| {
         let mut name = path.as_os_str().to_owned();
         name.push(".rejects.jsonl");
@@ -130,10 +265,11 @@ pub fn import_file(
     });
     let identity = store.config().identity.clone();
     let normalizer = Normalizer::new(&identity);
-    let mut importer = Importer {
+    let import_id = store.begin_import(&file_name)?;
+    let mut writer = Writer {
         normalizer: &normalizer,
         store,
-        file_name: path.display().to_string(),
+        file_name: file_name.clone(),
         options,
         rejects: RejectsWriter::new(rejects_path),
         pending: Vec::with_capacity(options.batch_size),
@@ -146,22 +282,39 @@ pub fn import_file(
         },
         on_progress,
     };
-    let import_id = importer.store.begin_import(&importer.file_name)?;
-    match format {
-        Format::SegmentJsonl => importer.read_jsonl(BufReader::with_capacity(1 << 20, file))?,
-        Format::Csv(mapping) => csv_rows::read_csv(&mut importer, file, mapping)?,
-    }
-    importer.flush()?;
-    let p = &importer.report.progress;
+    let (tx, rx) = sync_channel::<Result<Chunk>>(8);
+    std::thread::scope(|scope| -> Result<()> {
+        let now = options.now;
+        let normalizer = &normalizer;
+        scope.spawn(move || {
+            let sender = ChunkSender::new(tx, normalizer);
+            match csv {
+                Some(reader) => csv_rows::parse(reader, sender, now),
+                None => jsonl::parse(&file_name, path, sender, now),
+            }
+        });
+        // Returning early drops `rx`, which stops the parser thread at its next send.
+        writer.consume(rx)
+    })?;
+    writer.flush()?;
+    let p = &writer.report.progress;
     let (stored, duplicates, rejected) = (p.stored, p.duplicates, p.rejected);
-    importer
+    writer
         .store
         .finish_import(import_id, stored, duplicates, rejected)?;
-    importer.report.rejects_path = importer.rejects.finish().map_err(io_err)?;
-    Ok(importer.report)
+    writer.report.rejects_path = writer.rejects.finish().map_err(io_err)?;
+    Ok(writer.report)
 }
 
-pub(crate) struct Importer<'a> {
+/// A parsed line waiting for its batch to commit.
+struct Pending {
+    line: u64,
+    raw: String,
+    record: Record,
+}
+
+/// The writer: batches parsed records into store transactions and accounts for every line.
+struct Writer<'a> {
     normalizer: &'a Normalizer<'a>,
     store: &'a mut Store,
     file_name: String,
@@ -172,88 +325,54 @@ pub(crate) struct Importer<'a> {
     on_progress: &'a mut dyn FnMut(&Progress),
 }
 
-impl Importer<'_> {
-    fn read_jsonl(&mut self, mut reader: impl BufRead) -> Result<()> {
-        let mut line = String::new();
-        let mut number = 0u64;
-        loop {
-            line.clear();
-            let read = reader.read_line(&mut line).map_err(|source| Error::Io {
-                path: self.file_name.clone().into(),
-                source,
-            })?;
-            if read == 0 {
-                return Ok(());
-            }
-            number += 1;
-            self.report.progress.bytes_read += read as u64;
-            let text = line.trim_end_matches(['\n', '\r']);
-            if text.trim().is_empty() {
-                self.skip_line(number)?;
-                continue;
-            }
-            let parsed = serde_json::from_str::<serde_json::Value>(text)
-                .map_err(|e| {
-                    FieldError::new("", format!("invalid JSON at column {}: {e}", e.column()))
-                })
-                .and_then(|value| segment_spec::parse_message(&value, text, self.options.now));
-            match parsed {
-                Ok(mut message) => {
-                    if let Some(previous) = message.previous_id.take() {
-                        let kind = self
-                            .store
-                            .known_kind_of(&previous)?
-                            .unwrap_or(IdentifierKind::AnonymousId);
-                        message
-                            .identifiers
-                            .push((Identifier::new(kind, previous), "previousId".into()));
+impl Writer<'_> {
+    fn consume(&mut self, rx: Receiver<Result<Chunk>>) -> Result<()> {
+        for chunk in rx {
+            let chunk = chunk?;
+            self.report.blocked_identifiers += chunk.blocked_identifiers;
+            for item in chunk.items {
+                match item {
+                    Parsed::Record {
+                        line,
+                        raw,
+                        mut record,
+                        previous_id,
+                    } => {
+                        if let Some(previous) = previous_id {
+                            // An alias links the previous id with the user id; what the
+                            // previous id is (user or anonymous) only the store knows.
+                            let kind = self
+                                .store
+                                .known_kind_of(previous.trim())?
+                                .unwrap_or(IdentifierKind::AnonymousId);
+                            let mut blocked = 0;
+                            match normalise(
+                                self.normalizer,
+                                vec![(Identifier::new(kind, previous), "previousId".into())],
+                                &mut blocked,
+                            ) {
+                                Ok(ids) => record.identifiers.extend(ids),
+                                Err(error) => {
+                                    self.reject(line, &raw, error)?;
+                                    continue;
+                                }
+                            }
+                            self.report.blocked_identifiers += blocked;
+                        }
+                        self.pending.push(Pending { line, raw, record });
+                        if self.pending.len() >= self.options.batch_size {
+                            self.report.progress.bytes_read = chunk.bytes_read;
+                            self.flush()?;
+                        }
                     }
-                    self.accept(number, text, message.record, message.identifiers)?
-                }
-                Err(e) => self.reject(number, text, e)?,
-            }
-        }
-    }
-
-    /// Normalises a parsed record's identifiers and queues it for the next batch.
-    fn accept(
-        &mut self,
-        line: u64,
-        raw: &str,
-        mut record: Record,
-        ids: RawIdentifiers,
-    ) -> Result<()> {
-        let mut normalised: Vec<Identifier> = Vec::with_capacity(ids.len());
-        let mut blocked = 0;
-        for (id, field) in ids {
-            match self.normalizer.normalize(&id) {
-                Normalized::Ok(id) => {
-                    if !normalised.contains(&id) {
-                        normalised.push(id)
+                    Parsed::Reject { line, raw, error } => self.reject(line, &raw, error)?,
+                    Parsed::Skip { line } => {
+                        self.report.progress.lines += 1;
+                        self.advance_without_pending(line);
                     }
                 }
-                Normalized::Blocked { .. } => blocked += 1,
-                Normalized::Invalid { reason } => {
-                    return self.reject(line, raw, FieldError::new(field, reason));
-                }
             }
-        }
-        self.report.blocked_identifiers += blocked;
-        if normalised.is_empty() && blocked > 0 {
-            return self.reject(
-                line,
-                raw,
-                FieldError::new("identifiers", "every identifier of this record is on the blocklist, so it cannot be attributed to anyone"),
-            );
-        }
-        record.identifiers = normalised;
-        self.pending.push(Pending {
-            line,
-            raw: raw.to_string(),
-            record,
-        });
-        if self.pending.len() >= self.options.batch_size {
-            self.flush()?;
+            self.report.progress.bytes_read = chunk.bytes_read;
         }
         Ok(())
     }
@@ -267,18 +386,12 @@ impl Importer<'_> {
             raw: raw.chars().take(2_000).collect(),
         };
         self.record_reject(reject)?;
-        self.maybe_report_without_pending(line);
+        self.advance_without_pending(line);
         Ok(())
     }
 
-    /// A line with nothing in it: counted, never stored.
-    fn skip_line(&mut self, line: u64) -> Result<()> {
-        self.report.progress.lines += 1;
-        self.maybe_report_without_pending(line);
-        Ok(())
-    }
-
-    fn maybe_report_without_pending(&mut self, line: u64) {
+    /// A line handled without a store write is committed at once if nothing precedes it.
+    fn advance_without_pending(&mut self, line: u64) {
         if self.pending.is_empty() {
             self.report.progress.committed_through_line = line;
         }

@@ -163,8 +163,8 @@ impl Batch<'_, '_> {
             record.name,
             record.timestamp,
             record.received_at,
-            Value::Object(record.properties.clone()).to_string(),
-            Value::Object(record.context.clone()).to_string(),
+            json_text(&record.properties)?,
+            json_text(&record.context)?,
         ])?;
         if record.kind.is_behavioural() {
             self.note_catalog(record)?;
@@ -342,6 +342,10 @@ impl Batch<'_, '_> {
         }
         Ok(profile)
     }
+}
+
+fn json_text(map: &Map<String, Value>) -> Result<String> {
+    serde_json::to_string(map).map_err(|e| crate::Error::Internal(format!("serialising JSON: {e}")))
 }
 
 fn rejected(field: &str, reason: &str) -> Outcome {
