@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
-use tessera_lang::{check, has_errors, parse, render, Catalog, Diagnostic, Expr, Severity, Span};
+use tessera_lang::{check, parse, render, Catalog, Diagnostic, Expr, Severity, Span};
 use tessera_store::{Store, StoredSegment};
 
 use crate::{Error, Result, Snapshot};
@@ -76,11 +76,7 @@ pub fn parse_definition(
         )));
     }
     let condition_text = raw.condition.get_ref();
-    let parsed = parse(condition_text);
-    let mut diagnostics = parsed.diagnostics;
-    if !has_errors(&diagnostics) {
-        diagnostics.extend(check(&parsed.expr, catalog));
-    }
+    let (expr, diagnostics) = analyse(condition_text, catalog);
     // Map spans inside the condition string onto the file, when the string is written
     // verbatim (a literal string or one without escapes), so messages point into the file.
     let offset = verbatim_offset(text, raw.condition.span(), condition_text);
@@ -107,7 +103,7 @@ pub fn parse_definition(
     Ok(Definition {
         name: raw.name,
         description: raw.description,
-        condition: parsed.expr,
+        condition: expr,
         min_size: raw.min_size.unwrap_or(DEFAULT_MIN_SIZE),
         source: source_name.to_path_buf(),
         warnings: warnings
@@ -115,6 +111,16 @@ pub fn parse_definition(
             .map(|w| render(std::slice::from_ref(w), &shown, render_text))
             .collect(),
     })
+}
+
+/// Parses and type-checks a condition: every syntax and type error at once, in source order.
+/// (The checker skips `Missing` nodes, so it adds nothing where the parser already reported.)
+pub fn analyse(text: &str, catalog: &Catalog) -> (Expr, Vec<Diagnostic>) {
+    let parsed = parse(text);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(check(&parsed.expr, catalog));
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    (parsed.expr, diagnostics)
 }
 
 /// Where the condition's first character sits in the file, if the TOML string is verbatim.

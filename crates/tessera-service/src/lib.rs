@@ -14,10 +14,10 @@ mod snapshot;
 
 pub use analysis::{Overlap, SegmentSize};
 pub use definitions::{
-    apply, load_definitions, parse_definition, plan, Definition, DefinitionError, PlanEntry,
+    analyse, apply, load_definitions, parse_definition, plan, Definition, DefinitionError, PlanEntry,
     PlanStatus, DEFAULT_MIN_SIZE,
 };
-pub use snapshot::{load_profile, Snapshot};
+pub use snapshot::{catalog, load_profile, Snapshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

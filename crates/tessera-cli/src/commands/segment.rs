@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use roaring::RoaringBitmap;
-use tessera_lang::{check, has_errors, parse, render, Expr};
+use tessera_lang::{has_errors, parse, render, Expr};
 use tessera_model::{format_millis, ConsentPurpose};
 use tessera_service::{PlanStatus, SegmentSize, Snapshot, DEFAULT_MIN_SIZE};
 use tessera_store::Store;
@@ -206,8 +206,17 @@ fn plan_or_apply(
     json: bool,
 ) -> Result<ExitCode> {
     let mut store = super::open(data)?;
+    // Check the definitions before the (slower) load of the data.
+    let catalog = tessera_service::catalog(&store)?;
+    let definitions = match tessera_service::load_definitions(dir, &catalog) {
+        Ok(definitions) => definitions,
+        Err(tessera_service::Error::Definitions(rendered)) => {
+            eprintln!("{rendered}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let snapshot = load_snapshot(&store, at)?;
-    let definitions = tessera_service::load_definitions(dir, &snapshot.catalog)?;
     for def in &definitions {
         for warning in &def.warnings {
             eprintln!("{warning}");
@@ -274,18 +283,14 @@ fn list(data: &Path, json: bool) -> Result<ExitCode> {
 
 /// Parses and checks an ad-hoc condition; all errors are printed with carets.
 fn parse_condition(text: &str, snapshot: &Snapshot) -> Result<Expr> {
-    let parsed = parse(text);
-    let mut diagnostics = parsed.diagnostics;
-    if !has_errors(&diagnostics) {
-        diagnostics.extend(check(&parsed.expr, &snapshot.catalog));
-    }
+    let (expr, diagnostics) = tessera_service::analyse(text, &snapshot.catalog);
     if !diagnostics.is_empty() {
         eprint!("{}", render(&diagnostics, "--where", text));
     }
     if has_errors(&diagnostics) {
         bail!("the condition has errors (see above)");
     }
-    Ok(parsed.expr)
+    Ok(expr)
 }
 
 /// The conditions to evaluate: stored segments by name, or the `--where` condition.
@@ -582,10 +587,7 @@ fn check_command(
     json: bool,
 ) -> Result<ExitCode> {
     let store = super::open(data)?;
-    let catalog = tessera_lang::Catalog {
-        traits: store.trait_schema()?.into_iter().collect(),
-        events: store.event_catalog()?,
-    };
+    let catalog = tessera_service::catalog(&store)?;
     match (file, condition) {
         (Some(path), None) => {
             let text = std::fs::read_to_string(&path)
@@ -608,20 +610,16 @@ fn check_command(
             }
         }
         (None, Some(text)) => {
-            let parsed = parse(&text);
-            let mut diagnostics = parsed.diagnostics;
-            if !has_errors(&diagnostics) {
-                diagnostics.extend(check(&parsed.expr, &catalog));
-            }
+            let (expr, diagnostics) = tessera_service::analyse(&text, &catalog);
             if !diagnostics.is_empty() {
                 eprint!("{}", render(&diagnostics, "--where", &text));
             }
             if has_errors(&diagnostics) {
                 return Ok(ExitCode::from(1));
             }
-            println!("ok\n  {}", parsed.expr);
+            println!("ok\n  {expr}");
             if json {
-                println!("{}", serde_json::to_string_pretty(&parsed.expr)?);
+                println!("{}", serde_json::to_string_pretty(&expr)?);
             }
             Ok(ExitCode::SUCCESS)
         }
