@@ -170,3 +170,27 @@ fn a_mapping_that_does_not_fit_the_header_stops_before_any_row() {
     );
     assert_eq!(store.stats().unwrap().events, 0);
 }
+
+#[test]
+fn alias_links_the_previous_anonymous_id_to_the_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(&dir.path().join("data")).unwrap();
+    let file = dir.path().join("alias.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"{"type":"page","anonymousId":"anon-1","name":"Home","timestamp":"2026-10-01T00:00:00Z","messageId":"p1"}"#,
+            r#"{"type":"identify","userId":"u1","traits":{"plan":"pro"},"timestamp":"2026-10-01T00:01:00Z","messageId":"i1"}"#,
+            r#"{"type":"alias","userId":"u1","previousId":"anon-1","timestamp":"2026-10-01T00:02:00Z","messageId":"a1"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let report = run(&mut store, &file, &Format::SegmentJsonl);
+    assert_eq!(report.progress.stored, 3);
+    let anon = store.find_profile(&tessera_model::Identifier::new("anonymous_id", "anon-1")).unwrap();
+    let user = store.find_profile(&tessera_model::Identifier::new("user_id", "u1")).unwrap();
+    assert!(anon.is_some());
+    assert_eq!(anon, user, "alias merged the anonymous visitor into the user");
+    assert_eq!(store.stats().unwrap().merges, 1);
+}
