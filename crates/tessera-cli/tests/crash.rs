@@ -39,6 +39,22 @@ fn stored_messages(data: &Path) -> Vec<u64> {
     ids
 }
 
+/// The file is read in order and each batch is one transaction, so after any kill the store
+/// holds exactly a prefix of the file made of whole batches. Returns its length.
+fn whole_batch_prefix(data: &Path) -> u64 {
+    let stored = stored_messages(data);
+    let count = stored.len() as u64;
+    assert!(
+        count.is_multiple_of(BATCH) || count == LINES,
+        "{count} events is not a whole number of batches"
+    );
+    assert!(
+        stored.iter().enumerate().all(|(i, id)| *id == i as u64),
+        "stored events are not a prefix"
+    );
+    count
+}
+
 #[test]
 fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
     let dir = tempfile::tempdir().unwrap();
@@ -76,8 +92,7 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
 
-        let stored = stored_messages(&data);
-        let count = stored.len() as u64;
+        let count = whole_batch_prefix(&data);
         eprintln!("killed after line {reported} was reported: {count} events stored");
         assert!(
             count < LINES,
@@ -86,16 +101,6 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
         assert!(
             count >= reported,
             "reported {reported} lines committed but only {count} are stored"
-        );
-        // The file is read in order and each batch is one transaction, so the store holds
-        // exactly a prefix of the file made of whole batches.
-        assert!(
-            count.is_multiple_of(BATCH) || count == LINES,
-            "{count} events is not a whole number of batches"
-        );
-        assert!(
-            stored.iter().enumerate().all(|(i, id)| *id == i as u64),
-            "stored events are not a prefix"
         );
     }
 
@@ -111,17 +116,8 @@ fn killed_imports_keep_every_reported_batch_and_only_whole_batches() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         child.kill().unwrap();
         child.wait().unwrap();
-        let stored = stored_messages(&data);
-        let count = stored.len() as u64;
+        let count = whole_batch_prefix(&data);
         eprintln!("killed after {delay_ms} ms: {count} events stored");
-        assert!(
-            count.is_multiple_of(BATCH) || count == LINES,
-            "{count} events is not a whole number of batches"
-        );
-        assert!(
-            stored.iter().enumerate().all(|(i, id)| *id == i as u64),
-            "stored events are not a prefix"
-        );
     }
 
     // Running the import again completes the file without duplicating anything.

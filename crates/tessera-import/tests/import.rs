@@ -188,9 +188,16 @@ fn alias_links_the_previous_anonymous_id_to_the_user() {
     .unwrap();
     let report = run(&mut store, &file, &Format::SegmentJsonl);
     assert_eq!(report.progress.stored, 3);
-    let anon = store.find_profile(&tessera_model::Identifier::new("anonymous_id", "anon-1")).unwrap();
-    let user = store.find_profile(&tessera_model::Identifier::new("user_id", "u1")).unwrap();
+    let anon = store
+        .find_profile(&tessera_model::Identifier::new("anonymous_id", "anon-1"))
+        .unwrap();
+    let user = store
+        .find_profile(&tessera_model::Identifier::new("user_id", "u1"))
+        .unwrap();
     assert!(anon.is_some());
-    assert_eq!(anon, user, "alias merged the anonymous visitor into the user");
+    assert_eq!(
+        anon, user,
+        "alias merged the anonymous visitor into the user"
+    );
     assert_eq!(store.stats().unwrap().merges, 1);
 }

@@ -14,8 +14,8 @@ mod snapshot;
 
 pub use analysis::{Overlap, SegmentSize};
 pub use definitions::{
-    analyse, apply, load_definitions, parse_definition, plan, Definition, DefinitionError, PlanEntry,
-    PlanStatus, DEFAULT_MIN_SIZE,
+    analyse, apply, load_definitions, parse_definition, plan, Definition, DefinitionError,
+    PlanEntry, PlanStatus, DEFAULT_MIN_SIZE,
 };
 pub use snapshot::{catalog, load_profile, Snapshot};
 

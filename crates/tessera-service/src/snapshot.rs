@@ -81,7 +81,10 @@ impl Snapshot {
 
 /// The traits and events segments can refer to, from the store's schema (cheap: no data read).
 pub fn catalog(store: &Store) -> Result<Catalog> {
-    Ok(Catalog { traits: store.trait_schema()?.into_iter().collect(), events: store.event_catalog()? })
+    Ok(Catalog {
+        traits: store.trait_schema()?.into_iter().collect(),
+        events: store.event_catalog()?,
+    })
 }
 
 /// One profile read straight from the store as of `at`, in the interpreter's shape (for
