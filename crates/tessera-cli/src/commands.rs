@@ -14,7 +14,7 @@ use tessera_store::Store;
 
 pub fn init(data: &Path) -> Result<ExitCode> {
     let store = Store::init(data).with_context(|| format!("initialising {}", data.display()))?;
-    println!(
+    outln!(
         "initialised {} (schema version {}); configuration in {}",
         data.display(),
         store.schema_version()?,

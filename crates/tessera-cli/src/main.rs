@@ -1,7 +1,37 @@
 //! The `tessera` command line: import, profiles, segments, analysis, generator and demo.
 
+/// `println!` for command output. When standard output is closed early (`tessera … | head`)
+/// the process exits quietly with status 0, as Unix tools killed by SIGPIPE do, instead of
+/// panicking. Defined before the modules so that they all see it.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::exit_on_closed_stdout({
+            use std::io::Write as _;
+            writeln!(std::io::stdout(), $($arg)*)
+        })
+    };
+}
+
+/// `print!` with the behaviour of [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::exit_on_closed_stdout({
+            use std::io::Write as _;
+            write!(std::io::stdout(), $($arg)*)
+        })
+    };
+}
+
 mod commands;
 mod table;
+
+fn exit_on_closed_stdout(result: std::io::Result<()>) {
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => panic!("cannot write to standard output: {e}"),
+    }
+}
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +99,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(err)
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(1)

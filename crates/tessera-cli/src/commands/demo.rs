@@ -73,7 +73,7 @@ fn generate_with_progress(config: &GenConfig, out: &Path) -> Result<GenSummary> 
 }
 
 fn print_gen_summary(summary: &GenSummary, out: &Path) {
-    println!(
+    outln!(
         "generated {} customers, {} stores, {} web messages, {} email events, {} POS transactions in {}",
         summary.customers,
         summary.stores,
@@ -92,14 +92,15 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
         ..GenConfig::default()
     };
     let input = data.join("demo-input");
-    println!(
+    outln!(
         "== 1. generating a retail chain of {} customers (seed {})",
-        config.customers, config.seed
+        config.customers,
+        config.seed
     );
     let summary = generate_with_progress(&config, &input)?;
     print_gen_summary(&summary, &input);
 
-    println!("\n== 2. importing through the same path as `tessera import`");
+    outln!("\n== 2. importing through the same path as `tessera import`");
     let mut store =
         Store::init(data).with_context(|| format!("initialising {}", data.display()))?;
     let mapping = |name: &str| -> Result<Format> {
@@ -131,10 +132,10 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
         let t = Instant::now();
         let report = super::import::import_one(&mut store, &path, format, &options, false)?;
         super::import::print_report(&path, &report);
-        println!("  ({:.1}s)", t.elapsed().as_secs_f64());
+        outln!("  ({:.1}s)", t.elapsed().as_secs_f64());
     }
     let stats = store.stats()?;
-    println!(
+    outln!(
         "store: {} profiles ({} source records merged by identity resolution), {} identifiers, {} events, {} refused links",
         stats.profiles,
         stats.profile_records - stats.profiles,
@@ -143,7 +144,7 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
         stats.identity_conflicts
     );
 
-    println!(
+    outln!(
         "\n== 3. applying the demo segments as of {} (the data's present)",
         format_millis(config.now)
     );
@@ -154,7 +155,7 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
     }
     let t = Instant::now();
     let snapshot = Snapshot::load(&store, config.now)?;
-    println!(
+    outln!(
         "loaded {} profiles into the engine in {:.2}s",
         snapshot.index.len(),
         t.elapsed().as_secs_f64()
@@ -164,13 +165,13 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
     let entries = tessera_service::plan(&store, &snapshot, &definitions)?;
     let evaluation = t.elapsed();
     tessera_service::apply(&mut store, &snapshot, &definitions, &entries, false)?;
-    println!(
+    outln!(
         "evaluated {} segments in {:.1} ms and stored their members",
         definitions.len(),
         evaluation.as_secs_f64() * 1e3
     );
 
-    println!("\n== 4. segment sizes");
+    outln!("\n== 4. segment sizes");
     let population = snapshot.index.len() as u64;
     let sizes: Vec<SegmentSize> = entries
         .iter()
@@ -178,17 +179,17 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
         .collect();
     super::segment::print_sizes(&sizes);
 
-    println!("\n== 5. overlap");
+    outln!("\n== 5. overlap");
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let sets: Vec<_> = entries.iter().map(|e| e.members.clone()).collect();
-    print!(
+    out!(
         "{}",
         super::segment::render_overlap(&tessera_service::Overlap::compute(names, &sets))
     );
 
-    println!("\n== 6. the segments in one line each");
+    outln!("\n== 6. the segments in one line each");
     for (def, size) in definitions.iter().zip(&sizes) {
-        println!(
+        outln!(
             "- {} ({} people, {:.1}%): {}",
             def.name,
             size.size,
@@ -196,7 +197,7 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
             def.description
         );
     }
-    println!(
+    outln!(
         "\ndone in {:.1}s. Explore further, e.g.:\n  tessera segment explain {} '#1' --at {} --data {}\n  tessera profile show '#1' --data {}",
         started.elapsed().as_secs_f64(),
         definitions.first().map_or("SEGMENT", |d| d.name.as_str()),

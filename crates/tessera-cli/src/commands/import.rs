@@ -127,7 +127,7 @@ pub fn import_one(
         bar.set_length(p.total_bytes);
         bar.set_position(p.bytes_read);
         if log_commits {
-            println!("committed through line {}", p.committed_through_line);
+            outln!("committed through line {}", p.committed_through_line);
         }
     })
     .with_context(|| format!("importing {}", file.display()))?;
@@ -137,7 +137,7 @@ pub fn import_one(
 
 pub fn print_report(file: &Path, report: &ImportReport) {
     let p = &report.progress;
-    println!(
+    outln!(
         "{}: {} lines, {} stored, {} already stored, {} rejected{}",
         file.display(),
         p.lines,

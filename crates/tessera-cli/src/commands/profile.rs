@@ -40,33 +40,33 @@ pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
             let profile = store.resolve_profile(&id)?;
             let view = store.profile_view(profile, events)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&view)?);
+                outln!("{}", serde_json::to_string_pretty(&view)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
+            outln!(
                 "profile #{} ({} record{})",
                 view.profile,
                 view.records.len(),
                 if view.records.len() == 1 { "" } else { "s" }
             );
-            println!("identifiers:");
+            outln!("identifiers:");
             for id in &view.identifiers {
-                println!("  {id}");
+                outln!("  {id}");
             }
-            println!("traits:");
+            outln!("traits:");
             for (name, value) in &view.traits {
-                println!("  {name} = {value}");
+                outln!("  {name} = {value}");
             }
-            println!("consent:");
+            outln!("consent:");
             for purpose in tessera_model::ConsentPurpose::ALL {
                 let state = match view.consents.get(purpose) {
                     Some(true) => "granted",
                     Some(false) => "refused",
                     None => "not stated (treated as not granted)",
                 };
-                println!("  {purpose}: {state}");
+                outln!("  {purpose}: {state}");
             }
-            println!(
+            outln!(
                 "segments: {}",
                 if view.segments.is_empty() {
                     "none".to_string()
@@ -75,17 +75,20 @@ pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
                 }
             );
             if !view.merges.is_empty() {
-                println!("merges:");
+                outln!("merges:");
                 for m in &view.merges {
-                    println!(
+                    outln!(
                         "  {} record #{} into #{}: {}",
-                        m.at, m.from, m.into, m.reason
+                        m.at,
+                        m.from,
+                        m.into,
+                        m.reason
                     );
                 }
             }
-            println!("events: {} in total; most recent:", view.event_count);
+            outln!("events: {} in total; most recent:", view.event_count);
             for (at, kind, name, props) in &view.recent_events {
-                println!("  {at}  {kind:<8} {name}  {props}");
+                outln!("  {at}  {kind:<8} {name}  {props}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -101,7 +104,7 @@ pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
                 );
             }
             let erasure = store.erase_profile(profile)?;
-            println!(
+            outln!(
                 "erased profile #{profile}: {} records, {} identifiers, {} events, {} trait values, {} memberships; the erasure is recorded without the erased data",
                 erasure.profiles, erasure.identifiers, erasure.events, erasure.traits, erasure.memberships
             );

@@ -148,7 +148,7 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
         SegmentCommand::Show { name } => {
             let store = super::open(data)?;
             let s = store.segment(&name)?;
-            println!("name:        {}\ndescription: {}\nmin_size:    {}\nupdated:     {}\ncondition:\n  {}", s.name, s.description, s.min_size, format_millis(s.updated_at), s.condition);
+            outln!("name:        {}\ndescription: {}\nmin_size:    {}\nupdated:     {}\ncondition:\n  {}", s.name, s.description, s.min_size, format_millis(s.updated_at), s.condition);
             Ok(ExitCode::SUCCESS)
         }
         SegmentCommand::Check {
@@ -224,7 +224,7 @@ fn plan_or_apply(
     }
     let entries = tessera_service::plan(&store, &snapshot, &definitions)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        outln!("{}", serde_json::to_string_pretty(&entries)?);
     } else {
         let mut table = Table::new(&["segment", "status", "size", "enter", "leave", "note"]);
         for e in &entries {
@@ -244,11 +244,11 @@ fn plan_or_apply(
                 min_size_note(e.size, e.min_size),
             ]);
         }
-        print!("{}", table.render());
+        out!("{}", table.render());
     }
     if apply {
         tessera_service::apply(&mut store, &snapshot, &definitions, &entries, prune)?;
-        println!("applied {} segment definitions", definitions.len());
+        outln!("applied {} segment definitions", definitions.len());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -265,7 +265,7 @@ fn list(data: &Path, json: bool) -> Result<ExitCode> {
     let store = super::open(data)?;
     let segments = store.segments()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&segments)?);
+        outln!("{}", serde_json::to_string_pretty(&segments)?);
         return Ok(ExitCode::SUCCESS);
     }
     let mut table = Table::new(&["segment", "stored members", "updated", "description"]);
@@ -277,7 +277,7 @@ fn list(data: &Path, json: bool) -> Result<ExitCode> {
             s.description.clone(),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -366,7 +366,7 @@ fn size(
         sizes.push(SegmentSize::new(&name, members.len(), population, min_size));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&sizes)?);
+        outln!("{}", serde_json::to_string_pretty(&sizes)?);
     } else {
         print_sizes(&sizes);
     }
@@ -380,8 +380,8 @@ fn size(
                 format!("{max:.2}"),
             ]);
         }
-        println!("\nevaluation time over {runs} runs (the store already loaded)");
-        print!("{}", table.render());
+        outln!("\nevaluation time over {runs} runs (the store already loaded)");
+        out!("{}", table.render());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -396,7 +396,7 @@ pub fn print_sizes(sizes: &[SegmentSize]) {
             min_size_note(s.size, s.min_size),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render());
 }
 
 fn members(
@@ -524,9 +524,9 @@ fn explain(
     };
     let data = tessera_service::load_profile(&store, profile_id, instant)?;
     let explanation = tessera_engine::interpreter::explain(&expr, &data, instant);
-    println!("profile #{profile_id} as of {}:", format_millis(instant));
-    print!("{explanation}");
-    println!(
+    outln!("profile #{profile_id} as of {}:", format_millis(instant));
+    out!("{explanation}");
+    outln!(
         "=> {}",
         if explanation.held {
             "member"
@@ -549,9 +549,9 @@ fn overlap(data: &Path, names: Vec<String>, at: &AtArg, json: bool) -> Result<Ex
     }
     let overlap = tessera_service::Overlap::compute(labels, &sets);
     if json {
-        println!("{}", serde_json::to_string_pretty(&overlap)?);
+        outln!("{}", serde_json::to_string_pretty(&overlap)?);
     } else {
-        print!("{}", render_overlap(&overlap));
+        out!("{}", render_overlap(&overlap));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -597,9 +597,9 @@ fn check_command(
                     for w in &def.warnings {
                         eprintln!("{w}");
                     }
-                    println!("{}: ok\n  {}", path.display(), def.condition);
+                    outln!("{}: ok\n  {}", path.display(), def.condition);
                     if json {
-                        println!("{}", serde_json::to_string_pretty(&def.condition)?);
+                        outln!("{}", serde_json::to_string_pretty(&def.condition)?);
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -617,9 +617,9 @@ fn check_command(
             if has_errors(&diagnostics) {
                 return Ok(ExitCode::from(1));
             }
-            println!("ok\n  {expr}");
+            outln!("ok\n  {expr}");
             if json {
-                println!("{}", serde_json::to_string_pretty(&expr)?);
+                outln!("{}", serde_json::to_string_pretty(&expr)?);
             }
             Ok(ExitCode::SUCCESS)
         }
