@@ -21,7 +21,6 @@
 //! use std::collections::BTreeMap;
 //! use serde_json::{json, Map};
 //! use tessera_engine::{interpreter, EventData, Index, ProfileData};
-//! use tessera_lang::{CmpOp, CountCond, Duration, DurationUnit, EventQuery, Expr, NumCmp, Window};
 //! use tessera_model::{TraitValue, DAY_MS};
 //!
 //! let at = 100 * DAY_MS;
@@ -33,16 +32,7 @@
 //! let bo = ProfileData { traits: BTreeMap::new(), events: vec![viewed(1)] };
 //! let index = Index::from_profiles(&[(1, ana.clone()), (2, bo)]);
 //!
-//! // count(Product Viewed in last 7d) >= 3
-//! let segment = Expr::Count(CountCond {
-//!     query: EventQuery {
-//!         event: "Product Viewed".into(),
-//!         filter: None,
-//!         window: Some(Window::Last(Duration { amount: 7, unit: DurationUnit::Days })),
-//!         span: Default::default(),
-//!     },
-//!     cmp: NumCmp::Compare { op: CmpOp::Ge, value: 3.0 },
-//! });
+//! let segment = tessera_lang::parse("count(Product Viewed in last 7d) >= 3").expr;
 //! let members = index.evaluate(&segment, at).unwrap();
 //! assert_eq!(members.iter().map(|ord| index.profile_key(ord)).collect::<Vec<_>>(), [1]);
 //!
