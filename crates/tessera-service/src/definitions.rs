@@ -113,14 +113,38 @@ pub fn parse_definition(
     })
 }
 
-/// Parses and type-checks a condition: every syntax and type error at once, in source order.
-/// (The checker skips `Missing` nodes, so it adds nothing where the parser already reported.)
+/// Parses and type-checks a condition written in the text form, or in the JSON form when it
+/// starts with `{`: every syntax and type error at once, in source order. (The checker skips
+/// `Missing` nodes, so it adds nothing where the parser already reported.)
 pub fn analyse(text: &str, catalog: &Catalog) -> (Expr, Vec<Diagnostic>) {
-    let parsed = parse(text);
-    let mut diagnostics = parsed.diagnostics;
-    diagnostics.extend(check(&parsed.expr, catalog));
+    let (expr, mut diagnostics) = if text.trim_start().starts_with('{') {
+        match tessera_lang::parse_json(text) {
+            Ok(expr) => (expr, Vec::new()),
+            Err(e) => {
+                let offset = byte_offset(text, e.line(), e.column());
+                let span = Span::new(offset, (offset + 1).min(text.len()));
+                let diagnostic = Diagnostic::error(span, format!("invalid JSON segment: {e}"))
+                    .with_hint("the JSON form is documented in docs/language.md; `tessera segment check --where '...' --json` prints it for a text condition");
+                (Expr::Missing(span), vec![diagnostic])
+            }
+        }
+    } else {
+        let parsed = parse(text);
+        (parsed.expr, parsed.diagnostics)
+    };
+    diagnostics.extend(check(&expr, catalog));
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    (parsed.expr, diagnostics)
+    (expr, diagnostics)
+}
+
+/// The byte offset of a 1-based line and column (as serde_json reports them).
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(text.len())
 }
 
 /// Where the condition's first character sits in the file, if the TOML string is verbatim.
@@ -299,4 +323,57 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_model::TraitType;
+
+    fn catalog() -> Catalog {
+        Catalog::default()
+            .with_trait("age", TraitType::Number)
+            .with_trait("city", TraitType::String)
+    }
+
+    #[test]
+    fn the_json_form_is_accepted_and_checked_like_text() {
+        let (text_expr, none) = analyse("age > 30", &catalog());
+        assert!(none.is_empty());
+        let json = serde_json::to_string(&text_expr).unwrap();
+        let (json_expr, none) = analyse(&json, &catalog());
+        assert!(none.is_empty(), "{none:?}");
+        assert_eq!(json_expr, text_expr);
+        let (_, errors) = analyse(&json.replace("age", "agee"), &catalog());
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].message.contains("unknown trait `agee`"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn broken_json_is_located() {
+        let text = "{\"trait\": {\"name\": \"age\",\n  \"test\": 3}}";
+        let (expr, errors) = analyse(text, &catalog());
+        assert!(matches!(expr, Expr::Missing(_)));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line_col(text).0, 2);
+        assert!(
+            errors[0].message.starts_with("invalid JSON segment:"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn definitions_point_into_the_file() {
+        let file = "name = \"vip\"\ncondition = '''\nage > 30 and\n  cty = \"Paris\"'''\n";
+        let err = parse_definition(Path::new("vip.toml"), file, &catalog())
+            .unwrap_err()
+            .0;
+        assert!(err.contains("vip.toml:4:3"), "{err}");
+        assert!(err.contains("did you mean `city`?"), "{err}");
+    }
 }

@@ -281,9 +281,9 @@ fn list(data: &Path, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Parses and checks an ad-hoc condition; all errors are printed with carets.
-fn parse_condition(text: &str, snapshot: &Snapshot) -> Result<Expr> {
-    let (expr, diagnostics) = tessera_service::analyse(text, &snapshot.catalog);
+/// Parses and checks an ad-hoc condition (text or JSON); all errors are printed with carets.
+fn checked_condition(text: &str, catalog: &tessera_lang::Catalog) -> Result<Expr> {
+    let (expr, diagnostics) = tessera_service::analyse(text, catalog);
     if !diagnostics.is_empty() {
         eprint!("{}", render(&diagnostics, "--where", text));
     }
@@ -306,7 +306,7 @@ fn conditions(
         }
         return Ok(vec![(
             "(where)".into(),
-            parse_condition(text, snapshot)?,
+            checked_condition(text, &snapshot.catalog)?,
             DEFAULT_MIN_SIZE,
         )]);
     }
@@ -512,14 +512,7 @@ fn explain(
             let s = store.segment(name)?;
             parse(&s.condition).expr
         }
-        (None, Some(text)) => {
-            let parsed = parse(text);
-            if has_errors(&parsed.diagnostics) {
-                eprint!("{}", render(&parsed.diagnostics, "--where", text));
-                bail!("the condition has errors (see above)");
-            }
-            parsed.expr
-        }
+        (None, Some(text)) => checked_condition(text, &tessera_service::catalog(&store)?)?,
         (None, None) => bail!("name a segment or give --where CONDITION"),
     };
     let data = tessera_service::load_profile(&store, profile_id, instant)?;
