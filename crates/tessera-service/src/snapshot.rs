@@ -1,6 +1,8 @@
 //! A read-only snapshot: the store's profiles, traits and events loaded into the engine.
 
-use std::collections::HashMap;
+use std::sync::mpsc::sync_channel;
+
+use serde_json::{Map, Value};
 
 use roaring::RoaringBitmap;
 use tessera_engine::{EventData, Index, IndexBuilder, ProfileData};
@@ -9,6 +11,18 @@ use tessera_model::Millis;
 use tessera_store::Store;
 
 use crate::Result;
+
+const NO_ORDINAL: u32 = u32::MAX;
+/// Events per message between the reading and the parsing thread.
+const CHUNK: usize = 4_096;
+
+/// An event as read from SQLite, before its properties are parsed.
+struct RawEvent {
+    ordinal: u32,
+    name: String,
+    ts: Millis,
+    properties: String,
+}
 
 /// The engine's index of the store as of an instant, with the catalog to check segments.
 pub struct Snapshot {
@@ -28,31 +42,81 @@ impl std::fmt::Debug for Snapshot {
 
 impl Snapshot {
     /// Loads every canonical profile that existed at `at`, its traits as of `at` and its
-    /// behavioural events up to `at`.
+    /// behavioural events up to `at`. Event properties are parsed, and added to the index, on
+    /// a second thread while SQLite is read on this one.
     pub fn load(store: &Store, at: Millis) -> Result<Snapshot> {
         let mut builder = IndexBuilder::new();
-        let mut ordinals: HashMap<u64, u32> = HashMap::new();
+        // Canonical ids are profile row ids: a vector maps them to ordinals.
+        let mut ordinals: Vec<u32> = Vec::new();
         store.for_each_profile(Some(at), |profile| {
-            ordinals.insert(profile, builder.add_profile(profile as i64));
+            let slot = profile as usize;
+            if ordinals.len() <= slot {
+                ordinals.resize(slot + 1, NO_ORDINAL);
+            }
+            ordinals[slot] = builder.add_profile(profile as i64);
         })?;
+        let ordinal = |profile: u64| {
+            ordinals
+                .get(profile as usize)
+                .copied()
+                .filter(|&o| o != NO_ORDINAL)
+        };
         store.for_each_trait(Some(at), |profile, name, value| {
-            if let Some(&ord) = ordinals.get(&profile) {
+            if let Some(ord) = ordinal(profile) {
                 builder.set_trait(ord, name, value);
             }
         })?;
-        store.for_each_event(Some(at), |profile, name, ts, properties| {
-            if let Some(&ord) = ordinals.get(&profile) {
-                builder.add_event(ord, name, ts, properties);
+        let builder = std::thread::scope(|scope| -> Result<IndexBuilder> {
+            let (tx, rx) = sync_channel::<Vec<RawEvent>>(4);
+            let worker = scope.spawn(move || -> Result<IndexBuilder> {
+                for chunk in rx {
+                    for event in chunk {
+                        let properties: Map<String, Value> =
+                            serde_json::from_str(&event.properties).map_err(|e| {
+                                tessera_store::Error::Internal(format!("event properties: {e}"))
+                            })?;
+                        builder.add_event(event.ordinal, &event.name, event.ts, &properties);
+                    }
+                }
+                Ok(builder)
+            });
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let read = store.for_each_event_json(Some(at), |profile, name, ts, properties| {
+                if let Some(ordinal) = ordinal(profile) {
+                    chunk.push(RawEvent {
+                        ordinal,
+                        name: name.to_string(),
+                        ts,
+                        properties: properties.to_string(),
+                    });
+                    if chunk.len() == CHUNK
+                        && tx
+                            .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                            .is_err()
+                    {
+                        // The worker stopped on an error, which `join` reports below.
+                        return Err(tessera_store::Error::Internal(
+                            "event loader stopped".into(),
+                        ));
+                    }
+                }
+                Ok(())
+            });
+            if read.is_ok() && !chunk.is_empty() {
+                let _ = tx.send(chunk);
             }
+            drop(tx);
+            let built = worker
+                .join()
+                .map_err(|_| tessera_store::Error::Internal("event loader panicked".into()))?;
+            let builder = built?;
+            read?;
+            Ok(builder)
         })?;
-        let catalog = Catalog {
-            traits: store.trait_schema()?.into_iter().collect(),
-            events: store.event_catalog()?,
-        };
         Ok(Snapshot {
             index: builder.finish(),
             at,
-            catalog,
+            catalog: catalog(store)?,
         })
     }
 

@@ -1,6 +1,6 @@
 //! Reading the store: canonical profiles with merged traits, events, catalogs and profile views.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -169,89 +169,151 @@ impl Store {
         mut f: impl FnMut(u64, &str, TraitValue),
     ) -> Result<()> {
         let types: BTreeMap<String, TraitType> = self.trait_schema()?.into_iter().collect();
+        let canonical = self.canonical_ids()?;
+        // People made of one record (most of them) are emitted as they stream by; the values
+        // of merged people are gathered and combined by the merge rules at the end.
+        let merged: HashSet<u64> = self
+            .conn
+            .prepare("SELECT canonical FROM profiles GROUP BY canonical HAVING count(*) > 1")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         let filter = if only.is_some() {
             "AND t.profile_id IN (SELECT id FROM profiles WHERE canonical = ?2)"
         } else {
             "AND ?2 IS NULL"
         };
+        // This order is the index's, so SQLite streams rows without sorting them.
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT p.canonical, t.name, t.profile_id, t.ts, t.value
-             FROM trait_values t JOIN profiles p ON p.id = t.profile_id
+            "SELECT t.profile_id, t.name, t.ts, t.value FROM trait_values t
              WHERE t.ts <= ?1 {filter}
-             ORDER BY p.canonical, t.name, t.profile_id, t.ts, t.seq"
+             ORDER BY t.profile_id, t.name, t.ts, t.seq"
         ))?;
         let mut rows = stmt.query(params![at.unwrap_or(i64::MAX), only])?;
-        let mut group: Option<(u64, String)> = None;
-        let mut per_record: Vec<(u64, Vec<(Millis, TraitValue)>)> = Vec::new();
         let rules = &self.config.traits.merge;
-        let mut flush =
-            |key: &(u64, String), per_record: &mut Vec<(u64, Vec<(Millis, TraitValue)>)>| {
+        let within_record = |rule: MergeRule| {
+            if rule == MergeRule::Sum {
+                MergeRule::LastWriteWins
+            } else {
+                rule
+            }
+        };
+        let mut gathered: BTreeMap<(u64, String), Vec<(Millis, TraitValue)>> = BTreeMap::new();
+        // The observations of the current (record, trait).
+        let mut current: Option<(u64, String)> = None;
+        let mut observations: Vec<(Millis, TraitValue)> = Vec::new();
+        let mut finish_record =
+            |key: (u64, String), observations: &mut Vec<(Millis, TraitValue)>| {
                 let rule = rules.rule_for(&key.1);
-                let within = if rule == MergeRule::Sum {
-                    MergeRule::LastWriteWins
-                } else {
-                    rule
+                let ts = observations.iter().map(|(t, _)| *t).max();
+                let value = merge_values(within_record(rule), observations);
+                observations.clear();
+                let (Some(ts), Some(value)) = (ts, value) else {
+                    return;
                 };
-                let picked: Vec<(Millis, TraitValue)> = per_record
-                    .drain(..)
-                    .filter_map(|(_, obs)| {
-                        let ts = obs.iter().map(|(t, _)| *t).max()?;
-                        merge_values(within, &obs).map(|v| (ts, v))
-                    })
-                    .collect();
-                if let Some(value) = merge_values(rule, &picked) {
-                    f(key.0, &key.1, value);
+                let person = canonical.get(key.0 as usize).copied().unwrap_or(0);
+                if person == 0 {
+                    return;
+                }
+                if merged.contains(&person) {
+                    gathered
+                        .entry((person, key.1))
+                        .or_default()
+                        .push((ts, value));
+                } else {
+                    f(person, &key.1, value);
                 }
             };
         while let Some(row) = rows.next()? {
-            let canonical: u64 = row.get(0)?;
-            let name: String = row.get(1)?;
-            let record: u64 = row.get(2)?;
-            let ts: Millis = row.get(3)?;
-            let json: String = row.get(4)?;
-            let Some(ty) = types.get(&name).copied() else {
+            let record: u64 = row.get(0)?;
+            let name = row.get_ref(1)?.as_str()?;
+            let Some(ty) = types.get(name).copied() else {
                 continue;
             };
-            let value = serde_json::from_str::<Value>(&json)
+            if current
+                .as_ref()
+                .is_none_or(|(r, n)| *r != record || n != name)
+            {
+                if let Some(key) = current.take() {
+                    finish_record(key, &mut observations);
+                }
+                current = Some((record, name.to_string()));
+            }
+            let json = row.get_ref(3)?.as_str()?;
+            let value = serde_json::from_str::<Value>(json)
                 .map_err(|e| Error::Internal(format!("trait value {json}: {e}")))
                 .and_then(|v| TraitValue::from_json(&v, ty).map_err(Error::Internal))?;
-            if group
-                .as_ref()
-                .is_none_or(|(c, n)| *c != canonical || *n != name)
-            {
-                if let Some(key) = group.take() {
-                    flush(&key, &mut per_record);
-                }
-                group = Some((canonical, name));
-            }
-            match per_record.last_mut() {
-                Some((r, obs)) if *r == record => obs.push((ts, value)),
-                _ => per_record.push((record, vec![(ts, value)])),
-            }
+            observations.push((row.get(2)?, value));
         }
-        if let Some(key) = group.take() {
-            flush(&key, &mut per_record);
+        if let Some(key) = current.take() {
+            finish_record(key, &mut observations);
+        }
+        for ((person, name), per_record) in gathered {
+            if let Some(value) = merge_values(rules.rule_for(&name), &per_record) {
+                f(person, &name, value);
+            }
         }
         Ok(())
     }
 
+    /// The canonical profile of every profile row, indexed by row id (0 where no row).
+    pub fn canonical_ids(&self) -> Result<Vec<u64>> {
+        let max: i64 =
+            self.conn
+                .query_row("SELECT coalesce(max(id), 0) FROM profiles", [], |r| {
+                    r.get(0)
+                })?;
+        let mut ids = vec![0u64; max as usize + 1];
+        let mut stmt = self.conn.prepare("SELECT id, canonical FROM profiles")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            ids[row.get::<_, i64>(0)? as usize] = row.get(1)?;
+        }
+        Ok(ids)
+    }
+
     /// Every behavioural event (track, page, screen) at or before `at`, with its canonical
-    /// profile, in storage order.
+    /// profile, in storage order; properties as parsed JSON.
     pub fn for_each_event(
         &self,
         at: Option<Millis>,
         mut f: impl FnMut(u64, &str, Millis, &Map<String, Value>),
     ) -> Result<()> {
+        self.for_each_event_json(at, |profile, name, ts, json| {
+            let props: Map<String, Value> = serde_json::from_str(json)
+                .map_err(|e| Error::Internal(format!("event properties: {e}")))?;
+            f(profile, name, ts, &props);
+            Ok(())
+        })
+    }
+
+    /// Like [`Store::for_each_event`], with the properties as JSON text, so that a caller can
+    /// parse them on another thread. Rows are read in storage order without a join: the
+    /// canonical profile comes from [`Store::canonical_ids`].
+    pub fn for_each_event_json(
+        &self,
+        at: Option<Millis>,
+        mut f: impl FnMut(u64, &str, Millis, &str) -> Result<()>,
+    ) -> Result<()> {
+        let canonical = self.canonical_ids()?;
         let mut stmt = self.conn.prepare(
-            "SELECT p.canonical, e.name, e.ts, e.properties
-             FROM events e JOIN profiles p ON p.id = e.profile_id
-             WHERE e.kind IN ('track', 'page', 'screen') AND e.ts <= ?1",
+            "SELECT profile_id, name, ts, properties FROM events
+             WHERE kind IN ('track', 'page', 'screen') AND ts <= ?1",
         )?;
         let mut rows = stmt.query([at.unwrap_or(i64::MAX)])?;
         while let Some(row) = rows.next()? {
-            let props: Map<String, Value> = serde_json::from_str(row.get_ref(3)?.as_str()?)
-                .map_err(|e| Error::Internal(format!("event properties: {e}")))?;
-            f(row.get(0)?, row.get_ref(1)?.as_str()?, row.get(2)?, &props);
+            let record = row.get::<_, i64>(0)? as usize;
+            let person = canonical.get(record).copied().unwrap_or(0);
+            if person == 0 {
+                return Err(Error::Internal(format!(
+                    "event of profile row {record}, which does not exist"
+                )));
+            }
+            f(
+                person,
+                row.get_ref(1)?.as_str()?,
+                row.get(2)?,
+                row.get_ref(3)?.as_str()?,
+            )?;
         }
         Ok(())
     }
