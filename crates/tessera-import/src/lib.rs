@@ -206,6 +206,42 @@ impl Chunk {
     }
 }
 
+/// A message ready for the store: identifiers normalised. An `alias`'s previous id still
+/// needs the store to tell its kind: see [`attach_previous_id`].
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub record: Record,
+    pub previous_id: Option<String>,
+}
+
+/// Parses a Segment message and normalises its identifiers (the HTTP API's path).
+pub fn prepare_message(
+    value: &serde_json::Value,
+    id_seed: &str,
+    receipt: &segment_spec::Receipt,
+    normalizer: &Normalizer<'_>,
+    blocked: &mut u64,
+) -> Result<Prepared, FieldError> {
+    let message = segment_spec::parse_message_with(value, id_seed, receipt)?;
+    let mut record = message.record;
+    record.identifiers = normalise(normalizer, message.identifiers, blocked)?;
+    Ok(Prepared { record, previous_id: message.previous_id })
+}
+
+/// Adds an alias's previous id to the record, as a user id when the store knows it as one
+/// and as an anonymous id otherwise. `Ok(Err(_))` is the record's rejection.
+pub fn attach_previous_id(
+    store: &Store,
+    normalizer: &Normalizer<'_>,
+    record: &mut Record,
+    previous: String,
+    blocked: &mut u64,
+) -> Result<Result<(), FieldError>, tessera_store::Error> {
+    let kind = store.known_kind_of(previous.trim())?.unwrap_or(IdentifierKind::AnonymousId);
+    Ok(normalise(normalizer, vec![(Identifier::new(kind, previous), "previousId".into())], blocked)
+        .map(|ids| record.identifiers.extend(ids)))
+}
+
 /// Normalises raw identifiers: invalid ones reject the line naming their field, blocked ones
 /// are dropped (and counted), duplicates after normalisation are merged.
 fn normalise(
@@ -339,25 +375,13 @@ impl Writer<'_> {
                         previous_id,
                     } => {
                         if let Some(previous) = previous_id {
-                            // An alias links the previous id with the user id; what the
-                            // previous id is (user or anonymous) only the store knows.
-                            let kind = self
-                                .store
-                                .known_kind_of(previous.trim())?
-                                .unwrap_or(IdentifierKind::AnonymousId);
                             let mut blocked = 0;
-                            match normalise(
-                                self.normalizer,
-                                vec![(Identifier::new(kind, previous), "previousId".into())],
-                                &mut blocked,
-                            ) {
-                                Ok(ids) => record.identifiers.extend(ids),
-                                Err(error) => {
-                                    self.reject(line, &raw, error)?;
-                                    continue;
-                                }
-                            }
+                            let attached = attach_previous_id(self.store, self.normalizer, &mut record, previous, &mut blocked)?;
                             self.report.blocked_identifiers += blocked;
+                            if let Err(error) = attached {
+                                self.reject(line, &raw, error)?;
+                                continue;
+                            }
                         }
                         self.pending.push(Pending { line, raw, record });
                         if self.pending.len() >= self.options.batch_size {

@@ -43,10 +43,42 @@ pub struct Message {
     pub previous_id: Option<String>,
 }
 
-/// Parses one message. `line_text` seeds a deterministic message id when none is given, so
-/// re-importing the same file stores nothing twice. `now` is the receive time when the
-/// message carries no `receivedAt`.
+/// How and when a message arrived: the parts of its time that do not come from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// When Tessera received it.
+    pub received_at: Millis,
+    /// Whether the message's own `receivedAt` wins (files exported from Segment carry it;
+    /// over HTTP the server's clock is the receive time).
+    pub trust_received_at: bool,
+    /// `sentAt` of the enclosing batch, for messages without their own.
+    pub batch_sent_at: Option<Millis>,
+    /// Whether a message with no time at all happened at `received_at` (the HTTP API's rule)
+    /// rather than being rejected (files: an import must not invent times).
+    pub default_to_received: bool,
+}
+
+impl Receipt {
+    /// A line of a file read at `now`.
+    pub fn file(now: Millis) -> Receipt {
+        Receipt { received_at: now, trust_received_at: true, batch_sent_at: None, default_to_received: false }
+    }
+}
+
+/// Parses one message of a file read at `now`; see [`parse_message_with`].
 pub fn parse_message(value: &Value, line_text: &str, now: Millis) -> Result<Message, FieldError> {
+    parse_message_with(value, line_text, &Receipt::file(now))
+}
+
+/// Parses one message. `id_seed` seeds a deterministic message id when none is given, so
+/// re-importing the same file stores nothing twice.
+///
+/// The event time is `timestamp` when given (libraries set it, and server-side callers pass
+/// historical times in it); otherwise `originalTimestamp` corrected for the sender's clock
+/// skew with `sentAt` (the message's or the batch's): `receivedAt − (sentAt −
+/// originalTimestamp)`, or `originalTimestamp` as is without a `sentAt`; otherwise, per
+/// [`Receipt::default_to_received`], the receive time or a rejection.
+pub fn parse_message_with(value: &Value, id_seed: &str, receipt: &Receipt) -> Result<Message, FieldError> {
     let obj = value
         .as_object()
         .ok_or_else(|| FieldError::new("", "a message must be a JSON object"))?;
@@ -60,18 +92,20 @@ pub fn parse_message(value: &Value, line_text: &str, now: Millis) -> Result<Mess
         FieldError::new("type", format!("`{kind_text}` is not a message type; expected track, identify, page, screen, group or alias"))
     })?;
     let message_id = match obj.get("messageId") {
-        None | Some(Value::Null) => derived_message_id(line_text),
+        None | Some(Value::Null) => derived_message_id(id_seed),
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(_) => return Err(FieldError::new("messageId", "must be a non-empty string")),
     };
-    let received_at = time_field(obj, "receivedAt")?.unwrap_or(now);
+    let own_received = if receipt.trust_received_at { time_field(obj, "receivedAt")? } else { None };
+    let received_at = own_received.unwrap_or(receipt.received_at);
     let timestamp = match time_field(obj, "timestamp")? {
         Some(ts) => ts,
         None => match time_field(obj, "originalTimestamp")? {
-            Some(original) => match (time_field(obj, "sentAt")?, time_field(obj, "receivedAt")?) {
-                (Some(sent), Some(received)) => received - (sent - original),
-                _ => original,
+            Some(original) => match time_field(obj, "sentAt")?.or(receipt.batch_sent_at) {
+                Some(sent) => received_at - (sent - original),
+                None => original,
             },
+            None if receipt.default_to_received => received_at,
             None => {
                 return Err(FieldError::new(
                     "timestamp",
