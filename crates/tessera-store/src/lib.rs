@@ -17,6 +17,7 @@
 mod config;
 mod erase;
 mod ingest;
+mod keys;
 mod read;
 mod schema;
 mod segments;
@@ -30,6 +31,7 @@ use tessera_model::TraitType;
 pub use config::Config;
 pub use erase::Erasure;
 pub use ingest::{Outcome, Record, TraitInput};
+pub use keys::{key_hash, ApiKey, Scope};
 pub use read::{EventRows, MergeView, ProfileView, StoreStats};
 pub use segments::StoredSegment;
 

@@ -145,6 +145,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         tags        TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 2: API keys, stored as SHA-256 hashes; the plaintext is shown once at creation.
+    r#"
+    CREATE TABLE api_keys (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        scope       TEXT NOT NULL,
+        hash        BLOB NOT NULL UNIQUE,
+        prefix      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+    );
+    "#,
 ];
 
 /// Brings the database up to the newest schema version.
@@ -164,4 +176,24 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
         tx.commit()?;
     }
     Ok(latest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_database_is_brought_up_to_date_and_a_newer_one_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len() as u32);
+        let keys: i64 = conn.query_row("SELECT count(*) FROM api_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(keys, 0);
+        // Migrating again is a no-op.
+        assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len() as u32);
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("schema version 99"), "{err}");
+    }
 }
