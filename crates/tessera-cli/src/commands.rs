@@ -4,6 +4,7 @@ pub mod demo;
 pub mod import;
 pub mod profile;
 pub mod segment;
+pub mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;

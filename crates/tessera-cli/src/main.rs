@@ -87,6 +87,11 @@ enum Command {
     /// Define, evaluate and analyse segments.
     #[command(subcommand)]
     Segment(commands::segment::SegmentCommand),
+    /// Run the HTTP service: the Segment-compatible collection API.
+    Serve(commands::serve::ServeArgs),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Key(commands::serve::KeyCommand),
     /// Generate the deterministic synthetic retail data set into a directory.
     Gen(commands::demo::GenArgs),
     /// Generate a retail chain, import it, apply the demo segments and show the results.
@@ -100,6 +105,8 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(&cli.data, args),
         Command::Profile(cmd) => commands::profile::run(&cli.data, cmd),
         Command::Segment(cmd) => commands::segment::run(&cli.data, cmd),
+        Command::Serve(args) => commands::serve::serve(&cli.data, args),
+        Command::Key(cmd) => commands::serve::key(&cli.data, cmd),
         Command::Gen(args) => commands::demo::gen(args),
         Command::Demo(args) => commands::demo::demo(&cli.data, args),
     };

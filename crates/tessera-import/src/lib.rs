@@ -225,7 +225,10 @@ pub fn prepare_message(
     let message = segment_spec::parse_message_with(value, id_seed, receipt)?;
     let mut record = message.record;
     record.identifiers = normalise(normalizer, message.identifiers, blocked)?;
-    Ok(Prepared { record, previous_id: message.previous_id })
+    Ok(Prepared {
+        record,
+        previous_id: message.previous_id,
+    })
 }
 
 /// Adds an alias's previous id to the record, as a user id when the store knows it as one
@@ -237,9 +240,15 @@ pub fn attach_previous_id(
     previous: String,
     blocked: &mut u64,
 ) -> Result<Result<(), FieldError>, tessera_store::Error> {
-    let kind = store.known_kind_of(previous.trim())?.unwrap_or(IdentifierKind::AnonymousId);
-    Ok(normalise(normalizer, vec![(Identifier::new(kind, previous), "previousId".into())], blocked)
-        .map(|ids| record.identifiers.extend(ids)))
+    let kind = store
+        .known_kind_of(previous.trim())?
+        .unwrap_or(IdentifierKind::AnonymousId);
+    Ok(normalise(
+        normalizer,
+        vec![(Identifier::new(kind, previous), "previousId".into())],
+        blocked,
+    )
+    .map(|ids| record.identifiers.extend(ids)))
 }
 
 /// Normalises raw identifiers: invalid ones reject the line naming their field, blocked ones
@@ -376,7 +385,13 @@ impl Writer<'_> {
                     } => {
                         if let Some(previous) = previous_id {
                             let mut blocked = 0;
-                            let attached = attach_previous_id(self.store, self.normalizer, &mut record, previous, &mut blocked)?;
+                            let attached = attach_previous_id(
+                                self.store,
+                                self.normalizer,
+                                &mut record,
+                                previous,
+                                &mut blocked,
+                            )?;
                             self.report.blocked_identifiers += blocked;
                             if let Err(error) = attached {
                                 self.reject(line, &raw, error)?;

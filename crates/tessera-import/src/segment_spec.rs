@@ -61,7 +61,12 @@ pub struct Receipt {
 impl Receipt {
     /// A line of a file read at `now`.
     pub fn file(now: Millis) -> Receipt {
-        Receipt { received_at: now, trust_received_at: true, batch_sent_at: None, default_to_received: false }
+        Receipt {
+            received_at: now,
+            trust_received_at: true,
+            batch_sent_at: None,
+            default_to_received: false,
+        }
     }
 }
 
@@ -78,7 +83,11 @@ pub fn parse_message(value: &Value, line_text: &str, now: Millis) -> Result<Mess
 /// skew with `sentAt` (the message's or the batch's): `receivedAt − (sentAt −
 /// originalTimestamp)`, or `originalTimestamp` as is without a `sentAt`; otherwise, per
 /// [`Receipt::default_to_received`], the receive time or a rejection.
-pub fn parse_message_with(value: &Value, id_seed: &str, receipt: &Receipt) -> Result<Message, FieldError> {
+pub fn parse_message_with(
+    value: &Value,
+    id_seed: &str,
+    receipt: &Receipt,
+) -> Result<Message, FieldError> {
     let obj = value
         .as_object()
         .ok_or_else(|| FieldError::new("", "a message must be a JSON object"))?;
@@ -96,7 +105,11 @@ pub fn parse_message_with(value: &Value, id_seed: &str, receipt: &Receipt) -> Re
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(_) => return Err(FieldError::new("messageId", "must be a non-empty string")),
     };
-    let own_received = if receipt.trust_received_at { time_field(obj, "receivedAt")? } else { None };
+    let own_received = if receipt.trust_received_at {
+        time_field(obj, "receivedAt")?
+    } else {
+        None
+    };
     let received_at = own_received.unwrap_or(receipt.received_at);
     let timestamp = match time_field(obj, "timestamp")? {
         Some(ts) => ts,

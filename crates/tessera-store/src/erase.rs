@@ -1,6 +1,6 @@
 //! Erasure (GDPR Art. 17): a person's data removed in one transaction, the fact recorded.
 
-use rusqlite::params;
+use rusqlite::{params, TransactionBehavior};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -25,7 +25,9 @@ impl Store {
     /// consents, events, memberships and merge history. Message ids are kept only as SHA-256
     /// hashes so that replaying an old file cannot bring the erased events back.
     pub fn erase_profile(&mut self, profile: u64) -> Result<Erasure> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let records: Vec<u64> = tx
             .prepare("SELECT id FROM profiles WHERE canonical = ?1")?
             .query_map([profile], |r| r.get(0))?

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use tessera_identity::{resolve, IdentityConfig, IdentityGraph, Resolution};
 use tessera_model::{
@@ -50,7 +50,9 @@ impl Store {
     /// Stores a batch atomically: either every record's outcome is durable or, on `Err`,
     /// nothing of the batch is. Per-record problems are `Outcome::Rejected`, not errors.
     pub fn ingest_batch(&mut self, records: &[Record]) -> Result<Vec<Outcome>> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Most stores never erased anyone: skip a lookup per record then.
         let any_erased: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM erased_messages)", [], |r| {

@@ -48,7 +48,9 @@ impl FromStr for Scope {
             "write" => Ok(Scope::Write),
             "read" => Ok(Scope::Read),
             "admin" => Ok(Scope::Admin),
-            other => Err(format!("unknown scope `{other}`: expected write, read or admin")),
+            other => Err(format!(
+                "unknown scope `{other}`: expected write, read or admin"
+            )),
         }
     }
 }
@@ -84,7 +86,14 @@ impl Store {
             params![name, scope.as_str(), key_hash(&plaintext).as_slice(), prefix, created_at],
             |r| r.get(0),
         )?;
-        let key = ApiKey { id, name: name.to_string(), scope, prefix, created_at, revoked_at: None };
+        let key = ApiKey {
+            id,
+            name: name.to_string(),
+            scope,
+            prefix,
+            created_at,
+            revoked_at: None,
+        };
         Ok((key, plaintext))
     }
 
@@ -94,7 +103,9 @@ impl Store {
             "SELECT id, name, scope, prefix, created_at, revoked_at FROM api_keys ORDER BY id",
         )?;
         let rows = stmt.query_map([], row_to_key)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().collect()
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .collect()
     }
 
     /// Hashes of the keys that are not revoked, with the key they belong to.
@@ -109,8 +120,9 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (hash, key) = row?;
-            let hash: [u8; 32] =
-                hash.try_into().map_err(|_| Error::Internal("api key hash is not 32 bytes".into()))?;
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| Error::Internal("api key hash is not 32 bytes".into()))?;
             out.push((hash, key?));
         }
         Ok(out)
@@ -144,14 +156,17 @@ impl Store {
 
 fn row_to_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ApiKey>> {
     let scope: String = r.get(2)?;
-    Ok(scope.parse::<Scope>().map_err(Error::Internal).map(|scope| ApiKey {
-        id: r.get::<_, i64>(0).unwrap_or_default() as u64,
-        name: r.get(1).unwrap_or_default(),
-        scope,
-        prefix: r.get(3).unwrap_or_default(),
-        created_at: r.get(4).unwrap_or_default(),
-        revoked_at: r.get(5).unwrap_or_default(),
-    }))
+    Ok(scope
+        .parse::<Scope>()
+        .map_err(Error::Internal)
+        .map(|scope| ApiKey {
+            id: r.get::<_, i64>(0).unwrap_or_default() as u64,
+            name: r.get(1).unwrap_or_default(),
+            scope,
+            prefix: r.get(3).unwrap_or_default(),
+            created_at: r.get(4).unwrap_or_default(),
+            revoked_at: r.get(5).unwrap_or_default(),
+        }))
 }
 
 #[cfg(test)]

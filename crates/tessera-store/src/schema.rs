@@ -188,7 +188,9 @@ mod tests {
         conn.execute_batch(MIGRATIONS[0]).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len() as u32);
-        let keys: i64 = conn.query_row("SELECT count(*) FROM api_keys", [], |r| r.get(0)).unwrap();
+        let keys: i64 = conn
+            .query_row("SELECT count(*) FROM api_keys", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(keys, 0);
         // Migrating again is a no-op.
         assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len() as u32);

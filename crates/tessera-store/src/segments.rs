@@ -1,6 +1,6 @@
 //! Stored segment definitions and their current members.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use crate::{now_millis, Error, Result, Store};
@@ -47,7 +47,9 @@ impl Store {
 
     /// Stores definitions and their members in one transaction (replacing previous members).
     pub fn apply_segments(&mut self, segments: &[(StoredSegment, Vec<u64>)]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = now_millis();
         for (segment, members) in segments {
             tx.execute(
@@ -72,7 +74,9 @@ impl Store {
 
     /// Deletes a segment and its memberships.
     pub fn delete_segment(&mut self, name: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM memberships WHERE segment = ?1", [name])?;
         let deleted = tx.execute("DELETE FROM segments WHERE name = ?1", [name])?;
         if deleted == 0 {

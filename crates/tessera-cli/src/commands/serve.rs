@@ -1,0 +1,145 @@
+//! `tessera serve` and `tessera key …`: the HTTP service and its API keys.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use tessera_server::{AppState, ServerConfig};
+use tessera_store::{Scope, Store};
+
+use crate::table::Table;
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  tessera key create --name website --scope write     # prints the write key once
+  tessera serve --listen 127.0.0.1:8088
+  curl -u \"$WRITE_KEY:\" -H 'content-type: application/json' \\
+       -d '{\"batch\":[{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"u1\"}]}' \\
+       http://127.0.0.1:8088/v1/batch
+
+Point a Segment SDK at the same host (e.g. analytics-python's `host`) with the write key.
+Logs go to standard error; set RUST_LOG=debug for more.")]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8088")]
+    listen: SocketAddr,
+    /// Largest accepted message in bytes.
+    #[arg(long, default_value_t = 32 * 1024)]
+    max_event_bytes: usize,
+    /// Largest accepted batch body in bytes (after gzip decompression).
+    #[arg(long, default_value_t = 500 * 1024)]
+    max_batch_bytes: usize,
+    /// Requests that may wait for the writer before new ones are answered 429.
+    #[arg(long, default_value_t = 256)]
+    queue_capacity: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key and print it (it is stored only as a hash: copy it now).
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// write (collection API), read, or admin (everything).
+        #[arg(long, default_value = "write")]
+        scope: Scope,
+    },
+    /// List API keys (without their secrets).
+    List,
+    /// Revoke an API key by id.
+    Revoke { id: u64 },
+}
+
+pub fn serve(data: &Path, args: ServeArgs) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let store = super::open(data)?;
+    let reader = Store::open(data).context("opening a reading connection")?;
+    if reader.active_api_keys()?.is_empty() {
+        tracing::warn!(
+            "no API key exists yet: create one with `tessera key create --name NAME --scope write`"
+        );
+    }
+    let config = ServerConfig {
+        max_event_bytes: args.max_event_bytes,
+        max_batch_bytes: args.max_batch_bytes,
+        queue_capacity: args.queue_capacity,
+        ..ServerConfig::default()
+    };
+    let (state, writer) =
+        AppState::start(store, reader, config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        tracing::info!(address = %listener.local_addr()?, data = %data.display(), "tessera is listening");
+        tessera_server::serve(listener, state, writer, shutdown_signal()).await?;
+        tracing::info!("stopped; everything acknowledged is committed");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+pub fn key(data: &Path, command: KeyCommand) -> Result<ExitCode> {
+    let mut store = super::open(data)?;
+    match command {
+        KeyCommand::Create { name, scope } => {
+            let (key, plaintext) = store.create_api_key(&name, scope)?;
+            eprintln!(
+                "created key #{} `{}` with scope {}; it is shown only now:",
+                key.id, key.name, key.scope
+            );
+            outln!("{plaintext}");
+        }
+        KeyCommand::List => {
+            let mut table = Table::new(&["id", "name", "scope", "prefix", "created", "revoked"]);
+            for key in store.api_keys()? {
+                table.row(vec![
+                    key.id.to_string(),
+                    key.name,
+                    key.scope.to_string(),
+                    format!("{}…", key.prefix),
+                    tessera_model::format_millis(key.created_at),
+                    key.revoked_at
+                        .map(tessera_model::format_millis)
+                        .unwrap_or_default(),
+                ]);
+            }
+            out!("{}", table.render());
+        }
+        KeyCommand::Revoke { id } => {
+            store.revoke_api_key(id)?;
+            outln!("revoked key #{id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
