@@ -2,18 +2,14 @@
 //! to a live `tessera serve`, batched and gzip-compressed, and the messages land on the
 //! right profiles. The SDK is installed into a virtual environment by the test itself.
 
-use std::net::TcpListener;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use support::{init_with_key, start_server, tessera};
 
 const SDK: &str = "segment-analytics-python==2.4.0";
-
-fn tessera(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    cmd.arg("--data").arg(data);
-    cmd
-}
 
 /// A virtual environment with the SDK, made once per target directory.
 fn sdk_python() -> PathBuf {
@@ -48,39 +44,6 @@ fn sdk_python() -> PathBuf {
     python
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server(data: &Path) -> (Server, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
-    let child = tessera(data)
-        .args(["serve", "--listen", &address])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "tessera serve did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (server, format!("http://{address}"))
-}
-
 fn profile(data: &Path, id: &str) -> serde_json::Value {
     let output = tessera(data)
         .args(["profile", "show", id, "--json", "--events", "50"])
@@ -99,13 +62,9 @@ fn the_official_python_sdk_sends_every_call_type_to_tessera() {
     let python = sdk_python();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert!(tessera(&data).arg("init").status().unwrap().success());
-    let key = tessera(&data)
-        .args(["key", "create", "--name", "sdk"])
-        .output()
-        .unwrap();
-    let key = String::from_utf8(key.stdout).unwrap().trim().to_string();
-    let (server, host) = start_server(&data);
+    let key = init_with_key(&data);
+    let server = start_server(&data);
+    let host = format!("http://{}", server.address);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/send_with_segment_sdk.py");
     for mode in ["batched", "gzip-sync"] {
         let output = Command::new(&python)
