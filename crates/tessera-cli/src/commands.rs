@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod import;
+pub mod loadgen;
 pub mod profile;
 pub mod segment;
 pub mod serve;

@@ -89,6 +89,8 @@ enum Command {
     Segment(commands::segment::SegmentCommand),
     /// Run the HTTP service: the Segment-compatible collection API.
     Serve(commands::serve::ServeArgs),
+    /// Send realistic load to a running `tessera serve` and report throughput and latency.
+    Loadgen(commands::loadgen::LoadgenArgs),
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Key(commands::serve::KeyCommand),
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
         Command::Segment(cmd) => commands::segment::run(&cli.data, cmd),
         Command::Serve(args) => commands::serve::serve(&cli.data, args),
         Command::Key(cmd) => commands::serve::key(&cli.data, cmd),
+        Command::Loadgen(args) => commands::loadgen::run(args),
         Command::Gen(args) => commands::demo::gen(args),
         Command::Demo(args) => commands::demo::demo(&cli.data, args),
     };

@@ -25,6 +25,8 @@ impl Store {
     /// consents, events, memberships and merge history. Message ids are kept only as SHA-256
     /// hashes so that replaying an old file cannot bring the erased events back.
     pub fn erase_profile(&mut self, profile: u64) -> Result<Erasure> {
+        // Our own writes do not change `data_version`: drop cached owners explicitly.
+        self.identity_cache = Default::default();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -53,6 +53,15 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another connection's commit may have changed the identity graph: then the cache of
+        // owners (kept across batches) is stale. `data_version` changes exactly then.
+        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.identity_cache.data_version != Some(version)
+            || self.identity_cache.owners.len() > IDENTITY_CACHE_LIMIT
+        {
+            self.identity_cache.clear();
+            self.identity_cache.data_version = Some(version);
+        }
         // Most stores never erased anyone: skip a lookup per record then.
         let any_erased: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM erased_messages)", [], |r| {
@@ -66,18 +75,49 @@ impl Store {
             any_erased,
             new_types: Vec::new(),
             new_catalog: Vec::new(),
-            owners: HashMap::new(),
-            created_at: HashMap::new(),
+            cache: &mut self.identity_cache,
+            next_profile_id: None,
         };
-        let mut outcomes = Vec::with_capacity(records.len());
+        let mut ingested = Vec::with_capacity(records.len());
         for record in records {
-            outcomes.push(batch.ingest(record)?);
+            match batch.ingest(record) {
+                Ok(outcome) => ingested.push(outcome),
+                Err(e) => {
+                    // The transaction rolls back: forget what it wrote into the cache.
+                    batch.cache.clear();
+                    return Err(e);
+                }
+            }
         }
         let (new_types, new_catalog) = (batch.new_types, batch.new_catalog);
-        tx.commit()?;
+        if let Err(e) = tx.commit() {
+            self.identity_cache.clear();
+            return Err(e.into());
+        }
         self.trait_types.extend(new_types);
         self.catalog_cache.extend(new_catalog);
-        Ok(outcomes)
+        Ok(ingested)
+    }
+}
+
+/// Owners of identifiers and `created_at` of profiles, kept across batches of one writer.
+/// Valid while no other connection writes (checked with `PRAGMA data_version`) and cleared
+/// on any merge and on a failed batch.
+#[derive(Debug, Default)]
+pub(crate) struct IdentityCache {
+    owners: HashMap<Identifier, Option<u64>>,
+    created_at: HashMap<u64, Millis>,
+    data_version: Option<i64>,
+}
+
+/// Entries above which the cache starts over (bounds its memory to a few hundred MB).
+const IDENTITY_CACHE_LIMIT: usize = 2_000_000;
+
+impl IdentityCache {
+    fn clear(&mut self) {
+        self.owners.clear();
+        self.created_at.clear();
+        self.data_version = None;
     }
 }
 
@@ -91,10 +131,9 @@ struct Batch<'b, 'conn> {
     any_erased: bool,
     new_types: Vec<(String, TraitType)>,
     new_catalog: Vec<(String, String)>,
-    /// Canonical owners of identifiers read or written in this batch; cleared on a merge.
-    owners: HashMap<Identifier, Option<u64>>,
-    /// `created_at` of canonical profiles touched in this batch.
-    created_at: HashMap<u64, Millis>,
+    cache: &'b mut IdentityCache,
+    /// The id the next new profile gets (read from the table once per batch).
+    next_profile_id: Option<u64>,
 }
 
 impl Batch<'_, '_> {
@@ -117,7 +156,7 @@ impl Batch<'_, '_> {
         let resolution = {
             let mut graph = SqlGraph {
                 tx: self.tx,
-                owners: &mut self.owners,
+                owners: &mut self.cache.owners,
             };
             resolve(&mut graph, &record.identifiers, self.identity)?
         };
@@ -270,7 +309,7 @@ impl Batch<'_, '_> {
         let profile = match resolution.target {
             Some(target) => {
                 // The earliest record of a person defines when they were first seen.
-                let known = self.created_at.get(&target).copied();
+                let known = self.cache.created_at.get(&target).copied();
                 if known.is_none_or(|created| created > ts) {
                     tx.prepare_cached(
                         "UPDATE profiles SET created_at = ?1 WHERE id = ?2 AND created_at > ?1",
@@ -279,26 +318,37 @@ impl Batch<'_, '_> {
                     let created: Millis = tx
                         .prepare_cached("SELECT created_at FROM profiles WHERE id = ?1")?
                         .query_row([target], |r| r.get(0))?;
-                    self.created_at.insert(target, created);
+                    self.cache.created_at.insert(target, created);
                 }
                 target
             }
             None => {
-                let id: u64 = tx
-                    .prepare_cached(
-                        "INSERT INTO profiles (canonical, created_at) VALUES (0, ?1) RETURNING id",
-                    )?
-                    .query_row([ts], |r| r.get(0))?;
-                tx.prepare_cached("UPDATE profiles SET canonical = ?1 WHERE id = ?1")?
-                    .execute([id])?;
-                self.created_at.insert(id, ts);
+                // Ids are assigned here so that a new profile is one insert, canonical to itself.
+                let id = match self.next_profile_id {
+                    Some(id) => id,
+                    None => tx.query_row(
+                        "SELECT max(value, (SELECT coalesce(max(id), 0) + 1 FROM profiles))
+                         FROM counters WHERE name = 'next_profile_id'",
+                        [],
+                        |r| r.get(0),
+                    )?,
+                };
+                self.next_profile_id = Some(id + 1);
+                tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'next_profile_id'")?
+                    .execute([id + 1])?;
+                tx.prepare_cached(
+                    "INSERT INTO profiles (id, canonical, created_at) VALUES (?1, ?1, ?2)",
+                )?
+                .execute(params![id, ts])?;
+                self.cache.created_at.insert(id, ts);
                 id
             }
         };
         if !resolution.merges.is_empty() {
             // Owners of the merged profiles' identifiers change: forget them all (merges are rare).
-            self.owners.clear();
-            self.created_at.clear();
+            let version = self.cache.data_version;
+            self.cache.clear();
+            self.cache.data_version = version;
         }
         for merge in &resolution.merges {
             tx.prepare_cached("UPDATE profiles SET canonical = ?1 WHERE canonical = ?2")?
@@ -326,7 +376,7 @@ impl Batch<'_, '_> {
                 "INSERT OR IGNORE INTO identifiers (kind, value, profile_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![id.kind.as_str(), id.value, profile, ts])?;
-            self.owners.insert(id.clone(), Some(profile));
+            self.cache.owners.insert(id.clone(), Some(profile));
         }
         for conflict in &resolution.conflicts {
             tx.prepare_cached(

@@ -76,6 +76,8 @@ pub struct Store {
     trait_types: HashMap<String, TraitType>,
     /// (event name, property) pairs known to be in `event_catalog`.
     catalog_cache: std::collections::HashSet<(String, String)>,
+    /// Identity lookups remembered across batches (see `ingest::IdentityCache`).
+    identity_cache: ingest::IdentityCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,6 +118,9 @@ impl Store {
 
     fn open_with(dir: &Path, flags: OpenFlags) -> Result<Store> {
         let config = Config::load(&dir.join(CONFIG_FILE))?;
+        // A `Store` (and its connection) is used by one thread at a time, so SQLite's own
+        // per-call mutexes are pure overhead.
+        let flags = flags | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(dir.join(DB_FILE), flags)?;
         // WAL lets readers (the server, `segment size`) run beside an import; FULL makes a
         // committed batch survive power loss, not only a killed process. Batches amortise
@@ -132,6 +137,7 @@ impl Store {
             config,
             trait_types: HashMap::new(),
             catalog_cache: Default::default(),
+            identity_cache: Default::default(),
         };
         store.reload_caches()?;
         Ok(store)

@@ -157,6 +157,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         revoked_at  INTEGER
     );
     "#,
+    // 3: counters that must never go backwards, such as profile ids: an erased person's id
+    // is never given to someone else.
+    r#"
+    CREATE TABLE counters (
+        name        TEXT PRIMARY KEY,
+        value       INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO counters (name, value) SELECT 'next_profile_id', coalesce(max(id), 0) + 1 FROM profiles;
+    "#,
 ];
 
 /// Brings the database up to the newest schema version.

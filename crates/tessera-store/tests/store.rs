@@ -65,7 +65,7 @@ fn replayed_messages_are_stored_once_and_data_survives_reopening() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.stats().unwrap().events, 2);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
 }
 
 #[test]
@@ -275,4 +275,51 @@ fn profiles_created_after_an_instant_are_not_in_its_snapshot() {
     let mut all = Vec::new();
     store.for_each_profile(None, |p| all.push(p)).unwrap();
     assert_eq!(all.len(), 2);
+}
+
+#[test]
+fn cached_identity_lookups_follow_writes_of_other_connections_and_erasures() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Store::init(dir.path()).unwrap();
+    let mut b = Store::open(dir.path()).unwrap();
+    let first = stored_profile(
+        &a.ingest_batch(&[record("a1", 1, &[("user_id", "u1")], json!({}))])
+            .unwrap()[0],
+    );
+    // Another connection erases the person: `a` must not attach new data to the old profile.
+    b.erase_profile(first).unwrap();
+    let second = stored_profile(
+        &a.ingest_batch(&[record("a2", 2, &[("user_id", "u1")], json!({}))])
+            .unwrap()[0],
+    );
+    assert_ne!(first, second);
+    assert_eq!(
+        a.find_profile(&Identifier::new("user_id", "u1")).unwrap(),
+        Some(second)
+    );
+    // Another connection merges `u1` into a profile with an email: `a` follows the merge.
+    b.ingest_batch(&[record("b1", 3, &[("email", "x@y.com")], json!({}))])
+        .unwrap();
+    let merged = stored_profile(
+        &b.ingest_batch(&[record(
+            "b2",
+            4,
+            &[("email", "x@y.com"), ("user_id", "u1")],
+            json!({}),
+        )])
+        .unwrap()[0],
+    );
+    let third = stored_profile(
+        &a.ingest_batch(&[record("a3", 5, &[("user_id", "u1")], json!({}))])
+            .unwrap()[0],
+    );
+    assert_eq!(third, merged);
+    // And the same connection's own erasure.
+    a.erase_profile(merged).unwrap();
+    let fourth = stored_profile(
+        &a.ingest_batch(&[record("a4", 6, &[("user_id", "u1")], json!({}))])
+            .unwrap()[0],
+    );
+    assert_ne!(fourth, merged);
+    assert_eq!(a.stats().unwrap().profiles, 1);
 }
