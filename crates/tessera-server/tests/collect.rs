@@ -75,6 +75,18 @@ async fn post(
     )
 }
 
+/// `POST /v1/batch` with the harness's key.
+async fn post_batch(h: &Harness, body: &Value) -> (StatusCode, Value, Option<String>) {
+    post(
+        h,
+        "/v1/batch",
+        Some(&basic(&h.key)),
+        body.to_string().into_bytes(),
+        false,
+    )
+    .await
+}
+
 fn events(data: &Path) -> u64 {
     Store::open(data).unwrap().stats().unwrap().events
 }
@@ -87,26 +99,12 @@ async fn a_batch_is_stored_once_and_acknowledged_after_commit() {
         {"type": "track", "userId": "u1", "messageId": "t1", "event": "Order Completed", "properties": {"revenue": 10}},
         {"type": "page", "anonymousId": "a1", "messageId": "p1", "name": "Home"}
     ], "sentAt": "2026-10-01T00:00:00Z"});
-    let (status, body_json, _) = post(
-        &h,
-        "/v1/batch",
-        Some(&basic(&h.key)),
-        body.to_string().into_bytes(),
-        false,
-    )
-    .await;
+    let (status, body_json, _) = post_batch(&h, &body).await;
     assert_eq!(status, StatusCode::OK, "{body_json}");
     assert_eq!(body_json, json!({"success": true}));
     // Acknowledged means committed: a fresh connection sees the messages.
     assert_eq!(events(&h.data), 3);
-    let (status, _, _) = post(
-        &h,
-        "/v1/batch",
-        Some(&basic(&h.key)),
-        body.to_string().into_bytes(),
-        false,
-    )
-    .await;
+    let (status, _, _) = post_batch(&h, &body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(events(&h.data), 3, "a replay is a no-op");
     let store = Store::open(&h.data).unwrap();
@@ -125,14 +123,7 @@ async fn invalid_messages_are_named_by_index_and_field_and_nothing_is_stored() {
         {"type": "track", "event": "No one"},
         {"type": "track", "userId": "u1", "event": "E", "timestamp": "yesterday"}
     ]});
-    let (status, body, _) = post(
-        &h,
-        "/v1/batch",
-        Some(&basic(&h.key)),
-        body.to_string().into_bytes(),
-        false,
-    )
-    .await;
+    let (status, body, _) = post_batch(&h, &body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let errors: Vec<(u64, String)> = body["errors"]
         .as_array()
@@ -169,14 +160,7 @@ async fn limits_are_400_naming_the_message() {
     });
     let big = "x".repeat(300);
     let body = json!({"batch": [{"type": "track", "userId": "u", "event": "E"}, {"type": "track", "userId": "u", "event": big}]});
-    let (status, body, _) = post(
-        &h,
-        "/v1/batch",
-        Some(&basic(&h.key)),
-        body.to_string().into_bytes(),
-        false,
-    )
-    .await;
+    let (status, body, _) = post_batch(&h, &body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["index"], 1);
     assert!(
@@ -342,14 +326,7 @@ async fn clock_skew_is_corrected_with_the_batch_sent_at() {
     let body = json!({"batch": [
         {"type": "track", "userId": "u1", "event": "Skewed", "messageId": "s1", "originalTimestamp": device(now - 600_000)}
     ], "sentAt": device(now)});
-    let (status, _, _) = post(
-        &h,
-        "/v1/batch",
-        Some(&basic(&h.key)),
-        body.to_string().into_bytes(),
-        false,
-    )
-    .await;
+    let (status, _, _) = post_batch(&h, &body).await;
     assert_eq!(status, StatusCode::OK);
     let store = Store::open(&h.data).unwrap();
     let profile = store
