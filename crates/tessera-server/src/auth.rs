@@ -2,7 +2,7 @@
 //! `Bearer` tokens, or `writeKey` in the body; keys are compared by SHA-256 hash.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap};
@@ -14,7 +14,7 @@ use crate::ApiError;
 /// Active keys by hash, reloaded from the store when an unknown key shows up (at most once a
 /// second), so that `tessera key create` takes effect without a restart.
 pub(crate) struct KeyCache {
-    reader: Mutex<Store>,
+    reader: Arc<Mutex<Store>>,
     keys: RwLock<HashMap<[u8; 32], ApiKey>>,
     last_reload: Mutex<Instant>,
 }
@@ -22,7 +22,7 @@ pub(crate) struct KeyCache {
 const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 impl KeyCache {
-    pub(crate) fn load(reader: Mutex<Store>) -> Result<KeyCache, ApiError> {
+    pub(crate) fn load(reader: Arc<Mutex<Store>>) -> Result<KeyCache, ApiError> {
         let cache = KeyCache {
             reader,
             keys: RwLock::new(HashMap::new()),

@@ -31,6 +31,8 @@ pub enum ApiError {
     },
     #[error("missing or unknown write key")]
     Unauthorized,
+    #[error("{0}")]
+    NotFound(String),
     #[error("this key may not {0}")]
     Forbidden(&'static str),
     #[error("too many requests waiting to be stored; retry after {retry_after_secs} s")]
@@ -60,6 +62,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, Some(*stored), errors.as_slice())
             }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, None, &[][..]),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, None, &[][..]),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, None, &[][..]),
             ApiError::Overloaded { .. } => (StatusCode::TOO_MANY_REQUESTS, None, &[][..]),
             ApiError::Internal(detail) => {

@@ -18,6 +18,7 @@
 //! Build the router with [`app`] (tests drive it with `tower::ServiceExt::oneshot`) and run it
 //! with [`serve`].
 
+mod api;
 mod auth;
 mod collect;
 mod error;
@@ -36,6 +37,7 @@ use axum::Router;
 use tessera_store::Store;
 use tower_http::decompression::RequestDecompressionLayer;
 
+pub use api::{openapi, Route, ROUTES};
 pub use error::ApiError;
 pub use metrics::Metrics;
 use writer::WriterHandle;
@@ -75,6 +77,9 @@ struct Inner {
     config: ServerConfig,
     writer: WriterHandle,
     keys: auth::KeyCache,
+    /// A second connection for reads (keys, profiles, segments); WAL lets it read beside the
+    /// writer.
+    reader: Arc<Mutex<Store>>,
     identity: tessera_identity::IdentityConfig,
     metrics: Arc<Metrics>,
     ready: AtomicBool,
@@ -96,12 +101,14 @@ impl AppState {
             config.max_group_records,
             metrics.clone(),
         );
-        let keys = auth::KeyCache::load(Mutex::new(reader))?;
+        let reader = Arc::new(Mutex::new(reader));
+        let keys = auth::KeyCache::load(reader.clone())?;
         let state = AppState {
             inner: Arc::new(Inner {
                 config,
                 writer,
                 keys,
+                reader,
                 identity,
                 metrics,
                 ready: AtomicBool::new(true),
@@ -133,6 +140,14 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestDecompressionLayer::new());
     Router::new()
         .merge(collection)
+        .route(
+            "/v1/profiles/{id}",
+            get(api::get_profile).delete(api::erase_profile),
+        )
+        .route("/v1/segments", get(api::list_segments))
+        .route("/v1/segments/validate", post(api::validate_segment))
+        .route("/v1/segments/{name}", get(api::get_segment))
+        .route("/openapi.json", get(api::openapi_json))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))

@@ -17,9 +17,18 @@ pub(crate) struct WriteRequest {
     pub reply: oneshot::Sender<Result<Vec<Outcome>, String>>,
 }
 
+/// Work for the writer thread: messages (grouped into shared commits) or an erasure.
+pub(crate) enum Job {
+    Write(WriteRequest),
+    Erase {
+        profile: u64,
+        reply: oneshot::Sender<Result<tessera_store::Erasure, tessera_store::Error>>,
+    },
+}
+
 #[derive(Clone)]
 pub(crate) struct WriterHandle {
-    tx: mpsc::Sender<WriteRequest>,
+    tx: mpsc::Sender<Job>,
 }
 
 impl WriterHandle {
@@ -27,7 +36,7 @@ impl WriterHandle {
     pub(crate) async fn write(&self, messages: Vec<Prepared>) -> Result<Vec<Outcome>, ApiError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .try_send(WriteRequest { messages, reply })
+            .try_send(Job::Write(WriteRequest { messages, reply }))
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => ApiError::Overloaded {
                     retry_after_secs: 1,
@@ -40,6 +49,32 @@ impl WriterHandle {
             .await
             .map_err(|_| ApiError::Internal("the writer dropped a request".into()))?
             .map_err(ApiError::Internal)
+    }
+}
+
+impl WriterHandle {
+    /// Erases a profile in the writer's order (after every write queued before it).
+    pub(crate) async fn erase(&self, profile: u64) -> Result<tessera_store::Erasure, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .try_send(Job::Erase { profile, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => ApiError::Overloaded {
+                    retry_after_secs: 1,
+                },
+                mpsc::error::TrySendError::Closed(_) => {
+                    ApiError::Internal("the writer has stopped".into())
+                }
+            })?;
+        answer
+            .await
+            .map_err(|_| ApiError::Internal("the writer dropped a request".into()))?
+            .map_err(|e| match e {
+                tessera_store::Error::ProfileNotFound(id) => {
+                    ApiError::NotFound(format!("no profile has the identifier {id}"))
+                }
+                other => ApiError::from(other),
+            })
     }
 }
 
@@ -60,20 +95,40 @@ pub(crate) fn spawn(
     max_group: usize,
     metrics: Arc<Metrics>,
 ) -> (WriterHandle, WriterThread) {
-    let (tx, mut rx) = mpsc::channel::<WriteRequest>(capacity.max(1));
+    let (tx, mut rx) = mpsc::channel::<Job>(capacity.max(1));
     let thread = std::thread::Builder::new()
         .name("tessera-writer".into())
         .spawn(move || {
             let identity = store.config().identity.clone();
             let normalizer = Normalizer::new(&identity);
-            while let Some(first) = rx.blocking_recv() {
+            let mut next: Option<Job> = None;
+            loop {
+                let first = match next.take() {
+                    Some(job) => job,
+                    None => match rx.blocking_recv() {
+                        Some(job) => job,
+                        None => break,
+                    },
+                };
+                let first = match first {
+                    Job::Write(request) => request,
+                    Job::Erase { profile, reply } => {
+                        let _ = reply.send(store.erase_profile(profile));
+                        continue;
+                    }
+                };
                 let mut group = vec![first];
                 let mut records = group[0].messages.len();
                 while records < max_group {
                     match rx.try_recv() {
-                        Ok(next) => {
-                            records += next.messages.len();
-                            group.push(next);
+                        Ok(Job::Write(request)) => {
+                            records += request.messages.len();
+                            group.push(request);
+                        }
+                        // An erasure waits for the writes queued before it to commit.
+                        Ok(erase) => {
+                            next = Some(erase);
+                            break;
                         }
                         Err(_) => break,
                     }

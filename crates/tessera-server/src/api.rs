@@ -1,0 +1,268 @@
+//! The management REST API (profiles, segments) and its OpenAPI 3 document.
+//!
+//! [`ROUTES`] is the one list of the service's routes: the OpenAPI document is generated from
+//! it, and a test requests every entry against the router, so the two cannot drift apart.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tessera_store::{Scope, Store};
+
+use crate::{auth, ApiError, AppState};
+
+/// One route of the service, as documented.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// `None`: no key needed; `Some(Write)` routes also accept the key in the body.
+    pub scope: Option<Scope>,
+    pub summary: &'static str,
+}
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    scope: Option<Scope>,
+    summary: &'static str,
+) -> Route {
+    Route {
+        method,
+        path,
+        scope,
+        summary,
+    }
+}
+
+/// Every route the router serves.
+pub const ROUTES: &[Route] = &[
+    route("post", "/v1/batch", Some(Scope::Write), "Send a batch of Segment messages (Segment's `batch` call)."),
+    route("post", "/v1/import", Some(Scope::Write), "Alias of /v1/batch, as in Segment's API."),
+    route("post", "/v1/track", Some(Scope::Write), "Send one track message."),
+    route("post", "/v1/identify", Some(Scope::Write), "Send one identify message."),
+    route("post", "/v1/page", Some(Scope::Write), "Send one page message."),
+    route("post", "/v1/screen", Some(Scope::Write), "Send one screen message."),
+    route("post", "/v1/group", Some(Scope::Write), "Send one group message."),
+    route("post", "/v1/alias", Some(Scope::Write), "Send one alias message."),
+    route("get", "/v1/profiles/{id}", Some(Scope::Read), "A profile by any identifier (`email:ana@example.com`, `user_id:42`, `#17`): identifiers, traits, consent, segments, merges and recent events."),
+    route("delete", "/v1/profiles/{id}", Some(Scope::Admin), "Erase a profile and everything merged into it (GDPR Art. 17)."),
+    route("get", "/v1/segments", Some(Scope::Read), "Stored segments with their stored member counts."),
+    route("get", "/v1/segments/{name}", Some(Scope::Read), "One stored segment's definition and member count."),
+    route("post", "/v1/segments/validate", Some(Scope::Read), "Parse and type-check a condition (text or JSON form): every error with line and column."),
+    route("get", "/healthz", None, "Liveness: the process answers."),
+    route("get", "/readyz", None, "Readiness: 503 while draining at shutdown."),
+    route("get", "/metrics", None, "Prometheus metrics (text exposition format)."),
+    route("get", "/openapi.json", None, "This document."),
+];
+
+fn check_key(state: &AppState, headers: &HeaderMap, needed: Scope) -> Result<(), ApiError> {
+    let key = auth::header_key(headers).ok_or(ApiError::Unauthorized)?;
+    state.inner.keys.check(&key, needed).map(|_| ())
+}
+
+/// Runs a read on the reading connection without blocking the async workers.
+async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let inner = state.inner.clone();
+    tokio::task::spawn_blocking(move || {
+        let store = inner
+            .reader
+            .lock()
+            .map_err(|_| ApiError::Internal("reader poisoned".into()))?;
+        f(&store)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("read task failed: {e}")))?
+}
+
+fn not_found(e: tessera_store::Error) -> ApiError {
+    match e {
+        tessera_store::Error::ProfileNotFound(id) => {
+            ApiError::NotFound(format!("no profile has the identifier {id}"))
+        }
+        tessera_store::Error::SegmentNotFound(name) => {
+            ApiError::NotFound(format!("no segment named `{name}`"))
+        }
+        other => other.into(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ProfileQuery {
+    /// How many recent events to include (default 20, at most 1000).
+    events: Option<usize>,
+}
+
+pub(crate) async fn get_profile(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<ProfileQuery>,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Read)?;
+    let events = query.events.unwrap_or(20).min(1_000);
+    let view = read(&state, move |store| {
+        let profile = store.resolve_profile(&id).map_err(not_found)?;
+        store.profile_view(profile, events).map_err(not_found)
+    })
+    .await?;
+    Ok(Json(
+        serde_json::to_value(view).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
+}
+
+pub(crate) async fn erase_profile(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Admin)?;
+    let profile = read(&state, move |store| {
+        store.resolve_profile(&id).map_err(not_found)
+    })
+    .await?;
+    let erasure = state.inner.writer.erase(profile).await?;
+    Ok(Json(json!({ "erased": profile, "removed": erasure })))
+}
+
+#[derive(Serialize)]
+struct SegmentSummary {
+    #[serde(flatten)]
+    segment: tessera_store::StoredSegment,
+    stored_members: usize,
+    over_segmented: bool,
+}
+
+fn summary(
+    store: &Store,
+    segment: tessera_store::StoredSegment,
+) -> Result<SegmentSummary, ApiError> {
+    let stored_members = store.members(&segment.name)?.len();
+    let over_segmented = (stored_members as u64) < segment.min_size;
+    Ok(SegmentSummary {
+        segment,
+        stored_members,
+        over_segmented,
+    })
+}
+
+pub(crate) async fn list_segments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Read)?;
+    let segments = read(&state, |store| {
+        store
+            .segments()?
+            .into_iter()
+            .map(|s| summary(store, s))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    Ok(Json(json!({ "segments": segments })))
+}
+
+pub(crate) async fn get_segment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Read)?;
+    let segment = read(&state, move |store| {
+        summary(store, store.segment(&name).map_err(not_found)?)
+    })
+    .await?;
+    Ok(Json(
+        serde_json::to_value(segment).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ValidateBody {
+    condition: String,
+}
+
+pub(crate) async fn validate_segment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<ValidateBody>,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Read)?;
+    let catalog = read(&state, |store| {
+        tessera_service::catalog(store).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    let (expr, diagnostics) = tessera_service::analyse(&body.condition, &catalog);
+    let valid = !tessera_lang::has_errors(&diagnostics);
+    let located: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = d.line_col(&body.condition);
+            json!({ "severity": d.severity.as_str(), "line": line, "column": column, "message": d.message, "hint": d.hint })
+        })
+        .collect();
+    Ok(Json(json!({
+        "valid": valid,
+        "canonical": valid.then(|| expr.to_string()),
+        "json": if valid { serde_json::to_value(&expr).unwrap_or(Value::Null) } else { Value::Null },
+        "diagnostics": located,
+        "rendered": tessera_lang::render(&diagnostics, "condition", &body.condition),
+    })))
+}
+
+/// The OpenAPI 3 document, generated from [`ROUTES`].
+pub fn openapi() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let mut operation = json!({
+            "summary": r.summary,
+            "responses": {
+                "200": { "description": "Success." },
+                "400": { "description": "Invalid request: `{\"success\": false, \"error\": …, \"errors\": [{\"index\", \"field\", \"reason\"}]}`." },
+                "401": { "description": "Missing or unknown key." },
+                "403": { "description": "The key's scope does not allow this." },
+                "404": { "description": "No such profile or segment." },
+                "429": { "description": "The write queue is full; retry after `Retry-After` seconds." }
+            }
+        });
+        if let Some(scope) = r.scope {
+            operation["security"] = json!([{ "basic": [] }, { "bearer": [] }]);
+            operation["x-tessera-scope"] = json!(scope.as_str());
+        }
+        let params: Vec<Value> = r
+            .path
+            .split('/')
+            .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        if !params.is_empty() {
+            operation["parameters"] = Value::Array(params);
+        }
+        if r.method == "post" {
+            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+        }
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        entry[r.method] = operation;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Tessera",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Collection API compatible with Segment's HTTP Tracking API, and the management API."
+        },
+        "components": { "securitySchemes": {
+            "basic": { "type": "http", "scheme": "basic", "description": "The API key as user name, empty password (Segment's write-key scheme)." },
+            "bearer": { "type": "http", "scheme": "bearer" }
+        }},
+        "paths": paths
+    })
+}
+
+pub(crate) async fn openapi_json() -> Json<Value> {
+    Json(openapi())
+}

@@ -1,0 +1,229 @@
+//! The management API and the OpenAPI document, through the router.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tessera_server::{app, openapi, AppState, ServerConfig, ROUTES};
+use tessera_store::{Scope, Store};
+use tower::ServiceExt;
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    write: String,
+    read: String,
+    admin: String,
+    _writer: tessera_server::WriterThread,
+}
+
+fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut store = Store::init(&data).unwrap();
+    let (_, write) = store.create_api_key("w", Scope::Write).unwrap();
+    let (_, read) = store.create_api_key("r", Scope::Read).unwrap();
+    let (_, admin) = store.create_api_key("a", Scope::Admin).unwrap();
+    let reader = Store::open(&data).unwrap();
+    let (state, writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+    Harness {
+        _dir: dir,
+        state,
+        write,
+        read,
+        admin,
+        _writer: writer,
+    }
+}
+
+async fn call(
+    h: &Harness,
+    method: Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    let response = app(h.state.clone())
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profiles_are_read_by_any_identifier_and_erased_with_an_admin_key() {
+    let h = harness();
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "u1", "traits": {"email": "ana@example.com", "plan": "pro"}},
+        {"type": "track", "userId": "u1", "event": "Order Completed", "properties": {"revenue": 5}}
+    ]});
+    assert_eq!(
+        call(&h, Method::POST, "/v1/batch", Some(&h.write), Some(batch))
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    let (status, view) = call(
+        &h,
+        Method::GET,
+        "/v1/profiles/email:ana@example.com",
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["traits"]["plan"], "pro");
+    assert_eq!(view["event_count"], 2);
+    let (status, _) = call(&h, Method::GET, "/v1/profiles/user_id:u1", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(
+        &h,
+        Method::GET,
+        "/v1/profiles/user_id:u1",
+        Some(&h.write),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a write key may not read profiles"
+    );
+    let (status, body) = call(
+        &h,
+        Method::GET,
+        "/v1/profiles/user_id:nobody",
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["error"],
+        "no profile has the identifier user_id:nobody"
+    );
+
+    let (status, _) = call(
+        &h,
+        Method::DELETE,
+        "/v1/profiles/user_id:u1",
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "erasure needs the admin scope"
+    );
+    let (status, body) = call(
+        &h,
+        Method::DELETE,
+        "/v1/profiles/user_id:u1",
+        Some(&h.admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["removed"]["events"], 2);
+    let (status, _) = call(
+        &h,
+        Method::GET,
+        "/v1/profiles/email:ana@example.com",
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conditions_are_validated_with_located_errors() {
+    let h = harness();
+    let batch =
+        json!({"batch": [{"type": "identify", "userId": "u1", "traits": {"income": 90000}}]});
+    assert_eq!(
+        call(&h, Method::POST, "/v1/batch", Some(&h.write), Some(batch))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, body) = call(
+        &h,
+        Method::POST,
+        "/v1/segments/validate",
+        Some(&h.read),
+        Some(json!({"condition": "incme > 75000"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["valid"], false);
+    assert_eq!(body["diagnostics"][0]["line"], 1);
+    assert_eq!(body["diagnostics"][0]["column"], 1);
+    assert_eq!(body["diagnostics"][0]["hint"], "did you mean `income`?");
+    let (_, body) = call(
+        &h,
+        Method::POST,
+        "/v1/segments/validate",
+        Some(&h.read),
+        Some(json!({"condition": "income>75000"})),
+    )
+    .await;
+    assert_eq!(body["valid"], true);
+    assert_eq!(body["canonical"], "income > 75000");
+    let (status, body) = call(&h, Method::GET, "/v1/segments", Some(&h.read), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["segments"], json!([]));
+    let (status, _) = call(&h, Method::GET, "/v1/segments/none", Some(&h.read), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Keeps the OpenAPI document and the router in sync: every documented route is served (not
+/// 404/405), and the document served is the generated one.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_documented_route_is_served_and_the_document_lists_them_all() {
+    let h = harness();
+    for route in ROUTES {
+        let path = route
+            .path
+            .replace("{id}", "user_id:x")
+            .replace("{name}", "x");
+        let method = Method::from_bytes(route.method.to_uppercase().as_bytes()).unwrap();
+        let body = (route.method == "post").then(|| json!({}));
+        let (status, _) = call(&h, method, &path, Some(&h.admin), body).await;
+        assert!(
+            status != StatusCode::NOT_FOUND || path.contains("user_id:x") || path.ends_with("/x"),
+            "{} {} is documented but not routed",
+            route.method,
+            route.path
+        );
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{} {}",
+            route.method,
+            route.path
+        );
+    }
+    let (status, served) = call(&h, Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(served, openapi());
+    let paths = served["paths"].as_object().unwrap();
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, ROUTES.len());
+    assert_eq!(served["openapi"], "3.0.3");
+}
