@@ -50,6 +50,7 @@ pub const ROUTES: &[Route] = &[
     route("delete", "/v1/profiles/{id}", Some(Scope::Admin), "Erase a profile and everything merged into it (GDPR Art. 17)."),
     route("get", "/v1/segments", Some(Scope::Read), "Stored segments with their stored member counts."),
     route("get", "/v1/segments/{name}", Some(Scope::Read), "One stored segment's definition and member count."),
+    route("get", "/v1/segments/{name}/members", Some(Scope::Read), "Members, paged (`after`, `limit`); with `at` (RFC 3339), the members at that instant from the membership history."),
     route("post", "/v1/segments/validate", Some(Scope::Read), "Parse and type-check a condition (text or JSON form): every error with line and column."),
     route("get", "/healthz", None, "Liveness: the process answers."),
     route("get", "/readyz", None, "Readiness: 503 while draining at shutdown."),
@@ -179,6 +180,61 @@ pub(crate) async fn get_segment(
     Ok(Json(
         serde_json::to_value(segment).map_err(|e| ApiError::Internal(e.to_string()))?,
     ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MembersQuery {
+    at: Option<String>,
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+pub(crate) async fn segment_members(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(query): Query<MembersQuery>,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Read)?;
+    let at = match &query.at {
+        Some(text) => {
+            Some(
+                tessera_model::parse_timestamp(text).ok_or_else(|| ApiError::BadRequest {
+                    message: format!(
+                        "`at` = `{text}` is not an RFC 3339 timestamp such as 2026-10-01T00:00:00Z"
+                    ),
+                    errors: vec![],
+                })?,
+            )
+        }
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(1_000).clamp(1, 10_000);
+    let after = query.after.unwrap_or(0);
+    let (members, more) = read(&state, move |store| {
+        store.segment(&name).map_err(not_found)?;
+        let all = match at {
+            Some(at) => store.members_at(&name, at)?,
+            None => store.members(&name)?,
+        };
+        let page: Vec<u64> = all
+            .iter()
+            .copied()
+            .filter(|p| *p > after)
+            .take(limit + 1)
+            .collect();
+        Ok((
+            page.iter().copied().take(limit).collect::<Vec<u64>>(),
+            page.len() > limit,
+        ))
+    })
+    .await?;
+    let next_after = if more { members.last().copied() } else { None };
+    Ok(Json(json!({
+        "at": at.map(tessera_model::format_millis),
+        "members": members,
+        "next_after": next_after,
+    })))
 }
 
 #[derive(Deserialize)]

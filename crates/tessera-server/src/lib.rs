@@ -147,6 +147,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/segments", get(api::list_segments))
         .route("/v1/segments/validate", post(api::validate_segment))
         .route("/v1/segments/{name}", get(api::get_segment))
+        .route("/v1/segments/{name}/members", get(api::segment_members))
         .route("/openapi.json", get(api::openapi_json))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

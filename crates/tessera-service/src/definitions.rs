@@ -313,7 +313,7 @@ pub fn apply(
             .ok_or_else(|| Error::Definitions(format!("internal: no plan for `{}`", def.name)))?;
         batch.push((def.to_stored(), snapshot.profile_ids(&entry.members)));
     }
-    store.apply_segments(&batch)?;
+    store.apply_segments(&batch, snapshot.at)?;
     if prune {
         for entry in entries
             .iter()

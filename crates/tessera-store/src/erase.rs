@@ -70,6 +70,11 @@ impl Store {
                 tx.execute("DELETE FROM events WHERE profile_id = ?1", [record])? as u64;
             erasure.memberships +=
                 tx.execute("DELETE FROM memberships WHERE profile_id = ?1", [record])? as u64;
+            // The history of an erased person's memberships goes too.
+            tx.execute(
+                "DELETE FROM membership_changes WHERE profile_id = ?1",
+                [record],
+            )?;
             tx.execute(
                 "DELETE FROM merges WHERE into_id = ?1 OR from_id = ?1",
                 [record],

@@ -38,8 +38,9 @@ pub struct Record {
 /// What happened to one record of a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Stored on this (canonical) profile.
-    Stored { profile: u64 },
+    /// Stored on this (canonical) profile; `merged` are the canonical profiles that this
+    /// record's identifiers merged into it (real-time state must follow the merge).
+    Stored { profile: u64, merged: Vec<u64> },
     /// Its message id was already stored (or erased): nothing changed.
     Duplicate,
     /// Not stored; `field` names the offending part of the record.
@@ -211,7 +212,8 @@ impl Batch<'_, '_> {
             self.note_catalog(record)?;
         }
         // The target of a resolution is canonical, and so is a new profile.
-        Ok(Outcome::Stored { profile })
+        let merged = resolution.merges.iter().map(|m| m.from).collect();
+        Ok(Outcome::Stored { profile, merged })
     }
 
     /// Types every trait against the schema; `Err` is the rejection of the whole record.

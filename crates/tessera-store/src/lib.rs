@@ -33,7 +33,7 @@ pub use erase::Erasure;
 pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};
 pub use read::{EventRows, MergeView, ProfileView, StoreStats};
-pub use segments::StoredSegment;
+pub use segments::{MembershipChange, StoredSegment};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "tessera.db";

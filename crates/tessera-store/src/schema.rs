@@ -166,6 +166,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT INTO counters (name, value) SELECT 'next_profile_id', coalesce(max(id), 0) + 1 FROM profiles;
     "#,
+    // 4: membership history: every enter and exit with its instant, so that "who was in S at
+    // T" and "when did P enter S" are answered from the store.
+    r#"
+    CREATE TABLE membership_changes (
+        seq         INTEGER PRIMARY KEY,
+        segment     TEXT NOT NULL,
+        profile_id  INTEGER NOT NULL,
+        entered     INTEGER NOT NULL,
+        at          INTEGER NOT NULL
+    );
+    CREATE INDEX membership_changes_segment ON membership_changes(segment, profile_id, at);
+    CREATE INDEX membership_changes_profile ON membership_changes(profile_id, at);
+    "#,
 ];
 
 /// Brings the database up to the newest schema version.

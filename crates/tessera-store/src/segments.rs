@@ -45,8 +45,32 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Stores definitions and their members in one transaction (replacing previous members).
-    pub fn apply_segments(&mut self, segments: &[(StoredSegment, Vec<u64>)]) -> Result<()> {
+    /// Stores definitions and their members in one transaction (replacing previous members),
+    /// recording who entered and who left at `at` in the membership history.
+    pub fn apply_segments(
+        &mut self,
+        segments: &[(StoredSegment, Vec<u64>)],
+        at: i64,
+    ) -> Result<()> {
+        let mut changes = Vec::new();
+        for (segment, members) in segments {
+            // The rows as stored (not followed through later merges): the history records
+            // exactly what changed in them.
+            let old: std::collections::BTreeSet<u64> = self
+                .conn
+                .prepare_cached("SELECT profile_id FROM memberships WHERE segment = ?1")?
+                .query_map([&segment.name], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let new: std::collections::BTreeSet<u64> = members.iter().copied().collect();
+            changes.extend(
+                new.difference(&old)
+                    .map(|p| MembershipChange::new(&segment.name, *p, true, at)),
+            );
+            changes.extend(
+                old.difference(&new)
+                    .map(|p| MembershipChange::new(&segment.name, *p, false, at)),
+            );
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -68,8 +92,74 @@ impl Store {
                 insert.execute(params![segment.name, profile])?;
             }
         }
+        insert_changes(&tx, &changes)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Records enters and exits (from real-time evaluation) and updates current memberships,
+    /// in one transaction.
+    pub fn record_membership_changes(&mut self, changes: &[MembershipChange]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for change in changes {
+            if change.entered {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO memberships (segment, profile_id) VALUES (?1, ?2)",
+                )?
+                .execute(params![change.segment, change.profile])?;
+            } else {
+                tx.prepare_cached(
+                    "DELETE FROM memberships WHERE segment = ?1 AND profile_id = ?2",
+                )?
+                .execute(params![change.segment, change.profile])?;
+            }
+        }
+        insert_changes(&tx, changes)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Members of a segment at an instant, from the membership history.
+    pub fn members_at(&self, segment: &str, at: i64) -> Result<Vec<u64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT profile_id, entered FROM membership_changes
+             WHERE segment = ?1 AND at <= ?2 ORDER BY profile_id, at, seq",
+        )?;
+        let mut rows = stmt.query(params![segment, at])?;
+        let mut members = Vec::new();
+        let mut current: Option<(u64, bool)> = None;
+        while let Some(row) = rows.next()? {
+            let (profile, entered): (u64, bool) = (row.get(0)?, row.get(1)?);
+            if let Some((p, true)) = current {
+                if p != profile {
+                    members.push(p);
+                }
+            }
+            current = Some((profile, entered));
+        }
+        if let Some((p, true)) = current {
+            members.push(p);
+        }
+        Ok(members)
+    }
+
+    /// A profile's enters and exits, oldest first.
+    pub fn membership_history(&self, profile: u64) -> Result<Vec<MembershipChange>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT segment, profile_id, entered, at FROM membership_changes
+             WHERE profile_id = ?1 ORDER BY at, seq",
+        )?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok(MembershipChange {
+                segment: r.get(0)?,
+                profile: r.get(1)?,
+                entered: r.get(2)?,
+                at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Deletes a segment and its memberships.
@@ -85,6 +175,36 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// One enter (`entered`) or exit of a profile in a segment, at an instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MembershipChange {
+    pub segment: String,
+    pub profile: u64,
+    pub entered: bool,
+    pub at: i64,
+}
+
+impl MembershipChange {
+    pub fn new(segment: &str, profile: u64, entered: bool, at: i64) -> Self {
+        MembershipChange {
+            segment: segment.to_string(),
+            profile,
+            entered,
+            at,
+        }
+    }
+}
+
+fn insert_changes(tx: &rusqlite::Transaction<'_>, changes: &[MembershipChange]) -> Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO membership_changes (segment, profile_id, entered, at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for c in changes {
+        insert.execute(params![c.segment, c.profile, c.entered, c.at])?;
+    }
+    Ok(())
 }
 
 fn row_to_segment(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSegment> {

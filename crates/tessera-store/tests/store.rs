@@ -42,7 +42,7 @@ fn traits_of(store: &Store, profile: u64, at: Option<i64>) -> BTreeMap<String, T
 
 fn stored_profile(outcome: &Outcome) -> u64 {
     match outcome {
-        Outcome::Stored { profile } => *profile,
+        Outcome::Stored { profile, .. } => *profile,
         other => panic!("expected stored, got {other:?}"),
     }
 }
@@ -65,7 +65,7 @@ fn replayed_messages_are_stored_once_and_data_survives_reopening() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.stats().unwrap().events, 2);
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
 }
 
 #[test]
@@ -94,6 +94,11 @@ fn shared_identifier_merges_profiles_and_records_why() {
         ])
         .unwrap();
     let profile = stored_profile(&out[2]);
+    assert!(
+        matches!(&out[2], Outcome::Stored { merged, .. } if merged.len() == 1),
+        "{:?}",
+        out[2]
+    );
     assert_eq!(store.stats().unwrap().profiles, 1);
     let view = store.profile_view(profile, 5).unwrap();
     assert_eq!(view.records.len(), 2);
@@ -322,4 +327,40 @@ fn cached_identity_lookups_follow_writes_of_other_connections_and_erasures() {
     );
     assert_ne!(fourth, merged);
     assert_eq!(a.stats().unwrap().profiles, 1);
+}
+
+#[test]
+fn membership_history_answers_who_was_in_a_segment_when() {
+    use tessera_store::{MembershipChange, StoredSegment};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    let segment = StoredSegment {
+        name: "vip".into(),
+        description: String::new(),
+        condition: "age > 1".into(),
+        min_size: 1,
+        updated_at: 0,
+    };
+    store
+        .apply_segments(&[(segment.clone(), vec![1, 2])], 100)
+        .unwrap();
+    store.apply_segments(&[(segment, vec![2, 3])], 200).unwrap();
+    store
+        .record_membership_changes(&[
+            MembershipChange::new("vip", 2, false, 300),
+            MembershipChange::new("vip", 4, true, 300),
+        ])
+        .unwrap();
+    assert_eq!(store.members_at("vip", 99).unwrap(), Vec::<u64>::new());
+    assert_eq!(store.members_at("vip", 100).unwrap(), vec![1, 2]);
+    assert_eq!(store.members_at("vip", 250).unwrap(), vec![2, 3]);
+    assert_eq!(store.members_at("vip", 300).unwrap(), vec![3, 4]);
+    assert_eq!(
+        store.members("vip").unwrap(),
+        Vec::<u64>::new(),
+        "profiles 3 and 4 do not exist, so no canonical member"
+    );
+    let history = store.membership_history(2).unwrap();
+    let entered: Vec<(bool, i64)> = history.iter().map(|c| (c.entered, c.at)).collect();
+    assert_eq!(entered, vec![(true, 100), (false, 300)]);
 }
