@@ -22,6 +22,7 @@ mod api;
 mod auth;
 mod collect;
 mod error;
+mod live;
 mod metrics;
 mod writer;
 
@@ -100,7 +101,7 @@ impl AppState {
             config.queue_capacity,
             config.max_group_records,
             metrics.clone(),
-        );
+        )?;
         let reader = Arc::new(Mutex::new(reader));
         let keys = auth::KeyCache::load(reader.clone())?;
         let state = AppState {

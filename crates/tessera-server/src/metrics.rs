@@ -24,6 +24,7 @@ pub struct Metrics {
     pub requests_unauthorized: AtomicU64,
     pub requests_overloaded: AtomicU64,
     pub queue_depth: AtomicU64,
+    pub membership_changes: AtomicU64,
     commits: AtomicU64,
     commit_records: AtomicU64,
     commit_micros: AtomicU64,
@@ -94,6 +95,12 @@ impl Metrics {
             "tessera_requests_overloaded_total",
             "Requests answered 429 because the write queue was full.",
             &self.requests_overloaded,
+        );
+        counter(
+            &mut out,
+            "tessera_membership_changes_total",
+            "Segment enters and exits recorded by real-time evaluation.",
+            &self.membership_changes,
         );
         let _ = writeln!(
             out,

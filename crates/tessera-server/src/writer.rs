@@ -4,11 +4,17 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use tessera_identity::Normalizer;
 use tessera_import::{attach_previous_id, Prepared};
 use tessera_store::{Outcome, Store};
-use tokio::sync::{mpsc, oneshot};
 
+use tokio::sync::oneshot;
+
+use tessera_model::Millis;
+use tessera_store::MembershipChange;
+
+use crate::live::Live;
 use crate::{ApiError, Metrics};
 
 /// Messages of one request, and where to send their outcomes once committed.
@@ -28,23 +34,35 @@ pub(crate) enum Job {
 
 #[derive(Clone)]
 pub(crate) struct WriterHandle {
-    tx: mpsc::Sender<Job>,
+    // A std channel: `try_send` never blocks the async handler, and the writer can wait on
+    // it with a timeout to apply time-based changes.
+    tx: SyncSender<Job>,
+    metrics: Arc<Metrics>,
 }
 
 impl WriterHandle {
+    /// Queues a job without waiting: a full queue is 429.
+    fn send(&self, job: Job) -> Result<(), ApiError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        // Counted before sending, so that the writer's decrement never comes first.
+        self.metrics.queue_depth.fetch_add(1, Relaxed);
+        self.tx.try_send(job).map_err(|e| {
+            self.metrics.queue_depth.fetch_sub(1, Relaxed);
+            match e {
+                TrySendError::Full(_) => ApiError::Overloaded {
+                    retry_after_secs: 1,
+                },
+                TrySendError::Disconnected(_) => {
+                    ApiError::Internal("the writer has stopped".into())
+                }
+            }
+        })
+    }
+
     /// Queues a request and waits until it is committed. A full queue is 429, not a wait.
     pub(crate) async fn write(&self, messages: Vec<Prepared>) -> Result<Vec<Outcome>, ApiError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .try_send(Job::Write(WriteRequest { messages, reply }))
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => ApiError::Overloaded {
-                    retry_after_secs: 1,
-                },
-                mpsc::error::TrySendError::Closed(_) => {
-                    ApiError::Internal("the writer has stopped".into())
-                }
-            })?;
+        self.send(Job::Write(WriteRequest { messages, reply }))?;
         answer
             .await
             .map_err(|_| ApiError::Internal("the writer dropped a request".into()))?
@@ -56,16 +74,7 @@ impl WriterHandle {
     /// Erases a profile in the writer's order (after every write queued before it).
     pub(crate) async fn erase(&self, profile: u64) -> Result<tessera_store::Erasure, ApiError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .try_send(Job::Erase { profile, reply })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => ApiError::Overloaded {
-                    retry_after_secs: 1,
-                },
-                mpsc::error::TrySendError::Closed(_) => {
-                    ApiError::Internal("the writer has stopped".into())
-                }
-            })?;
+        self.send(Job::Erase { profile, reply })?;
         answer
             .await
             .map_err(|_| ApiError::Internal("the writer dropped a request".into()))?
@@ -94,26 +103,48 @@ pub(crate) fn spawn(
     capacity: usize,
     max_group: usize,
     metrics: Arc<Metrics>,
-) -> (WriterHandle, WriterThread) {
-    let (tx, mut rx) = mpsc::channel::<Job>(capacity.max(1));
+) -> Result<(WriterHandle, WriterThread), tessera_store::Error> {
+    let metrics_for_handle = metrics.clone();
+    let (tx, rx) = mpsc::sync_channel::<Job>(capacity.max(1));
+    // Real-time state is rebuilt before the first request is accepted; changes that became
+    // due while the server was down are recorded now.
+    let (mut live, initial) = Live::load(&store, now_millis())?;
+    store.record_membership_changes(&initial)?;
+    Metrics::add(&metrics.membership_changes, initial.len());
+    tracing::info!(changes = initial.len(), "real-time membership loaded");
     let thread = std::thread::Builder::new()
         .name("tessera-writer".into())
         .spawn(move || {
             let identity = store.config().identity.clone();
             let normalizer = Normalizer::new(&identity);
             let mut next: Option<Job> = None;
+            let mut last_tick = Instant::now();
             loop {
+                // Time-based changes are applied at least every TICK, also under load.
+                if last_tick.elapsed() >= TICK {
+                    let changes = live.tick(&store, now_millis());
+                    record(&mut store, changes, &metrics);
+                    last_tick = Instant::now();
+                }
                 let first = match next.take() {
                     Some(job) => job,
-                    None => match rx.blocking_recv() {
-                        Some(job) => job,
-                        None => break,
+                    None => match rx.recv_timeout(TICK.saturating_sub(last_tick.elapsed())) {
+                        Ok(job) => job,
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        Err(RecvTimeoutError::Disconnected) => break,
                     },
                 };
+                metrics
+                    .queue_depth
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 let first = match first {
                     Job::Write(request) => request,
                     Job::Erase { profile, reply } => {
-                        let _ = reply.send(store.erase_profile(profile));
+                        let erased = store.erase_profile(profile);
+                        if erased.is_ok() {
+                            live.forget(profile, now_millis());
+                        }
+                        let _ = reply.send(erased);
                         continue;
                     }
                 };
@@ -121,32 +152,70 @@ pub(crate) fn spawn(
                 let mut records = group[0].messages.len();
                 while records < max_group {
                     match rx.try_recv() {
-                        Ok(Job::Write(request)) => {
-                            records += request.messages.len();
-                            group.push(request);
-                        }
-                        // An erasure waits for the writes queued before it to commit.
-                        Ok(erase) => {
-                            next = Some(erase);
-                            break;
+                        Ok(job) => {
+                            metrics
+                                .queue_depth
+                                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                            match job {
+                                Job::Write(request) => {
+                                    records += request.messages.len();
+                                    group.push(request);
+                                }
+                                // An erasure waits for the writes queued before it to commit.
+                                erase => {
+                                    next = Some(erase);
+                                    break;
+                                }
+                            }
                         }
                         Err(_) => break,
                     }
                 }
-                metrics
-                    .queue_depth
-                    .store(rx.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                commit_group(&mut store, &normalizer, group, &metrics);
+                commit_group(&mut store, &normalizer, &mut live, group, &metrics);
             }
         })
         .expect("spawning the writer thread");
-    (WriterHandle { tx }, WriterThread(thread))
+    Ok((
+        WriterHandle {
+            tx,
+            metrics: metrics_for_handle,
+        },
+        WriterThread(thread),
+    ))
+}
+
+/// How often time-based membership changes are applied (each is stamped with its exact
+/// instant; this bounds how late it is noticed).
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+fn record(
+    store: &mut Store,
+    changes: Result<Vec<MembershipChange>, tessera_store::Error>,
+    metrics: &Metrics,
+) {
+    let result = changes.and_then(|changes| {
+        store.record_membership_changes(&changes)?;
+        Ok(changes.len())
+    });
+    match result {
+        Ok(n) => Metrics::add(&metrics.membership_changes, n),
+        // The next restart reconciles stored memberships with the real-time state.
+        Err(e) => tracing::error!(error = %e, "recording membership changes failed"),
+    }
+}
+
+fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Commits a group of requests in one transaction and answers each of them.
 fn commit_group(
     store: &mut Store,
     normalizer: &Normalizer<'_>,
+    live: &mut Live,
     group: Vec<WriteRequest>,
     metrics: &Metrics,
 ) {
@@ -201,5 +270,12 @@ fn commit_group(
         };
         // A client that went away does not stop the others from being answered.
         let _ = reply.send(answer);
+    }
+    // Real-time evaluation follows the commit, after the clients have their answers.
+    if let Ok(outcomes) = &outcomes {
+        let committed: Vec<(&tessera_store::Record, &Outcome)> =
+            records.iter().zip(outcomes).collect();
+        let changes = live.after_commit(store, &committed, now_millis());
+        record(store, changes, metrics);
     }
 }

@@ -1,0 +1,100 @@
+//! The segment list and its dependency index: which segments an event or a trait can affect.
+
+use std::collections::HashMap;
+
+use tessera_lang::Expr;
+
+/// The segments, fixed for the life of a [`crate::Realtime`], and what each one reads.
+///
+/// A segment depends on an event name when one of its queries (`did`, `count`, aggregate,
+/// recency) names it, and on a trait when it tests it; property filters inside queries read
+/// event properties, not traits. An event of a name no segment reads changes no membership,
+/// which is what lets the real-time path skip it.
+#[derive(Debug)]
+pub(crate) struct Segments {
+    names: Vec<String>,
+    exprs: Vec<Expr>,
+    by_event: HashMap<String, Vec<usize>>,
+    by_trait: HashMap<String, Vec<usize>>,
+}
+
+impl Segments {
+    pub(crate) fn new(segments: Vec<(String, Expr)>) -> Segments {
+        let mut by_event: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_trait: HashMap<String, Vec<usize>> = HashMap::new();
+        let (names, exprs): (Vec<String>, Vec<Expr>) = segments.into_iter().unzip();
+        for (index, expr) in exprs.iter().enumerate() {
+            // The collectors return sets, so each index is pushed once per name, in order.
+            for event in expr.event_names() {
+                by_event.entry(event.to_string()).or_default().push(index);
+            }
+            for name in expr.trait_names() {
+                by_trait.entry(name.to_string()).or_default().push(index);
+            }
+        }
+        Segments {
+            names,
+            exprs,
+            by_event,
+            by_trait,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.exprs.len()
+    }
+
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub(crate) fn expr(&self, segment: usize) -> &Expr {
+        &self.exprs[segment]
+    }
+
+    /// The segments reading events of this name, in increasing order.
+    pub(crate) fn reading_event(&self, name: &str) -> &[usize] {
+        self.by_event.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The segments testing any of these traits, in increasing order, each once.
+    pub(crate) fn testing_traits<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<usize> {
+        let mut out: Vec<usize> = names
+            .into_iter()
+            .filter_map(|name| self.by_trait.get(name))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_maps_names_to_the_segments_reading_them() {
+        let parse = |text: &str| tessera_lang::parse(text).expr;
+        let segments = Segments::new(vec![
+            ("a".into(), parse("did(View) and age > 3")),
+            (
+                "b".into(),
+                parse("count(Buy where age = 1) >= 2 or not did(View in last 7d)"),
+            ),
+            ("c".into(), parse("city = \"x\" or age < 9")),
+        ]);
+        assert_eq!(segments.reading_event("View"), [0, 1]);
+        assert_eq!(segments.reading_event("Buy"), [1]);
+        assert_eq!(segments.reading_event("age"), [] as [usize; 0]);
+        // `where age = 1` tests an event property, not the trait.
+        assert_eq!(segments.testing_traits(["age"]), [0, 2]);
+        assert_eq!(segments.testing_traits(["city", "age", "zip"]), [0, 2]);
+        assert_eq!(segments.testing_traits([]), [] as [usize; 0]);
+    }
+}

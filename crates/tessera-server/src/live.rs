@@ -1,0 +1,184 @@
+//! Real-time membership inside the server: stored segments kept current as messages commit
+//! and as time passes, with every enter and exit recorded in the store's membership history.
+//!
+//! Owned by the writer thread, so it sees commits in order and needs no lock. After a restart
+//! it is rebuilt from the store, and the differences from the stored memberships (changes
+//! that became due while the server was down) are recorded at once.
+
+use std::collections::{BTreeSet, HashMap};
+
+use tessera_engine::{EventData, ProfileData};
+use tessera_model::Millis;
+use tessera_realtime::{Change, ChangeKind, Realtime};
+use tessera_store::{MembershipChange, Outcome, Record, Store};
+
+pub(crate) struct Live {
+    realtime: Realtime,
+    /// The stored definitions it was built from, to notice `segment apply`.
+    definitions: Vec<(String, String)>,
+    /// Event names some segment reads: other events are not kept in memory.
+    wanted_events: BTreeSet<String>,
+}
+
+impl Live {
+    /// Builds the state from the store as of `now`; returns it with the membership changes
+    /// that differ from what the store holds.
+    pub(crate) fn load(
+        store: &Store,
+        now: Millis,
+    ) -> Result<(Live, Vec<MembershipChange>), tessera_store::Error> {
+        let stored = store.segments()?;
+        let mut segments = Vec::new();
+        for segment in &stored {
+            let parsed = tessera_lang::parse(&segment.condition);
+            if tessera_lang::has_errors(&parsed.diagnostics) {
+                tracing::error!(segment = %segment.name, "stored condition does not parse; it is not evaluated in real time");
+                continue;
+            }
+            segments.push((segment.name.clone(), parsed.expr));
+        }
+        let wanted_events: BTreeSet<String> = segments
+            .iter()
+            .flat_map(|(_, expr)| {
+                expr.event_names()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut profiles: HashMap<u64, ProfileData> = HashMap::new();
+        store.for_each_profile(None, |p| {
+            profiles.insert(p, ProfileData::default());
+        })?;
+        store.for_each_trait(None, |p, name, value| {
+            if let Some(data) = profiles.get_mut(&p) {
+                data.traits.insert(name.to_string(), value);
+            }
+        })?;
+        store.for_each_event(None, |p, name, ts, properties| {
+            if wanted_events.contains(name) {
+                if let Some(data) = profiles.get_mut(&p) {
+                    data.events
+                        .push(EventData::new(name, ts, properties.clone()));
+                }
+            }
+        })?;
+        let mut realtime = Realtime::new(segments);
+        for (profile, data) in profiles {
+            realtime.load_profile(profile, data, now);
+        }
+        let definitions = stored.into_iter().map(|s| (s.name, s.condition)).collect();
+        let live = Live {
+            realtime,
+            definitions,
+            wanted_events,
+        };
+        let changes = live.reconcile(store, now)?;
+        Ok((live, changes))
+    }
+
+    /// Changes that bring the stored memberships to the real-time ones, stamped `now`.
+    fn reconcile(
+        &self,
+        store: &Store,
+        now: Millis,
+    ) -> Result<Vec<MembershipChange>, tessera_store::Error> {
+        let mut changes = Vec::new();
+        for (index, name) in self.realtime.segment_names().iter().enumerate() {
+            let stored: BTreeSet<u64> = store.members(name)?.into_iter().collect();
+            let live: BTreeSet<u64> = self.realtime.members(index).collect();
+            changes.extend(
+                live.difference(&stored)
+                    .map(|p| MembershipChange::new(name, *p, true, now)),
+            );
+            changes.extend(
+                stored
+                    .difference(&live)
+                    .map(|p| MembershipChange::new(name, *p, false, now)),
+            );
+        }
+        Ok(changes)
+    }
+
+    /// Follows committed records: merges, events and trait updates of their profiles.
+    pub(crate) fn after_commit(
+        &mut self,
+        store: &Store,
+        committed: &[(&Record, &Outcome)],
+        now: Millis,
+    ) -> Result<Vec<MembershipChange>, tessera_store::Error> {
+        let mut changes = Vec::new();
+        for (record, outcome) in committed {
+            let Outcome::Stored { profile, merged } = outcome else {
+                continue;
+            };
+            let profile = *profile;
+            for from in merged {
+                changes.extend(self.realtime.merge_profiles(*from, profile, now));
+            }
+            if self.realtime.profile(profile).is_none() {
+                // A person Tessera has not seen before: known from now on, so that conditions
+                // such as `not did(…)` hold for them as they do in batch evaluation.
+                changes.extend(
+                    self.realtime
+                        .load_profile(profile, ProfileData::default(), now),
+                );
+            }
+            if !record.traits.is_empty() {
+                // Traits as the store merged them (types, merge rules), not as sent.
+                let (traits, _) = store.profile_data(profile, None)?;
+                changes.extend(self.realtime.on_traits(profile, traits, now));
+            }
+            if record.kind.is_behavioural() && self.wanted_events.contains(&record.name) {
+                let event = EventData::new(
+                    record.name.clone(),
+                    record.timestamp,
+                    record.properties.clone(),
+                );
+                changes.extend(self.realtime.on_event(profile, event, now));
+            }
+        }
+        Ok(self.to_membership(changes))
+    }
+
+    /// Time passes; reloads everything when the stored segment definitions changed.
+    pub(crate) fn tick(
+        &mut self,
+        store: &Store,
+        now: Millis,
+    ) -> Result<Vec<MembershipChange>, tessera_store::Error> {
+        let definitions: Vec<(String, String)> = store
+            .segments()?
+            .into_iter()
+            .map(|s| (s.name, s.condition))
+            .collect();
+        if definitions != self.definitions {
+            tracing::info!("segment definitions changed: rebuilding real-time state");
+            let (live, changes) = Live::load(store, now)?;
+            *self = live;
+            return Ok(changes);
+        }
+        let changes = self.realtime.advance(now);
+        Ok(self.to_membership(changes))
+    }
+
+    /// An erased profile leaves every segment; nothing about it is recorded.
+    pub(crate) fn forget(&mut self, profile: u64, now: Millis) {
+        self.realtime.remove_profile(profile, now);
+    }
+
+    fn to_membership(&self, changes: Vec<Change>) -> Vec<MembershipChange> {
+        let names = self.realtime.segment_names();
+        changes
+            .into_iter()
+            .map(|c| {
+                MembershipChange::new(
+                    &names[c.segment],
+                    c.profile,
+                    c.kind == ChangeKind::Enter,
+                    c.at,
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,122 @@
+//! Real-time membership in the running service: enters on commit, exits when time passes,
+//! history recorded, and the state rebuilt after a restart.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use serde_json::json;
+use tessera_server::{app, AppState, ServerConfig};
+use tessera_store::{Scope, Store, StoredSegment};
+use tower::ServiceExt;
+
+fn segment(name: &str, condition: &str) -> StoredSegment {
+    StoredSegment {
+        name: name.into(),
+        description: String::new(),
+        condition: condition.into(),
+        min_size: 1,
+        updated_at: 0,
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Polls until `check` holds (the real-time path runs just after the acknowledgement).
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn members(data: &Path, segment: &str) -> Vec<u64> {
+    Store::open(data).unwrap().members(segment).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_enter_segments_at_once_and_time_makes_them_leave() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut store = Store::init(&data).unwrap();
+    let (_, key) = store.create_api_key("w", Scope::Write).unwrap();
+    store
+        .apply_segments(
+            &[
+                (
+                    segment("recent_buyers", "did(Order Completed in last 2s)"),
+                    vec![],
+                ),
+                (
+                    segment("not_buying", "not did(Order Completed in last 2s)"),
+                    vec![],
+                ),
+            ],
+            now(),
+        )
+        .unwrap();
+    let reader = Store::open(&data).unwrap();
+    let (state, _writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+
+    let sent = now();
+    let body = json!({"batch": [
+        {"type": "track", "userId": "buyer", "event": "Order Completed", "timestamp": tessera_model::format_millis(sent)},
+        {"type": "page", "userId": "browser", "name": "Home"}
+    ]});
+    let request = Request::post("/v1/batch")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    assert_eq!(
+        app(state.clone()).oneshot(request).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let store = Store::open(&data).unwrap();
+    let buyer = store
+        .find_profile(&tessera_model::Identifier::new("user_id", "buyer"))
+        .unwrap()
+        .unwrap();
+    let browser = store
+        .find_profile(&tessera_model::Identifier::new("user_id", "browser"))
+        .unwrap()
+        .unwrap();
+    eventually("the buyer enters recent_buyers", || {
+        members(&data, "recent_buyers") == vec![buyer]
+    });
+    // A profile that never did anything a segment reads still counts for `not did(…)`.
+    eventually("the browser is in not_buying", || {
+        members(&data, "not_buying").contains(&browser)
+    });
+    // Two seconds later the order leaves the window: the scheduler moves the buyer.
+    eventually("the buyer leaves recent_buyers", || {
+        members(&data, "recent_buyers").is_empty()
+    });
+    eventually("the buyer enters not_buying", || {
+        members(&data, "not_buying").contains(&buyer)
+    });
+
+    let history = Store::open(&data)
+        .unwrap()
+        .membership_history(buyer)
+        .unwrap();
+    let recent: Vec<(bool, i64)> = history
+        .iter()
+        .filter(|c| c.segment == "recent_buyers")
+        .map(|c| (c.entered, c.at))
+        .collect();
+    assert_eq!(recent.len(), 2, "{history:?}");
+    assert!(recent[0].0 && !recent[1].0);
+    // The exit is stamped with the exact instant the window stopped holding the order.
+    assert_eq!(recent[1].1, sent + 2_000);
+    let text = state.metrics().render();
+    assert!(text.contains("tessera_membership_changes_total"), "{text}");
+}
