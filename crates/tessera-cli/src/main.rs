@@ -89,6 +89,9 @@ enum Command {
     Segment(commands::segment::SegmentCommand),
     /// Run the HTTP service: the Segment-compatible collection API.
     Serve(commands::serve::ServeArgs),
+    /// Webhooks on segment enter/exit, and their dead-letter list.
+    #[command(subcommand)]
+    Webhook(commands::serve::WebhookCommand),
     /// Send realistic load to a running `tessera serve` and report throughput and latency.
     Loadgen(commands::loadgen::LoadgenArgs),
     /// Create, list and revoke API keys.
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::serve(&cli.data, args),
         Command::Key(cmd) => commands::serve::key(&cli.data, cmd),
         Command::Loadgen(args) => commands::loadgen::run(args),
+        Command::Webhook(cmd) => commands::serve::webhook(&cli.data, cmd),
         Command::Gen(args) => commands::demo::gen(args),
         Command::Demo(args) => commands::demo::demo(&cli.data, args),
     };

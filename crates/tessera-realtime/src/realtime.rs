@@ -249,6 +249,10 @@ impl State {
         };
         let held = interpreter::eval(expr, data, at);
         let next = next_change_sorted(expr, data, at);
+        // An instant at or before `at` would be fired again at once, forever; `next_change`
+        // never returns one, and this keeps a bug there from hanging the server.
+        debug_assert!(next.is_none_or(|next| next > at), "{next:?} after {at}");
+        let next = next.filter(|&next| next > at);
         self.evaluations += 1;
         self.schedule.set(profile, segment, next);
         let members = &mut self.members[segment];

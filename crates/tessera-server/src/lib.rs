@@ -24,6 +24,7 @@ mod collect;
 mod error;
 mod live;
 mod metrics;
+pub mod webhook;
 mod writer;
 
 use std::net::SocketAddr;
@@ -96,12 +97,17 @@ impl AppState {
     ) -> Result<(AppState, WriterThread), ApiError> {
         let metrics = Arc::new(Metrics::default());
         let identity = store.config().identity.clone();
+        let deliverer = Store::open(store.dir())?;
+        let (wake, woken) = std::sync::mpsc::sync_channel(1);
         let (writer, thread) = writer::spawn(
             store,
             config.queue_capacity,
             config.max_group_records,
             metrics.clone(),
+            wake,
         )?;
+        // Stops after the writer (its wake-up sender) is gone.
+        webhook::spawn(deliverer, woken, metrics.clone());
         let reader = Arc::new(Mutex::new(reader));
         let keys = auth::KeyCache::load(reader.clone())?;
         let state = AppState {

@@ -15,6 +15,9 @@ const COMMIT_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
 ];
 
+/// Upper bounds of the webhook latency histogram (outbox → delivered), in seconds.
+const WEBHOOK_BUCKETS: [f64; 10] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1.0, 10.0, 60.0];
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub events_received: AtomicU64,
@@ -25,6 +28,12 @@ pub struct Metrics {
     pub requests_overloaded: AtomicU64,
     pub queue_depth: AtomicU64,
     pub membership_changes: AtomicU64,
+    pub webhooks_delivered: AtomicU64,
+    pub webhooks_failed: AtomicU64,
+    /// Age of the oldest undelivered webhook, in milliseconds.
+    pub webhook_lag_ms: AtomicU64,
+    webhook_latency_buckets: [AtomicU64; WEBHOOK_BUCKETS.len()],
+    webhook_latency_ms_sum: AtomicU64,
     commits: AtomicU64,
     commit_records: AtomicU64,
     commit_micros: AtomicU64,
@@ -40,6 +49,17 @@ impl Metrics {
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
         let seconds = took.as_secs_f64();
         for (bucket, bound) in self.commit_buckets.iter().zip(COMMIT_BUCKETS) {
+            if seconds <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn observe_webhook(&self, latency_ms: i64) {
+        let seconds = latency_ms.max(0) as f64 / 1000.0;
+        self.webhook_latency_ms_sum
+            .fetch_add(latency_ms.max(0) as u64, Ordering::Relaxed);
+        for (bucket, bound) in self.webhook_latency_buckets.iter().zip(WEBHOOK_BUCKETS) {
             if seconds <= bound {
                 bucket.fetch_add(1, Ordering::Relaxed);
             }
@@ -132,6 +152,45 @@ impl Metrics {
             "Messages written by all commits.",
             &self.commit_records,
         );
+        counter(
+            &mut out,
+            "tessera_webhooks_delivered_total",
+            "Webhook calls answered 2xx.",
+            &self.webhooks_delivered,
+        );
+        counter(
+            &mut out,
+            "tessera_webhooks_failed_total",
+            "Webhook attempts that failed (retried or dead-lettered).",
+            &self.webhooks_failed,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tessera_webhook_lag_seconds Age of the oldest undelivered webhook.\n# TYPE tessera_webhook_lag_seconds gauge\ntessera_webhook_lag_seconds {}",
+            self.webhook_lag_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tessera_webhook_latency_seconds From the membership change's commit to the webhook's 2xx.\n# TYPE tessera_webhook_latency_seconds histogram"
+        );
+        for (bucket, bound) in self.webhook_latency_buckets.iter().zip(WEBHOOK_BUCKETS) {
+            let _ = writeln!(
+                out,
+                "tessera_webhook_latency_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let delivered = self.webhooks_delivered.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "tessera_webhook_latency_seconds_bucket{{le=\"+Inf\"}} {delivered}"
+        );
+        let _ = writeln!(
+            out,
+            "tessera_webhook_latency_seconds_sum {}",
+            self.webhook_latency_ms_sum.load(Ordering::Relaxed) as f64 / 1000.0
+        );
+        let _ = writeln!(out, "tessera_webhook_latency_seconds_count {delivered}");
         out
     }
 }

@@ -103,6 +103,7 @@ pub(crate) fn spawn(
     capacity: usize,
     max_group: usize,
     metrics: Arc<Metrics>,
+    wake_webhooks: SyncSender<()>,
 ) -> Result<(WriterHandle, WriterThread), tessera_store::Error> {
     let metrics_for_handle = metrics.clone();
     let (tx, rx) = mpsc::sync_channel::<Job>(capacity.max(1));
@@ -110,6 +111,7 @@ pub(crate) fn spawn(
     // due while the server was down are recorded now.
     let (mut live, initial) = Live::load(&store, now_millis())?;
     store.record_membership_changes(&initial)?;
+    let _ = wake_webhooks.try_send(());
     Metrics::add(&metrics.membership_changes, initial.len());
     tracing::info!(changes = initial.len(), "real-time membership loaded");
     let thread = std::thread::Builder::new()
@@ -123,7 +125,7 @@ pub(crate) fn spawn(
                 // Time-based changes are applied at least every TICK, also under load.
                 if last_tick.elapsed() >= TICK {
                     let changes = live.tick(&store, now_millis());
-                    record(&mut store, changes, &metrics);
+                    record(&mut store, changes, &metrics, &wake_webhooks);
                     last_tick = Instant::now();
                 }
                 let first = match next.take() {
@@ -171,7 +173,14 @@ pub(crate) fn spawn(
                         Err(_) => break,
                     }
                 }
-                commit_group(&mut store, &normalizer, &mut live, group, &metrics);
+                commit_group(
+                    &mut store,
+                    &normalizer,
+                    &mut live,
+                    group,
+                    &metrics,
+                    &wake_webhooks,
+                );
             }
         })
         .expect("spawning the writer thread");
@@ -192,13 +201,20 @@ fn record(
     store: &mut Store,
     changes: Result<Vec<MembershipChange>, tessera_store::Error>,
     metrics: &Metrics,
+    wake_webhooks: &SyncSender<()>,
 ) {
     let result = changes.and_then(|changes| {
         store.record_membership_changes(&changes)?;
         Ok(changes.len())
     });
     match result {
-        Ok(n) => Metrics::add(&metrics.membership_changes, n),
+        Ok(n) => {
+            Metrics::add(&metrics.membership_changes, n);
+            if n > 0 {
+                // Coalesced: one pending wake-up is enough for the delivery thread.
+                let _ = wake_webhooks.try_send(());
+            }
+        }
         // The next restart reconciles stored memberships with the real-time state.
         Err(e) => tracing::error!(error = %e, "recording membership changes failed"),
     }
@@ -218,6 +234,7 @@ fn commit_group(
     live: &mut Live,
     group: Vec<WriteRequest>,
     metrics: &Metrics,
+    wake_webhooks: &SyncSender<()>,
 ) {
     let started = Instant::now();
     let mut records = Vec::new();
@@ -276,6 +293,6 @@ fn commit_group(
         let committed: Vec<(&tessera_store::Record, &Outcome)> =
             records.iter().zip(outcomes).collect();
         let changes = live.after_commit(store, &committed, now_millis());
-        record(store, changes, metrics);
+        record(store, changes, metrics, wake_webhooks);
     }
 }

@@ -120,3 +120,107 @@ async fn events_enter_segments_at_once_and_time_makes_them_leave() {
     let text = state.metrics().render();
     assert!(text.contains("tessera_membership_changes_total"), "{text}");
 }
+
+/// A local receiver that answers 500 to its first call and 200 afterwards, keeping what it got.
+async fn receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+) {
+    use axum::routing::post;
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let router = {
+        let got = got.clone();
+        axum::Router::new().route(
+            "/hook",
+            post(move |headers: axum::http::HeaderMap, body: String| {
+                let (got, calls) = (got.clone(), calls.clone());
+                async move {
+                    if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    let signature = headers["x-tessera-signature"].to_str().unwrap().to_string();
+                    got.lock().unwrap().push((signature, body));
+                    StatusCode::OK
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_are_signed_retried_and_delivered_for_enter_and_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut store = Store::init(&data).unwrap();
+    let (_, key) = store.create_api_key("w", Scope::Write).unwrap();
+    store
+        .apply_segments(
+            &[(
+                segment("recent_buyers", "did(Order Completed in last 2s)"),
+                vec![],
+            )],
+            now(),
+        )
+        .unwrap();
+    let (url, got) = receiver().await;
+    let hook = store
+        .add_webhook("recent_buyers", &url, true, true)
+        .unwrap();
+    let reader = Store::open(&data).unwrap();
+    let (state, _writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+
+    let body = json!({"batch": [{"type": "track", "userId": "buyer", "event": "Order Completed"}]});
+    let request = Request::post("/v1/batch")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    assert_eq!(
+        app(state.clone()).oneshot(request).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // The first attempt gets a 500; the retry (about a second later) succeeds; then the
+    // window closes and the exit is delivered too.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while got.lock().unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "deliveries so far: {:?}",
+            got.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = got.lock().unwrap().clone();
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_str::<serde_json::Value>(body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["segment.entered", "segment.exited"]);
+    for (signature, body) in &got {
+        assert_eq!(
+            signature,
+            &tessera_server::webhook::signature(&hook.secret, body),
+            "signature of {body}"
+        );
+    }
+    let metrics = state.metrics().render();
+    assert!(
+        metrics.contains("tessera_webhooks_failed_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tessera_webhooks_delivered_total 2"),
+        "{metrics}"
+    );
+}

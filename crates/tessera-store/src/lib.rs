@@ -21,6 +21,7 @@ mod keys;
 mod read;
 mod schema;
 mod segments;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};
 pub use read::{EventRows, MergeView, ProfileView, StoreStats};
 pub use segments::{MembershipChange, StoredSegment};
+pub use webhooks::{Delivery, Webhook};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "tessera.db";

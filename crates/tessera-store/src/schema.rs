@@ -179,6 +179,32 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX membership_changes_segment ON membership_changes(segment, profile_id, at);
     CREATE INDEX membership_changes_profile ON membership_changes(profile_id, at);
     "#,
+    // 5: webhooks per segment and their outbox: a delivery row is written in the same
+    // transaction as the membership change it announces, so none is lost on a crash.
+    r#"
+    CREATE TABLE webhooks (
+        id          INTEGER PRIMARY KEY,
+        segment     TEXT NOT NULL,
+        url         TEXT NOT NULL,
+        secret      TEXT NOT NULL,
+        on_enter    INTEGER NOT NULL,
+        on_exit     INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX webhooks_segment ON webhooks(segment);
+    CREATE TABLE webhook_outbox (
+        id              INTEGER PRIMARY KEY,
+        webhook_id      INTEGER NOT NULL,
+        payload         TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error      TEXT,
+        delivered_at    INTEGER,
+        dead            INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt_at) WHERE delivered_at IS NULL AND dead = 0;
+    "#,
 ];
 
 /// Brings the database up to the newest schema version.

@@ -117,6 +117,7 @@ impl Store {
             }
         }
         insert_changes(&tx, changes)?;
+        crate::webhooks::enqueue(&tx, changes)?;
         tx.commit()?;
         Ok(())
     }

@@ -65,7 +65,7 @@ fn replayed_messages_are_stored_once_and_data_survives_reopening() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.stats().unwrap().events, 2);
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
 }
 
 #[test]
@@ -363,4 +363,61 @@ fn membership_history_answers_who_was_in_a_segment_when() {
     let history = store.membership_history(2).unwrap();
     let entered: Vec<(bool, i64)> = history.iter().map(|c| (c.entered, c.at)).collect();
     assert_eq!(entered, vec![(true, 100), (false, 300)]);
+}
+
+#[test]
+fn webhook_outbox_is_written_with_the_change_and_dead_letters_can_be_replayed() {
+    use tessera_store::{MembershipChange, StoredSegment};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    let segment = StoredSegment {
+        name: "vip".into(),
+        description: String::new(),
+        condition: "age > 1".into(),
+        min_size: 1,
+        updated_at: 0,
+    };
+    store.apply_segments(&[(segment, vec![])], 0).unwrap();
+    let err = store
+        .add_webhook("vip", "ftp://x", true, true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must start with http:// or https://"), "{err}");
+    assert!(store
+        .add_webhook("nope", "http://127.0.0.1:9/h", true, true)
+        .is_err());
+    let hook = store
+        .add_webhook("vip", "http://127.0.0.1:9/h", true, false)
+        .unwrap();
+    store
+        .record_membership_changes(&[
+            MembershipChange::new("vip", 7, true, 10),
+            MembershipChange::new("vip", 7, false, 20),
+        ])
+        .unwrap();
+    // Only the enter: this webhook does not want exits.
+    let due = store.due_deliveries(i64::MAX, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    let payload: serde_json::Value = serde_json::from_str(&due[0].payload).unwrap();
+    assert_eq!(payload["type"], "segment.entered");
+    assert_eq!(payload["profile"], 7);
+    assert_eq!(due[0].webhook_id, hook.id);
+    store
+        .mark_failed(due[0].id, "HTTP 500", Some(i64::MAX - 1))
+        .unwrap();
+    assert!(
+        store.due_deliveries(i64::MAX - 2, 10).unwrap().is_empty(),
+        "not due before its retry time"
+    );
+    store.mark_failed(due[0].id, "HTTP 500", None).unwrap();
+    let dead = store.dead_deliveries(10).unwrap();
+    assert_eq!(
+        (dead.len(), dead[0].attempts, dead[0].last_error.as_deref()),
+        (1, 2, Some("HTTP 500"))
+    );
+    assert_eq!(store.replay_dead(None).unwrap(), 1);
+    assert_eq!(store.due_deliveries(i64::MAX, 10).unwrap().len(), 1);
+    store.mark_delivered(dead[0].id, 30).unwrap();
+    assert!(store.due_deliveries(i64::MAX, 10).unwrap().is_empty());
+    assert_eq!(store.outbox_backlog(100).unwrap().0, 0);
 }

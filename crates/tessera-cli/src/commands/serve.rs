@@ -54,6 +54,103 @@ pub enum KeyCommand {
     Revoke { id: u64 },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Call URL when profiles enter or leave SEGMENT (prints the signing secret once).
+    #[command(
+        after_help = "Example:\n  tessera webhook add --segment vip --url http://127.0.0.1:9000/hooks --on enter"
+    )]
+    Add {
+        #[arg(long)]
+        segment: String,
+        #[arg(long)]
+        url: String,
+        /// Which changes: enter, exit, or both.
+        #[arg(long, value_delimiter = ',', default_values = ["enter", "exit"])]
+        on: Vec<String>,
+    },
+    /// List webhooks.
+    List,
+    /// Remove a webhook (and its undelivered calls).
+    Remove { id: u64 },
+    /// Deliveries given up on after repeated failures.
+    Dead,
+    /// Put dead deliveries back in the queue: one by id, or all.
+    Replay {
+        id: Option<u64>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+}
+
+pub fn webhook(data: &Path, command: WebhookCommand) -> Result<ExitCode> {
+    let mut store = super::open(data)?;
+    match command {
+        WebhookCommand::Add { segment, url, on } => {
+            for item in &on {
+                if item != "enter" && item != "exit" {
+                    anyhow::bail!("--on `{item}`: expected enter, exit or both (enter,exit)");
+                }
+            }
+            let on_enter = on.iter().any(|o| o == "enter");
+            let on_exit = on.iter().any(|o| o == "exit");
+            let hook = store.add_webhook(&segment, &url, on_enter, on_exit)?;
+            eprintln!(
+                "webhook #{} calls {} on {} of `{}`; calls carry X-Tessera-Signature: sha256=HMAC-SHA256(secret, body). The secret, shown only now:",
+                hook.id, hook.url, on.join(" and "), hook.segment
+            );
+            outln!("{}", hook.secret);
+        }
+        WebhookCommand::List => {
+            let mut table = Table::new(&["id", "segment", "url", "enter", "exit", "created"]);
+            for hook in store.webhooks()? {
+                table.row(vec![
+                    hook.id.to_string(),
+                    hook.segment,
+                    hook.url,
+                    hook.on_enter.to_string(),
+                    hook.on_exit.to_string(),
+                    tessera_model::format_millis(hook.created_at),
+                ]);
+            }
+            out!("{}", table.render());
+        }
+        WebhookCommand::Remove { id } => {
+            store.remove_webhook(id)?;
+            outln!("removed webhook #{id}");
+        }
+        WebhookCommand::Dead => {
+            let mut table = Table::new(&[
+                "delivery",
+                "webhook",
+                "url",
+                "attempts",
+                "last error",
+                "payload",
+            ]);
+            for d in store.dead_deliveries(1_000)? {
+                table.row(vec![
+                    d.id.to_string(),
+                    d.webhook_id.to_string(),
+                    d.url,
+                    d.attempts.to_string(),
+                    d.last_error.unwrap_or_default(),
+                    d.payload,
+                ]);
+            }
+            out!("{}", table.render());
+        }
+        WebhookCommand::Replay { id, all } => {
+            if id.is_none() && !all {
+                anyhow::bail!("give a delivery id, or --all");
+            }
+            let n = store.replay_dead(id)?;
+            outln!("{n} dead deliveries queued again; a running `tessera serve` retries them within a second");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn serve(data: &Path, args: ServeArgs) -> Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -368,7 +368,13 @@ fn advance_by() -> impl Strategy<Value = Millis> {
     ]
 }
 
-pub fn op() -> impl Strategy<Value = Op> {
+/// An operation and how far the clock moved before it: events, traits, merges and erasures
+/// often arrive with the clock already past scheduled instants, which they must apply first.
+pub fn step() -> impl Strategy<Value = (Millis, Op)> {
+    (prop_oneof![2 => Just(0), 1 => advance_by()], op())
+}
+
+fn op() -> impl Strategy<Value = Op> {
     let profile = || 1..=PROFILES;
     prop_oneof![
         8 => (profile(), prop::sample::select(EVENT_NAMES), offset(), properties(), prop::bool::weighted(0.1))
