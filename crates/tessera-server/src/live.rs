@@ -126,7 +126,10 @@ impl Live {
             }
             if !record.traits.is_empty() {
                 // Traits as the store merged them (types, merge rules), not as sent.
-                let (traits, _) = store.profile_data(profile, None)?;
+                // Only the traits this record set, so that only segments reading them are
+                // re-evaluated.
+                let (mut traits, _) = store.profile_data(profile, None)?;
+                traits.retain(|name, _| record.traits.iter().any(|(sent, _)| sent == name));
                 changes.extend(self.realtime.on_traits(profile, traits, now));
             }
             if record.kind.is_behavioural() && self.wanted_events.contains(&record.name) {
