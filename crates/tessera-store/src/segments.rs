@@ -100,6 +100,9 @@ impl Store {
     /// Records enters and exits (from real-time evaluation) and updates current memberships,
     /// in one transaction.
     pub fn record_membership_changes(&mut self, changes: &[MembershipChange]) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
