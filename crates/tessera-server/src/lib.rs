@@ -99,15 +99,17 @@ impl AppState {
         let identity = store.config().identity.clone();
         let deliverer = Store::open(store.dir())?;
         let (wake, woken) = std::sync::mpsc::sync_channel(1);
+        let (results, delivery_results) = std::sync::mpsc::channel();
         let (writer, thread) = writer::spawn(
             store,
             config.queue_capacity,
             config.max_group_records,
             metrics.clone(),
             wake,
+            delivery_results,
         )?;
         // Stops after the writer (its wake-up sender) is gone.
-        webhook::spawn(deliverer, woken, metrics.clone());
+        webhook::spawn(deliverer, woken, results, metrics.clone());
         let reader = Arc::new(Mutex::new(reader));
         let keys = auth::KeyCache::load(reader.clone())?;
         let state = AppState {

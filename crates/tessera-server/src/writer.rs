@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use tessera_identity::Normalizer;
 use tessera_import::{attach_previous_id, Prepared};
 use tessera_store::{Outcome, Store};
@@ -12,7 +12,7 @@ use tessera_store::{Outcome, Store};
 use tokio::sync::oneshot;
 
 use tessera_model::Millis;
-use tessera_store::MembershipChange;
+use tessera_store::{DeliveryResult, MembershipChange};
 
 use crate::live::Live;
 use crate::{ApiError, Metrics};
@@ -104,6 +104,7 @@ pub(crate) fn spawn(
     max_group: usize,
     metrics: Arc<Metrics>,
     wake_webhooks: SyncSender<()>,
+    delivery_results: Receiver<DeliveryResult>,
 ) -> Result<(WriterHandle, WriterThread), tessera_store::Error> {
     let metrics_for_handle = metrics.clone();
     let (tx, rx) = mpsc::sync_channel::<Job>(capacity.max(1));
@@ -122,6 +123,11 @@ pub(crate) fn spawn(
             let mut next: Option<Job> = None;
             let mut last_tick = Instant::now();
             loop {
+                // Webhook results, written by this thread, the store's only writer.
+                let results: Vec<DeliveryResult> = delivery_results.try_iter().collect();
+                if let Err(e) = store.apply_delivery_results(&results) {
+                    tracing::error!(error = %e, "recording webhook deliveries failed; they may be repeated");
+                }
                 // Time-based changes are applied at least every TICK, also under load.
                 if last_tick.elapsed() >= TICK {
                     let changes = live.tick(&store, now_millis());

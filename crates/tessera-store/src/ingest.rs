@@ -438,7 +438,7 @@ impl IdentityGraph for SqlGraph<'_, '_> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT count(*) FROM identifiers i JOIN profiles p ON p.id = i.profile_id
+                "SELECT count(*) FROM profiles p CROSS JOIN identifiers i ON i.profile_id = p.id
                  WHERE p.canonical = ?1 AND i.kind = ?2",
             )?
             .query_row(params![profile, kind.as_str()], |r| r.get::<_, i64>(0))?

@@ -35,7 +35,7 @@ pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};
 pub use read::{EventRows, MergeView, ProfileView, StoreStats};
 pub use segments::{MembershipChange, StoredSegment};
-pub use webhooks::{Delivery, Webhook};
+pub use webhooks::{Delivery, DeliveryResult, Webhook};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "tessera.db";

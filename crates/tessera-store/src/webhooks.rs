@@ -20,6 +20,21 @@ pub struct Webhook {
     pub created_at: i64,
 }
 
+/// The result of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    Delivered {
+        id: u64,
+        at: i64,
+    },
+    /// Retried at `retry_at`, or dead-lettered when it is `None`.
+    Failed {
+        id: u64,
+        error: String,
+        retry_at: Option<i64>,
+    },
+}
+
 /// One delivery waiting in the outbox (or dead, after too many failures).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
@@ -139,20 +154,42 @@ impl Store {
     }
 
     pub fn mark_delivered(&mut self, id: u64, at: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-            params![id, at],
-        )?;
-        Ok(())
+        self.apply_delivery_results(&[DeliveryResult::Delivered { id, at }])
     }
 
     /// Records a failed attempt: retried at `retry_at`, or dead when `retry_at` is `None`.
     pub fn mark_failed(&mut self, id: u64, error: &str, retry_at: Option<i64>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE webhook_outbox SET attempts = attempts + 1, last_error = ?2,
-                 next_attempt_at = coalesce(?3, next_attempt_at), dead = (?3 IS NULL) WHERE id = ?1",
-            params![id, error, retry_at],
-        )?;
+        self.apply_delivery_results(&[DeliveryResult::Failed {
+            id,
+            error: error.to_string(),
+            retry_at,
+        }])
+    }
+
+    /// Applies the results of many delivery attempts in one transaction.
+    pub fn apply_delivery_results(&mut self, results: &[DeliveryResult]) -> Result<()> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for result in results {
+            match result {
+                DeliveryResult::Delivered { id, at } => tx
+                    .prepare_cached(
+                        "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                    )?
+                    .execute(params![id, at])?,
+                DeliveryResult::Failed { id, error, retry_at } => tx
+                    .prepare_cached(
+                        "UPDATE webhook_outbox SET attempts = attempts + 1, last_error = ?2,
+                             next_attempt_at = coalesce(?3, next_attempt_at), dead = (?3 IS NULL) WHERE id = ?1",
+                    )?
+                    .execute(params![id, error, retry_at])?,
+            };
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -194,6 +231,18 @@ impl Store {
     }
 }
 
+/// The profile's user id, if it has one: receivers usually know people by it.
+fn user_id(tx: &rusqlite::Transaction<'_>, profile: u64) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached(
+            // CROSS JOIN keeps this order: otherwise SQLite may walk every user id instead.
+            "SELECT i.value FROM profiles p CROSS JOIN identifiers i ON i.profile_id = p.id
+             WHERE p.canonical = ?1 AND i.kind = 'user_id' ORDER BY i.value LIMIT 1",
+        )?
+        .query_row([profile], |r| r.get(0))
+        .optional()?)
+}
+
 /// Writes the outbox rows for `changes` inside the caller's transaction.
 pub(crate) fn enqueue(tx: &rusqlite::Transaction<'_>, changes: &[MembershipChange]) -> Result<()> {
     if changes.is_empty() {
@@ -217,6 +266,7 @@ pub(crate) fn enqueue(tx: &rusqlite::Transaction<'_>, changes: &[MembershipChang
                 "type": if change.entered { "segment.entered" } else { "segment.exited" },
                 "segment": change.segment,
                 "profile": change.profile,
+                "user_id": user_id(tx, change.profile)?,
                 "at": tessera_model::format_millis(change.at),
                 "webhook": id,
             });

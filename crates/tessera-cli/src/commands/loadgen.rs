@@ -1,6 +1,8 @@
 //! `tessera loadgen`: posts realistic batches to a running `tessera serve` over HTTP/1.1
 //! keep-alive connections for a bounded time, and reports throughput and latency.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -39,7 +41,16 @@ pub struct LoadgenArgs {
     /// Distinct users the events are spread over.
     #[arg(long, default_value_t = 100_000)]
     users: u64,
+    /// Measure event → webhook latency: receive webhooks on this loopback address (path
+    /// `/hook`), send every message as an `Order Completed` of a new user, and match each
+    /// webhook's `user_id` to when its message was sent. Register the webhook first, on a
+    /// segment such as `did(Order Completed in last 1h)`.
+    #[arg(long, value_name = "HOST:PORT")]
+    webhook_receiver: Option<String>,
 }
+
+/// When each user's message was sent, and when its webhook arrived.
+type Timings = Arc<Mutex<HashMap<String, Instant>>>;
 
 #[derive(Default)]
 struct Tally {
@@ -58,16 +69,51 @@ pub fn run(args: LoadgenArgs) -> Result<std::process::ExitCode> {
     if args.batch == 0 || args.connections == 0 {
         bail!("--batch and --connections must be at least 1");
     }
+    if let Some(receiver) = &args.webhook_receiver {
+        if !receiver.starts_with("127.0.0.1:") && !receiver.starts_with("localhost:") {
+            bail!("--webhook-receiver must be a loopback address such as 127.0.0.1:9100");
+        }
+    }
+    let sent: Timings = Arc::default();
+    let arrived: Timings = Arc::default();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let started = Instant::now();
     let tallies = runtime.block_on(async {
+        if let Some(receiver) = &args.webhook_receiver {
+            let listener = tokio::net::TcpListener::bind(receiver.as_str())
+                .await
+                .with_context(|| format!("listening for webhooks on {receiver}"))?;
+            let arrived = arrived.clone();
+            let router = axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |body: String| {
+                    let arrived = arrived.clone();
+                    async move {
+                        let now = Instant::now();
+                        if let Some(user) = serde_json::from_str::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v["user_id"].as_str().map(str::to_string))
+                        {
+                            arrived
+                                .lock()
+                                .expect("not poisoned")
+                                .entry(user)
+                                .or_insert(now);
+                        }
+                        "ok"
+                    }
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, router).await });
+        }
         let deadline = Instant::now() + Duration::from_secs(args.seconds);
         let auth = basic_credentials(&args.key);
         let per_connection = args.rate.map(|r| r as f64 / args.connections as f64);
         let mut tasks = Vec::new();
+        let track = args.webhook_receiver.as_ref().map(|_| sent.clone());
         for connection in 0..args.connections {
             let (target, auth) = (args.target.clone(), auth.clone());
-            let (batch, users) = (args.batch, args.users);
+            let (batch, users, track) = (args.batch, args.users, track.clone());
             tasks.push(tokio::spawn(async move {
                 drive(
                     connection,
@@ -77,6 +123,7 @@ pub fn run(args: LoadgenArgs) -> Result<std::process::ExitCode> {
                     users,
                     per_connection,
                     deadline,
+                    track,
                 )
                 .await
             }));
@@ -84,6 +131,16 @@ pub fn run(args: LoadgenArgs) -> Result<std::process::ExitCode> {
         let mut tallies = Vec::new();
         for task in tasks {
             tallies.push(task.await.context("a connection task panicked")??);
+        }
+        if args.webhook_receiver.is_some() {
+            // Let the last webhooks arrive.
+            let expected = sent.lock().expect("not poisoned").len();
+            let wait_until = Instant::now() + Duration::from_secs(10);
+            while arrived.lock().expect("not poisoned").len() < expected
+                && Instant::now() < wait_until
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         Ok::<_, anyhow::Error>(tallies)
     })?;
@@ -134,9 +191,48 @@ pub fn run(args: LoadgenArgs) -> Result<std::process::ExitCode> {
         args.rate.map(|r| format!(", target {r} events/s")).unwrap_or_default()
     );
     out!("{}", table.render());
+    if args.webhook_receiver.is_some() {
+        let sent = sent.lock().expect("not poisoned");
+        let arrived = arrived.lock().expect("not poisoned");
+        let mut latencies: Vec<u64> = sent
+            .iter()
+            .filter_map(|(user, at)| {
+                arrived
+                    .get(user)
+                    .map(|got| got.saturating_duration_since(*at).as_micros() as u64)
+            })
+            .collect();
+        latencies.sort_unstable();
+        let pct = |p: f64| -> String {
+            if latencies.is_empty() {
+                return "-".into();
+            }
+            let i = ((latencies.len() - 1) as f64 * p).round() as usize;
+            format!("{:.2}", latencies[i] as f64 / 1000.0)
+        };
+        outln!("\nevent → webhook: from sending the POST to receiving the segment.entered webhook");
+        let mut table = Table::new(&[
+            "messages sent",
+            "webhooks matched",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "max ms",
+        ]);
+        table.row(vec![
+            sent.len().to_string(),
+            latencies.len().to_string(),
+            pct(0.5),
+            pct(0.9),
+            pct(0.99),
+            pct(1.0),
+        ]);
+        out!("{}", table.render());
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+#[allow(clippy::too_many_arguments)] // one connection's whole configuration
 async fn drive(
     connection: usize,
     target: &str,
@@ -145,6 +241,7 @@ async fn drive(
     users: u64,
     rate: Option<f64>,
     deadline: Instant,
+    track: Option<Timings>,
 ) -> Result<Tally> {
     let mut rng = SmallRng::seed_from_u64(connection as u64);
     let mut stream = TcpStream::connect(target)
@@ -164,7 +261,17 @@ async fn drive(
             }
             next_send += interval;
         }
-        let body = batch_body(&mut rng, connection, &mut sequence, batch, users);
+        let body = match &track {
+            None => batch_body(&mut rng, connection, &mut sequence, batch, users),
+            Some(sent) => {
+                let (body, ids) = new_buyers_body(connection, &mut sequence, batch);
+                let now = Instant::now();
+                sent.lock()
+                    .expect("not poisoned")
+                    .extend(ids.into_iter().map(|id| (id, now)));
+                body
+            }
+        };
         let request = format!(
             "POST /v1/batch HTTP/1.1\r\nHost: {target}\r\nAuthorization: Basic {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()
@@ -279,6 +386,22 @@ fn batch_body(
     }
     out.push_str("]}");
     out
+}
+
+/// Each message is the first `Order Completed` of a new user, so each one makes someone
+/// enter a segment such as `did(Order Completed in last 1h)`.
+fn new_buyers_body(connection: usize, sequence: &mut u64, batch: usize) -> (String, Vec<String>) {
+    let mut ids = Vec::with_capacity(batch);
+    let mut messages = Vec::with_capacity(batch);
+    for _ in 0..batch {
+        *sequence += 1;
+        let user = format!("lgw-{connection}-{sequence}");
+        messages.push(format!(
+            "{{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"{user}\",\"messageId\":\"{user}\",\"properties\":{{\"revenue\":10}}}}"
+        ));
+        ids.push(user);
+    }
+    (format!("{{\"batch\":[{}]}}", messages.join(",")), ids)
 }
 
 fn basic_credentials(key: &str) -> String {
