@@ -4,8 +4,9 @@
 #
 #   bench/collect.sh [SECONDS]      (default 10)
 #
-# Runs twice against a fresh data directory each time: as fast as the server acknowledges,
-# and at a fixed 10,000 events/s. Latency is from sending a POST to receiving its 200, which
+# Runs three times against a fresh data directory each time: as fast as the server
+# acknowledges; at a fixed 10,000 events/s; and at 10,000 events/s where every message makes a
+# new person enter a segment with a webhook, measuring event -> webhook latency. Latency is from sending a POST to receiving its 200, which
 # Tessera sends only after the messages are committed (fsync).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,14 @@ run() {
   local name=$1; shift
   rm -rf "$work/data"
   "$bin" --data "$work/data" init >/dev/null
+  if [ "${WITH_WEBHOOK:-}" = 1 ]; then
+    # A segment every new buyer enters, with a webhook to loadgen's receiver.
+    mkdir -p "$work/segments"
+    printf 'name = "buyers"\ndescription = "bought in the last hour"\ncondition = %s\nmin_size = 1\n' \
+      "'did(Order Completed in last 1h)'" > "$work/segments/buyers.toml"
+    "$bin" --data "$work/data" segment apply "$work/segments" >/dev/null 2>&1
+    "$bin" --data "$work/data" webhook add --segment buyers --url http://127.0.0.1:18189/hook --on enter >/dev/null 2>&1
+  fi
   local key
   key=$("$bin" --data "$work/data" key create --name bench 2>/dev/null)
   "$bin" --data "$work/data" serve --listen 127.0.0.1:18188 2>"$work/serve.log" &
@@ -32,3 +41,5 @@ run() {
 echo "== machine: $(nproc) cores; loadgen and server share them"
 run "maximum throughput (8 connections, batches of 100, 100k users)" --connections 8 --batch 100
 run "10,000 events/s (8 connections, batches of 20)" --connections 8 --batch 20 --rate 10000
+WITH_WEBHOOK=1 run "10,000 events/s, every message a new buyer entering a segment with a webhook" \
+  --connections 8 --batch 20 --rate 10000 --webhook-receiver 127.0.0.1:18189
