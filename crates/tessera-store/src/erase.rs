@@ -75,6 +75,11 @@ impl Store {
                 "DELETE FROM membership_changes WHERE profile_id = ?1",
                 [record],
             )?;
+            // Webhook calls about the person (they carry the user id), sent or not.
+            tx.execute(
+                "DELETE FROM webhook_outbox WHERE json_extract(payload, '$.profile') = ?1",
+                [record],
+            )?;
             tx.execute(
                 "DELETE FROM merges WHERE into_id = ?1 OR from_id = ?1",
                 [record],

@@ -421,3 +421,38 @@ fn webhook_outbox_is_written_with_the_change_and_dead_letters_can_be_replayed() 
     assert!(store.due_deliveries(i64::MAX, 10).unwrap().is_empty());
     assert_eq!(store.outbox_backlog(100).unwrap().0, 0);
 }
+
+#[test]
+fn erasure_removes_membership_history_and_webhook_calls_about_the_person() {
+    use tessera_store::{MembershipChange, StoredSegment};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    let out = store
+        .ingest_batch(&[record("a", 1, &[("user_id", "u1")], json!({}))])
+        .unwrap();
+    let profile = stored_profile(&out[0]);
+    let segment = StoredSegment {
+        name: "vip".into(),
+        description: String::new(),
+        condition: "age > 1".into(),
+        min_size: 1,
+        updated_at: 0,
+    };
+    store.apply_segments(&[(segment, vec![])], 0).unwrap();
+    store
+        .add_webhook("vip", "http://127.0.0.1:9/h", true, true)
+        .unwrap();
+    store
+        .record_membership_changes(&[MembershipChange::new("vip", profile, true, 5)])
+        .unwrap();
+    let due = store.due_deliveries(i64::MAX, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert!(
+        due[0].payload.contains("\"user_id\":\"u1\""),
+        "{}",
+        due[0].payload
+    );
+    store.erase_profile(profile).unwrap();
+    assert!(store.due_deliveries(i64::MAX, 10).unwrap().is_empty());
+    assert!(store.membership_history(profile).unwrap().is_empty());
+}
