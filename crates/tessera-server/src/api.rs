@@ -5,6 +5,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -52,6 +53,7 @@ pub const ROUTES: &[Route] = &[
     route("get", "/v1/segments/{name}", Some(Scope::Read), "One stored segment's definition and member count."),
     route("get", "/v1/segments/{name}/members", Some(Scope::Read), "Members, paged (`after`, `limit`); with `at` (RFC 3339), the members at that instant from the membership history."),
     route("post", "/v1/segments/validate", Some(Scope::Read), "Parse and type-check a condition (text or JSON form): every error with line and column."),
+    route("get", "/v1/stream/memberships", Some(Scope::Read), "Server-Sent Events: every segment enter and exit as it is recorded (`?segment=NAME` to follow one), for dashboards."),
     route("get", "/healthz", None, "Liveness: the process answers."),
     route("get", "/readyz", None, "Readiness: 503 while draining at shutdown."),
     route("get", "/metrics", None, "Prometheus metrics (text exposition format)."),
@@ -268,6 +270,48 @@ pub(crate) async fn validate_segment(
         "diagnostics": located,
         "rendered": tessera_lang::render(&diagnostics, "condition", &body.condition),
     })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StreamQuery {
+    segment: Option<String>,
+}
+
+/// `event: membership` with `{"type", "segment", "profile", "at"}` per change; `event: lagged`
+/// with the number of changes missed when the subscriber fell behind.
+pub(crate) async fn membership_stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError>
+{
+    check_key(&state, &headers, Scope::Read)?;
+    let receiver = state.inner.stream.subscribe();
+    let stream = futures_util::stream::unfold(
+        (receiver, query.segment),
+        |(mut receiver, only)| async move {
+            loop {
+                let event = match receiver.recv().await {
+                Ok(change) if only.as_ref().is_some_and(|s| *s != change.segment) => continue,
+                Ok(change) => Event::default().event("membership").data(
+                    json!({
+                        "type": if change.entered { "segment.entered" } else { "segment.exited" },
+                        "segment": change.segment,
+                        "profile": change.profile,
+                        "at": tessera_model::format_millis(change.at),
+                    })
+                    .to_string(),
+                ),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    Event::default().event("lagged").data(missed.to_string())
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+                return Some((Ok(event), (receiver, only)));
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// The OpenAPI 3 document, generated from [`ROUTES`].

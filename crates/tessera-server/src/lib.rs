@@ -85,6 +85,8 @@ struct Inner {
     identity: tessera_identity::IdentityConfig,
     metrics: Arc<Metrics>,
     ready: AtomicBool,
+    /// Membership changes as they are recorded, for the Server-Sent Events stream.
+    stream: tokio::sync::broadcast::Sender<tessera_store::MembershipChange>,
 }
 
 impl AppState {
@@ -100,6 +102,8 @@ impl AppState {
         let deliverer = Store::open(store.dir())?;
         let (wake, woken) = std::sync::mpsc::sync_channel(1);
         let (results, delivery_results) = std::sync::mpsc::channel();
+        // Slow subscribers that fall this far behind are told how many changes they missed.
+        let (stream, _) = tokio::sync::broadcast::channel(10_000);
         let (writer, thread) = writer::spawn(
             store,
             config.queue_capacity,
@@ -107,6 +111,7 @@ impl AppState {
             metrics.clone(),
             wake,
             delivery_results,
+            stream.clone(),
         )?;
         // Stops after the writer (its wake-up sender) is gone.
         webhook::spawn(deliverer, woken, results, metrics.clone());
@@ -121,6 +126,7 @@ impl AppState {
                 identity,
                 metrics,
                 ready: AtomicBool::new(true),
+                stream,
             }),
         };
         Ok((state, thread))
@@ -157,6 +163,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/segments/validate", post(api::validate_segment))
         .route("/v1/segments/{name}", get(api::get_segment))
         .route("/v1/segments/{name}/members", get(api::segment_members))
+        .route("/v1/stream/memberships", get(api::membership_stream))
         .route("/openapi.json", get(api::openapi_json))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

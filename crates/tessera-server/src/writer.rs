@@ -9,7 +9,7 @@ use tessera_identity::Normalizer;
 use tessera_import::{attach_previous_id, Prepared};
 use tessera_store::{Outcome, Store};
 
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 
 use tessera_model::Millis;
 use tessera_store::{DeliveryResult, MembershipChange};
@@ -98,6 +98,7 @@ impl WriterThread {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the writer's channels, each with one job
 pub(crate) fn spawn(
     mut store: Store,
     capacity: usize,
@@ -105,6 +106,7 @@ pub(crate) fn spawn(
     metrics: Arc<Metrics>,
     wake_webhooks: SyncSender<()>,
     delivery_results: Receiver<DeliveryResult>,
+    stream: broadcast::Sender<MembershipChange>,
 ) -> Result<(WriterHandle, WriterThread), tessera_store::Error> {
     let metrics_for_handle = metrics.clone();
     let (tx, rx) = mpsc::sync_channel::<Job>(capacity.max(1));
@@ -112,6 +114,9 @@ pub(crate) fn spawn(
     // due while the server was down are recorded now.
     let (mut live, initial) = Live::load(&store, now_millis())?;
     store.record_membership_changes(&initial)?;
+    for change in &initial {
+        let _ = stream.send(change.clone());
+    }
     let _ = wake_webhooks.try_send(());
     Metrics::add(&metrics.membership_changes, initial.len());
     tracing::info!(changes = initial.len(), "real-time membership loaded");
@@ -131,7 +136,7 @@ pub(crate) fn spawn(
                 // Time-based changes are applied at least every TICK, also under load.
                 if last_tick.elapsed() >= TICK {
                     let changes = live.tick(&store, now_millis());
-                    record(&mut store, changes, &metrics, &wake_webhooks);
+                    record(&mut store, changes, &metrics, &wake_webhooks, &stream);
                     last_tick = Instant::now();
                 }
                 let first = match next.take() {
@@ -186,6 +191,7 @@ pub(crate) fn spawn(
                     group,
                     &metrics,
                     &wake_webhooks,
+                    &stream,
                 );
             }
         })
@@ -208,9 +214,14 @@ fn record(
     changes: Result<Vec<MembershipChange>, tessera_store::Error>,
     metrics: &Metrics,
     wake_webhooks: &SyncSender<()>,
+    stream: &broadcast::Sender<MembershipChange>,
 ) {
     let result = changes.and_then(|changes| {
         store.record_membership_changes(&changes)?;
+        // Subscribers see a change only once it is recorded; without any, this is a no-op.
+        for change in &changes {
+            let _ = stream.send(change.clone());
+        }
         Ok(changes.len())
     });
     match result {
@@ -234,6 +245,7 @@ fn now_millis() -> Millis {
 }
 
 /// Commits a group of requests in one transaction and answers each of them.
+#[allow(clippy::too_many_arguments)] // the writer's state, passed apart for disjoint borrows
 fn commit_group(
     store: &mut Store,
     normalizer: &Normalizer<'_>,
@@ -241,6 +253,7 @@ fn commit_group(
     group: Vec<WriteRequest>,
     metrics: &Metrics,
     wake_webhooks: &SyncSender<()>,
+    stream: &broadcast::Sender<MembershipChange>,
 ) {
     let started = Instant::now();
     let mut records = Vec::new();
@@ -299,6 +312,6 @@ fn commit_group(
         let committed: Vec<(&tessera_store::Record, &Outcome)> =
             records.iter().zip(outcomes).collect();
         let changes = live.after_commit(store, &committed, now_millis());
-        record(store, changes, metrics, wake_webhooks);
+        record(store, changes, metrics, wake_webhooks, stream);
     }
 }

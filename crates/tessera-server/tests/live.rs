@@ -229,3 +229,71 @@ async fn webhooks_are_signed_retried_and_delivered_for_enter_and_exit() {
         .render()
         .contains("tessera_webhooks_failed_total 1"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn membership_changes_stream_as_server_sent_events() {
+    use http_body_util::BodyExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut store = Store::init(&data).unwrap();
+    let (_, write) = store.create_api_key("w", Scope::Write).unwrap();
+    let (_, read) = store.create_api_key("r", Scope::Read).unwrap();
+    store
+        .apply_segments(
+            &[
+                (segment("buyers", "did(Order Completed)"), vec![]),
+                (segment("others", "did(Signed Up)"), vec![]),
+            ],
+            now(),
+        )
+        .unwrap();
+    let reader = Store::open(&data).unwrap();
+    let (state, _writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+
+    let subscribe = Request::get("/v1/stream/memberships?segment=buyers")
+        .header(header::AUTHORIZATION, format!("Bearer {read}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app(state.clone()).oneshot(subscribe).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
+    let mut body = response.into_body();
+
+    let batch = json!({"batch": [
+        {"type": "track", "userId": "u1", "event": "Signed Up"},
+        {"type": "track", "userId": "u1", "event": "Order Completed"}
+    ]});
+    let request = Request::post("/v1/batch")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {write}"))
+        .body(Body::from(batch.to_string()))
+        .unwrap();
+    assert_eq!(
+        app(state.clone()).oneshot(request).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let mut text = String::new();
+    let read_event = async {
+        while !text.contains("\n\n") {
+            let frame = body.frame().await.unwrap().unwrap();
+            if let Ok(data) = frame.into_data() {
+                text.push_str(std::str::from_utf8(&data).unwrap());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read_event)
+        .await
+        .expect("an event within 10 s");
+    assert!(text.starts_with("event: membership\ndata: "), "{text}");
+    let data: serde_json::Value =
+        serde_json::from_str(text.lines().nth(1).unwrap().strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(data["type"], "segment.entered");
+    assert_eq!(
+        data["segment"], "buyers",
+        "the `others` change is filtered out"
+    );
+}
