@@ -15,6 +15,20 @@ pub struct Config {
     pub identity: IdentityConfig,
     #[serde(default)]
     pub traits: TraitsConfig,
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// `[server]`: settings of `tessera serve`. Command-line flags and environment variables
+/// override them; absent ones take the built-in defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// `host:port` to listen on.
+    pub listen: Option<String>,
+    pub max_event_bytes: Option<usize>,
+    pub max_batch_bytes: Option<usize>,
+    pub queue_capacity: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,6 +58,13 @@ email = 5
 phone = 5
 device_id = 10
 anonymous_id = 100
+
+# `tessera serve` (flags and TESSERA_LISTEN override these).
+[server]
+# listen = "127.0.0.1:8088"
+# max_event_bytes = 32768        # largest message (Segment's limit: 32 KB)
+# max_batch_bytes = 512000       # largest /v1/batch body after decompression (500 KB)
+# queue_capacity = 256           # requests waiting for the writer before 429
 
 # How values of a trait from different merged records combine: lww (latest timestamp wins,
 # the default), first (earliest wins), max, or sum.
@@ -82,6 +103,17 @@ mod tests {
         let config = Config::parse(Config::DEFAULT_TOML).unwrap();
         assert_eq!(config.identity.default_region, "US");
         assert_eq!(config.identity.limits.get("user_id"), Some(&1));
+    }
+
+    #[test]
+    fn the_server_section_is_read() {
+        let config =
+            Config::parse("[server]\nlisten = \"0.0.0.0:9000\"\nqueue_capacity = 8\n").unwrap();
+        assert_eq!(config.server.listen.as_deref(), Some("0.0.0.0:9000"));
+        assert_eq!(config.server.queue_capacity, Some(8));
+        assert!(Config::parse("[server]\nlisten_on = 1\n")
+            .unwrap_err()
+            .contains("listen_on"));
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 use tessera_model::TraitType;
 
-pub use config::Config;
+pub use config::{Config, ServerSection};
 pub use erase::Erasure;
 pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};

@@ -23,18 +23,18 @@ Examples:
 Point a Segment SDK at the same host (e.g. analytics-python's `host`) with the write key.
 Logs go to standard error; set RUST_LOG=debug for more.")]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "TESSERA_LISTEN", default_value = "127.0.0.1:8088")]
-    listen: SocketAddr,
-    /// Largest accepted message in bytes.
-    #[arg(long, default_value_t = 32 * 1024)]
-    max_event_bytes: usize,
-    /// Largest accepted batch body in bytes (after gzip decompression).
-    #[arg(long, default_value_t = 500 * 1024)]
-    max_batch_bytes: usize,
-    /// Requests that may wait for the writer before new ones are answered 429.
-    #[arg(long, default_value_t = 256)]
-    queue_capacity: usize,
+    /// Address to listen on [default: `[server] listen` in tessera.toml, else 127.0.0.1:8088].
+    #[arg(long, env = "TESSERA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Largest accepted message in bytes [default: tessera.toml, else 32768].
+    #[arg(long)]
+    max_event_bytes: Option<usize>,
+    /// Largest accepted batch body in bytes, after gzip decompression [default: tessera.toml, else 512000].
+    #[arg(long)]
+    max_batch_bytes: Option<usize>,
+    /// Requests that may wait for the writer before new ones are answered 429 [default: tessera.toml, else 256].
+    #[arg(long)]
+    queue_capacity: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,19 +166,40 @@ pub fn serve(data: &Path, args: ServeArgs) -> Result<ExitCode> {
             "no API key exists yet: create one with `tessera key create --name NAME --scope write`"
         );
     }
+    // Flags (and TESSERA_LISTEN) win over tessera.toml's [server], which wins over defaults.
+    let file = store.config().server.clone();
+    let defaults = ServerConfig::default();
+    let listen: SocketAddr = match (args.listen, &file.listen) {
+        (Some(address), _) => address,
+        (None, Some(text)) => text.parse().with_context(|| {
+            format!(
+                "tessera.toml: [server] listen = \"{text}\" is not host:port, e.g. 127.0.0.1:8088"
+            )
+        })?,
+        (None, None) => "127.0.0.1:8088".parse().expect("a valid address"),
+    };
     let config = ServerConfig {
-        max_event_bytes: args.max_event_bytes,
-        max_batch_bytes: args.max_batch_bytes,
-        queue_capacity: args.queue_capacity,
-        ..ServerConfig::default()
+        max_event_bytes: args
+            .max_event_bytes
+            .or(file.max_event_bytes)
+            .unwrap_or(defaults.max_event_bytes),
+        max_batch_bytes: args
+            .max_batch_bytes
+            .or(file.max_batch_bytes)
+            .unwrap_or(defaults.max_batch_bytes),
+        queue_capacity: args
+            .queue_capacity
+            .or(file.queue_capacity)
+            .unwrap_or(defaults.queue_capacity),
+        ..defaults
     };
     let (state, writer) =
         AppState::start(store, reader, config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+            .with_context(|| format!("listening on {listen}"))?;
         tracing::info!(address = %listener.local_addr()?, data = %data.display(), "tessera is listening");
         tessera_server::serve(listener, state, writer, shutdown_signal()).await?;
         tracing::info!("stopped; everything acknowledged is committed");
