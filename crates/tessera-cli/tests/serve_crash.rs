@@ -1,5 +1,6 @@
 //! Fault injection: `tessera serve` killed with SIGKILL under sustained load loses no
-//! acknowledged message, and replaying everything after a restart stores each exactly once.
+//! acknowledged message and no webhook that became due, and replaying everything after a
+//! restart stores each message exactly once.
 
 mod support;
 
@@ -8,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{init_with_key, post, start_server, start_server_on};
+use support::{init_with_key, post, start_server, start_server_on, tessera, webhook_receiver};
 
 const CLIENTS: usize = 4;
 const PER_BATCH: usize = 25;
@@ -21,8 +22,7 @@ fn batch_body(client: usize, n: usize) -> (String, Vec<String>) {
         .iter()
         .map(|id| {
             format!(
-                r#"{{"type":"track","event":"Product Viewed","userId":"u{}","messageId":"{id}","properties":{{"product_id":"P{}"}}}}"#,
-                n % 500,
+                r#"{{"type":"track","event":"Product Viewed","userId":"u{client}-{n}","messageId":"{id}","properties":{{"product_id":"P{}"}}}}"#,
                 n % 37
             )
         })
@@ -44,6 +44,41 @@ fn sigkill_under_load_loses_no_acknowledged_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let key = init_with_key(&data);
+    // Every client's first message for a user makes that user enter `viewers`, which has a
+    // webhook: each acknowledged user must reach the receiver, whatever the kill interrupts.
+    let segments = dir.path().join("segments");
+    std::fs::create_dir(&segments).unwrap();
+    std::fs::write(
+        segments.join("viewers.toml"),
+        "name = \"viewers\"\ncondition = 'did(Product Viewed)'\nmin_size = 1\n",
+    )
+    .unwrap();
+    assert!(tessera(&data)
+        .args(["segment", "apply"])
+        .arg(&segments)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let (hook_url, hooked) = webhook_receiver();
+    let added = tessera(&data)
+        .args([
+            "webhook",
+            "add",
+            "--segment",
+            "viewers",
+            "--url",
+            &hook_url,
+            "--on",
+            "enter",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let mut server = start_server(&data);
     let address = server.address.clone();
 
@@ -110,4 +145,26 @@ fn sigkill_under_load_loses_no_acknowledged_message() {
     let stored = stored_ids(&data);
     assert_eq!(stored.len(), sent.len() * PER_BATCH);
     assert_eq!(stored.iter().collect::<HashSet<_>>().len(), stored.len());
+
+    // Every acknowledged user's enter webhook arrives, at least once (from the outbox written
+    // with the change, or from the reconciliation at restart).
+    let acked_users: HashSet<String> = acked.iter().map(|id| user_of(id)).collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let missing = acked_users.difference(&hooked.lock().unwrap()).count();
+        if missing == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{missing} acknowledged users never got their webhook"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The user of message `c{client}-{n}-{k}` (see `batch_body`): each batch is a new user.
+fn user_of(message_id: &str) -> String {
+    let mut parts = message_id.trim_start_matches('c').split('-');
+    format!("u{}-{}", parts.next().unwrap(), parts.next().unwrap())
 }

@@ -109,3 +109,62 @@ fn base64_basic(key: &str) -> String {
     }
     out
 }
+
+/// A webhook receiver on loopback: answers 200 to every POST and keeps the `user_id` of each
+/// payload. Serves keep-alive connections, one thread each.
+pub fn webhook_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+) {
+    use std::io::BufRead;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let shared = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let got = shared.clone();
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stream);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let header = line.trim_end().to_ascii_lowercase();
+                        if header.is_empty() {
+                            break;
+                        }
+                        if let Some(v) = header.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
+                        if let Some(user) = value["user_id"].as_str() {
+                            got.lock().unwrap().insert(user.to_string());
+                        }
+                    }
+                    if reader
+                        .get_mut()
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, got)
+}
