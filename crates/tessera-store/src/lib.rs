@@ -159,6 +159,18 @@ impl Store {
         &self.config
     }
 
+    /// Runs `f` with `synchronous = NORMAL`: its commits survive a killed process but may be
+    /// lost on power failure. Only for data that a restart recomputes.
+    pub(crate) fn relaxed_durability<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = f(self);
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        result
+    }
+
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self

@@ -103,6 +103,12 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
+        // Fully durable, although a restart recomputes membership: a change that both began
+        // and ended while the server was down would otherwise never be announced.
+        self.write_membership_changes(changes)
+    }
+
+    fn write_membership_changes(&mut self, changes: &[MembershipChange]) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

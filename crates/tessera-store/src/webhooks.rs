@@ -171,6 +171,11 @@ impl Store {
         if results.is_empty() {
             return Ok(());
         }
+        // A lost "delivered" mark means the call is made again: at least once either way.
+        self.relaxed_durability(|store| store.write_delivery_results(results))
+    }
+
+    fn write_delivery_results(&mut self, results: &[DeliveryResult]) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
