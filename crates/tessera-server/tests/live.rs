@@ -28,6 +28,19 @@ fn now() -> i64 {
         .as_millis() as i64
 }
 
+/// Posts a batch and requires a 200.
+async fn post_batch(state: &AppState, key: &str, body: &serde_json::Value) {
+    let request = Request::post("/v1/batch")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    assert_eq!(
+        app(state.clone()).oneshot(request).await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
 /// Polls until `check` holds (the real-time path runs just after the acknowledgement).
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -70,15 +83,7 @@ async fn events_enter_segments_at_once_and_time_makes_them_leave() {
         {"type": "track", "userId": "buyer", "event": "Order Completed", "timestamp": tessera_model::format_millis(sent)},
         {"type": "page", "userId": "browser", "name": "Home"}
     ]});
-    let request = Request::post("/v1/batch")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    assert_eq!(
-        app(state.clone()).oneshot(request).await.unwrap().status(),
-        StatusCode::OK
-    );
+    post_batch(&state, &key, &body).await;
 
     let store = Store::open(&data).unwrap();
     let buyer = store
@@ -175,15 +180,7 @@ async fn webhooks_are_signed_retried_and_delivered_for_enter_and_exit() {
     let (state, _writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
 
     let body = json!({"batch": [{"type": "track", "userId": "buyer", "event": "Order Completed"}]});
-    let request = Request::post("/v1/batch")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    assert_eq!(
-        app(state.clone()).oneshot(request).await.unwrap().status(),
-        StatusCode::OK
-    );
+    post_batch(&state, &key, &body).await;
 
     // The first attempt gets a 500; the retry (about a second later) succeeds; then the
     // window closes and the exit is delivered too.
@@ -266,15 +263,7 @@ async fn membership_changes_stream_as_server_sent_events() {
         {"type": "track", "userId": "u1", "event": "Signed Up"},
         {"type": "track", "userId": "u1", "event": "Order Completed"}
     ]});
-    let request = Request::post("/v1/batch")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {write}"))
-        .body(Body::from(batch.to_string()))
-        .unwrap();
-    assert_eq!(
-        app(state.clone()).oneshot(request).await.unwrap().status(),
-        StatusCode::OK
-    );
+    post_batch(&state, &write, &batch).await;
 
     let mut text = String::new();
     let read_event = async {
