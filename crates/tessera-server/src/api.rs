@@ -51,6 +51,8 @@ pub const ROUTES: &[Route] = &[
     route("delete", "/v1/profiles/{id}", Some(Scope::Admin), "Erase a profile and everything merged into it (GDPR Art. 17)."),
     route("get", "/v1/segments", Some(Scope::Read), "Stored segments with their stored member counts."),
     route("get", "/v1/segments/{name}", Some(Scope::Read), "One stored segment's definition and member count."),
+    route("put", "/v1/segments/{name}", Some(Scope::Admin), "Create or replace a segment: `{\"condition\", \"description\", \"min_size\"}`; checked first (400 with located errors); members follow in real time."),
+    route("delete", "/v1/segments/{name}", Some(Scope::Admin), "Delete a segment and its memberships."),
     route("get", "/v1/segments/{name}/members", Some(Scope::Read), "Members, paged (`after`, `limit`); with `at` (RFC 3339), the members at that instant from the membership history."),
     route("post", "/v1/segments/validate", Some(Scope::Read), "Parse and type-check a condition (text or JSON form): every error with line and column."),
     route("get", "/v1/stream/memberships", Some(Scope::Read), "Server-Sent Events: every segment enter and exit as it is recorded (`?segment=NAME` to follow one), for dashboards."),
@@ -237,6 +239,90 @@ pub(crate) async fn segment_members(
         "members": members,
         "next_after": next_after,
     })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SegmentBody {
+    condition: String,
+    #[serde(default)]
+    description: String,
+    min_size: Option<u64>,
+}
+
+pub(crate) async fn put_segment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Json(body): Json<SegmentBody>,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Admin)?;
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(ApiError::BadRequest {
+            message: format!("segment name `{name}` must be letters, digits, `_`, `-` or `.`"),
+            errors: vec![],
+        });
+    }
+    let catalog = read(&state, |store| {
+        tessera_service::catalog(store).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?;
+    let (expr, diagnostics) = tessera_service::analyse(&body.condition, &catalog);
+    if tessera_lang::has_errors(&diagnostics) {
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| {
+                let (line, column) = d.line_col(&body.condition);
+                crate::error::MessageError {
+                    index: 0,
+                    field: format!("condition:{line}:{column}"),
+                    reason: match &d.hint {
+                        Some(hint) => format!("{} ({hint})", d.message),
+                        None => d.message.clone(),
+                    },
+                }
+            })
+            .collect();
+        return Err(ApiError::BadRequest {
+            message: "the condition has errors; nothing was saved".into(),
+            errors,
+        });
+    }
+    let segment = tessera_store::StoredSegment {
+        name,
+        description: body.description,
+        condition: expr.to_string(),
+        min_size: body.min_size.unwrap_or(tessera_service::DEFAULT_MIN_SIZE),
+        updated_at: 0,
+    };
+    let saved = segment.clone();
+    state
+        .inner
+        .writer
+        .admin(move |store| Ok(store.save_segment_definition(&saved)?))
+        .await?;
+    Ok(Json(
+        json!({ "saved": segment.name, "condition": segment.condition, "min_size": segment.min_size }),
+    ))
+}
+
+pub(crate) async fn delete_segment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    check_key(&state, &headers, Scope::Admin)?;
+    let deleted = name.clone();
+    state
+        .inner
+        .writer
+        .admin(move |store| store.delete_segment(&deleted).map_err(not_found))
+        .await?;
+    Ok(Json(json!({ "deleted": name })))
 }
 
 #[derive(Deserialize)]

@@ -161,7 +161,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/segments", get(api::list_segments))
         .route("/v1/segments/validate", post(api::validate_segment))
-        .route("/v1/segments/{name}", get(api::get_segment))
+        .route(
+            "/v1/segments/{name}",
+            get(api::get_segment)
+                .put(api::put_segment)
+                .delete(api::delete_segment),
+        )
         .route("/v1/segments/{name}/members", get(api::segment_members))
         .route("/v1/stream/memberships", get(api::membership_stream))
         .route("/openapi.json", get(api::openapi_json))

@@ -23,9 +23,14 @@ pub(crate) struct WriteRequest {
     pub reply: oneshot::Sender<Result<Vec<Outcome>, String>>,
 }
 
-/// Work for the writer thread: messages (grouped into shared commits) or an erasure.
+/// A management change run on the writer's connection (the store's only writer).
+pub(crate) type Admin = Box<dyn FnOnce(&mut Store) + Send>;
+
+/// Work for the writer thread: messages (grouped into shared commits), an erasure, or a
+/// management change.
 pub(crate) enum Job {
     Write(WriteRequest),
+    Admin(Admin),
     Erase {
         profile: u64,
         reply: oneshot::Sender<Result<tessera_store::Erasure, tessera_store::Error>>,
@@ -84,6 +89,22 @@ impl WriterHandle {
                 }
                 other => ApiError::from(other),
             })
+    }
+}
+
+impl WriterHandle {
+    /// Runs `change` on the writer's connection, in order with the writes queued before it.
+    pub(crate) async fn admin<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Admin(Box::new(move |store| {
+            let _ = reply.send(change(store));
+        })))?;
+        answer
+            .await
+            .map_err(|_| ApiError::Internal("the writer dropped a request".into()))?
     }
 }
 
@@ -152,6 +173,12 @@ pub(crate) fn spawn(
                     .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 let first = match first {
                     Job::Write(request) => request,
+                    Job::Admin(change) => {
+                        // Segment definitions may change: real-time state follows at the next
+                        // tick, which rebuilds it when they do.
+                        change(&mut store);
+                        continue;
+                    }
                     Job::Erase { profile, reply } => {
                         let erased = store.erase_profile(profile);
                         if erased.is_ok() {

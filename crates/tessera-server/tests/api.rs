@@ -308,3 +308,82 @@ async fn segment_members_are_paged_and_answered_as_of_an_instant() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn segments_are_created_checked_evaluated_in_real_time_and_deleted() {
+    let h = harness();
+    let batch =
+        json!({"batch": [{"type": "identify", "userId": "u1", "traits": {"income": 90000}}]});
+    assert_eq!(
+        call(&h, Method::POST, "/v1/batch", Some(&h.write), Some(batch))
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    let (status, body) = call(
+        &h,
+        Method::PUT,
+        "/v1/segments/rich",
+        Some(&h.admin),
+        Some(json!({"condition": "incme > 1"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "condition:1:1");
+    assert!(
+        body["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `income`?"),
+        "{body}"
+    );
+    let (status, _) = call(
+        &h,
+        Method::PUT,
+        "/v1/segments/rich",
+        Some(&h.read),
+        Some(json!({"condition": "income > 1"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, body) = call(
+        &h,
+        Method::PUT,
+        "/v1/segments/rich",
+        Some(&h.admin),
+        Some(json!({"condition": "income>75000", "description": "high earners", "min_size": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["condition"], "income > 75000");
+    // The running server picks the new definition up and records its members.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, body) = call(
+            &h,
+            Method::GET,
+            "/v1/segments/rich/members",
+            Some(&h.read),
+            None,
+        )
+        .await;
+        if body["members"].as_array().is_some_and(|m| m.len() == 1) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, _) = call(
+        &h,
+        Method::DELETE,
+        "/v1/segments/rich",
+        Some(&h.admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&h, Method::GET, "/v1/segments/rich", Some(&h.read), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

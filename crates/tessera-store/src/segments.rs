@@ -172,6 +172,18 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Creates or replaces a segment's definition, keeping its stored members (a running
+    /// server re-evaluates it in real time and records who enters and leaves).
+    pub fn save_segment_definition(&mut self, segment: &StoredSegment) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO segments (name, description, condition, min_size, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (name) DO UPDATE SET description = ?2, condition = ?3, min_size = ?4, updated_at = ?5",
+            params![segment.name, segment.description, segment.condition, segment.min_size, now_millis()],
+        )?;
+        Ok(())
+    }
+
     /// Deletes a segment and its memberships.
     pub fn delete_segment(&mut self, name: &str) -> Result<()> {
         let tx = self
