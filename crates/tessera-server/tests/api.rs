@@ -63,6 +63,12 @@ async fn call(
     )
 }
 
+/// Sends a batch with the write key and requires a 200.
+async fn post_batch(h: &Harness, batch: Value) {
+    let (status, body) = call(h, Method::POST, "/v1/batch", Some(&h.write), Some(batch)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn profiles_are_read_by_any_identifier_and_erased_with_an_admin_key() {
     let h = harness();
@@ -70,12 +76,7 @@ async fn profiles_are_read_by_any_identifier_and_erased_with_an_admin_key() {
         {"type": "identify", "userId": "u1", "traits": {"email": "ana@example.com", "plan": "pro"}},
         {"type": "track", "userId": "u1", "event": "Order Completed", "properties": {"revenue": 5}}
     ]});
-    assert_eq!(
-        call(&h, Method::POST, "/v1/batch", Some(&h.write), Some(batch))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    post_batch(&h, batch).await;
 
     let (status, view) = call(
         &h,
@@ -156,12 +157,7 @@ async fn conditions_are_validated_with_located_errors() {
     let h = harness();
     let batch =
         json!({"batch": [{"type": "identify", "userId": "u1", "traits": {"income": 90000}}]});
-    assert_eq!(
-        call(&h, Method::POST, "/v1/batch", Some(&h.write), Some(batch))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    post_batch(&h, batch).await;
     let (status, body) = call(
         &h,
         Method::POST,
@@ -250,13 +246,7 @@ async fn segment_members_are_paged_and_answered_as_of_an_instant() {
     let h = harness();
     let data = h._dir.path().join("data");
     let mut store = Store::open(&data).unwrap();
-    let segment = tessera_store::StoredSegment {
-        name: "vip".into(),
-        description: String::new(),
-        condition: "age > 1".into(),
-        min_size: 1,
-        updated_at: 0,
-    };
+    let segment = tessera_store::StoredSegment::new("vip", "age > 1");
     let at = |s: &str| tessera_model::parse_timestamp(s).unwrap();
     store
         .apply_segments(&[(segment.clone(), vec![1, 2, 3])], at("2026-10-01"))
@@ -314,12 +304,7 @@ async fn segments_are_created_checked_evaluated_in_real_time_and_deleted() {
     let h = harness();
     let batch =
         json!({"batch": [{"type": "identify", "userId": "u1", "traits": {"income": 90000}}]});
-    assert_eq!(
-        call(&h, Method::POST, "/v1/batch", Some(&h.write), Some(batch))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    post_batch(&h, batch).await;
 
     let (status, body) = call(
         &h,

@@ -11,16 +11,6 @@ use tessera_server::{app, AppState, ServerConfig};
 use tessera_store::{Scope, Store, StoredSegment};
 use tower::ServiceExt;
 
-fn segment(name: &str, condition: &str) -> StoredSegment {
-    StoredSegment {
-        name: name.into(),
-        description: String::new(),
-        condition: condition.into(),
-        min_size: 1,
-        updated_at: 0,
-    }
-}
-
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -64,11 +54,11 @@ async fn events_enter_segments_at_once_and_time_makes_them_leave() {
         .apply_segments(
             &[
                 (
-                    segment("recent_buyers", "did(Order Completed in last 2s)"),
+                    StoredSegment::new("recent_buyers", "did(Order Completed in last 2s)"),
                     vec![],
                 ),
                 (
-                    segment("not_buying", "not did(Order Completed in last 2s)"),
+                    StoredSegment::new("not_buying", "not did(Order Completed in last 2s)"),
                     vec![],
                 ),
             ],
@@ -166,7 +156,7 @@ async fn webhooks_are_signed_retried_and_delivered_for_enter_and_exit() {
     store
         .apply_segments(
             &[(
-                segment("recent_buyers", "did(Order Completed in last 2s)"),
+                StoredSegment::new("recent_buyers", "did(Order Completed in last 2s)"),
                 vec![],
             )],
             now(),
@@ -238,8 +228,8 @@ async fn membership_changes_stream_as_server_sent_events() {
     store
         .apply_segments(
             &[
-                (segment("buyers", "did(Order Completed)"), vec![]),
-                (segment("others", "did(Signed Up)"), vec![]),
+                (StoredSegment::new("buyers", "did(Order Completed)"), vec![]),
+                (StoredSegment::new("others", "did(Signed Up)"), vec![]),
             ],
             now(),
         )

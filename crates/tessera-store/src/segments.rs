@@ -208,6 +208,19 @@ pub struct MembershipChange {
     pub at: i64,
 }
 
+impl StoredSegment {
+    /// A definition with no description and a minimum size of 1 (handy for tests and tools).
+    pub fn new(name: &str, condition: &str) -> StoredSegment {
+        StoredSegment {
+            name: name.to_string(),
+            description: String::new(),
+            condition: condition.to_string(),
+            min_size: 1,
+            updated_at: 0,
+        }
+    }
+}
+
 impl MembershipChange {
     pub fn new(segment: &str, profile: u64, entered: bool, at: i64) -> Self {
         MembershipChange {

@@ -334,13 +334,7 @@ fn membership_history_answers_who_was_in_a_segment_when() {
     use tessera_store::{MembershipChange, StoredSegment};
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
-    let segment = StoredSegment {
-        name: "vip".into(),
-        description: String::new(),
-        condition: "age > 1".into(),
-        min_size: 1,
-        updated_at: 0,
-    };
+    let segment = StoredSegment::new("vip", "age > 1");
     store
         .apply_segments(&[(segment.clone(), vec![1, 2])], 100)
         .unwrap();
@@ -370,13 +364,7 @@ fn webhook_outbox_is_written_with_the_change_and_dead_letters_can_be_replayed() 
     use tessera_store::{MembershipChange, StoredSegment};
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
-    let segment = StoredSegment {
-        name: "vip".into(),
-        description: String::new(),
-        condition: "age > 1".into(),
-        min_size: 1,
-        updated_at: 0,
-    };
+    let segment = StoredSegment::new("vip", "age > 1");
     store.apply_segments(&[(segment, vec![])], 0).unwrap();
     let err = store
         .add_webhook("vip", "ftp://x", true, true)
@@ -431,13 +419,7 @@ fn erasure_removes_membership_history_and_webhook_calls_about_the_person() {
         .ingest_batch(&[record("a", 1, &[("user_id", "u1")], json!({}))])
         .unwrap();
     let profile = stored_profile(&out[0]);
-    let segment = StoredSegment {
-        name: "vip".into(),
-        description: String::new(),
-        condition: "age > 1".into(),
-        min_size: 1,
-        updated_at: 0,
-    };
+    let segment = StoredSegment::new("vip", "age > 1");
     store.apply_segments(&[(segment, vec![])], 0).unwrap();
     store
         .add_webhook("vip", "http://127.0.0.1:9/h", true, true)
