@@ -90,6 +90,13 @@ impl Store {
                 }
             }
         }
+        // The id counter is written once per batch, in the batch's transaction.
+        if let Some(next) = batch.next_profile_id {
+            tx.execute(
+                "UPDATE counters SET value = ?1 WHERE name = 'next_profile_id'",
+                [next],
+            )?;
+        }
         let (new_types, new_catalog) = (batch.new_types, batch.new_catalog);
         if let Err(e) = tx.commit() {
             self.identity_cache.clear();
@@ -336,8 +343,6 @@ impl Batch<'_, '_> {
                     )?,
                 };
                 self.next_profile_id = Some(id + 1);
-                tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'next_profile_id'")?
-                    .execute([id + 1])?;
                 tx.prepare_cached(
                     "INSERT INTO profiles (id, canonical, created_at) VALUES (?1, ?1, ?2)",
                 )?
