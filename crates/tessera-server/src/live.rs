@@ -100,8 +100,9 @@ impl Live {
         Ok(changes)
     }
 
-    /// Follows committed records: merges, events and trait updates of their profiles.
-    pub(crate) fn after_commit(
+    /// Follows a batch's stored records (inside its transaction, so `store` reads them):
+    /// merges, events and trait updates of their profiles.
+    pub(crate) fn follow(
         &mut self,
         store: &Store,
         committed: &[(&Record, &Outcome)],

@@ -1,15 +1,16 @@
 //! Webhook delivery from the outbox: at least once, signed with HMAC-SHA256, retried with
 //! exponential backoff and jitter, dead-lettered after too many failures (and replayable).
 //!
-//! A thread of its own with its own (reading) store connection: it wakes when the writer has
-//! queued deliveries (and at least twice a second for retries), so a membership change is
-//! usually delivered within milliseconds of its commit. Results go back to the writer.
+//! A dispatcher thread with its own (reading) store connection wakes when the writer has
+//! committed deliveries (and at least twice a second for retries) and hands them to
+//! [`WORKERS`] delivery threads, so a membership change is usually delivered within
+//! milliseconds of its commit. Results go back to the writer.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,32 +51,53 @@ pub fn backoff(attempts: u32) -> Duration {
     Duration::from_millis((base as f64 * jitter) as u64)
 }
 
-/// Starts the delivery thread. It reads the outbox through its own connection but writes
-/// nothing: results go to the writer thread (`results`), the store's only writer, so that
-/// deliveries never contend with ingestion for SQLite's write lock.
+/// Delivery workers: calls go out this many at a time (to one receiver or several), so one
+/// slow answer does not hold up the rest, and a receiver's round trip does not bound the rate.
+pub const WORKERS: usize = 4;
+
+/// Starts the delivery threads. The dispatcher reads the outbox through its own connection
+/// and hands each due call to a worker; calls about the same profile always go to the same
+/// worker, so a receiver sees a person's enter before their exit. Nothing here writes:
+/// results go to the writer thread (`results`), the store's only writer, so that deliveries
+/// never contend with ingestion for SQLite's write lock.
 pub(crate) fn spawn(
     store: Store,
     wake: Receiver<()>,
     results: Sender<DeliveryResult>,
     metrics: Arc<Metrics>,
 ) -> std::thread::JoinHandle<()> {
+    let (done, finished) = std::sync::mpsc::channel();
+    let workers: Vec<SyncSender<Delivery>> = (0..WORKERS)
+        .map(|n| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Delivery>(1_024);
+            let (results, done, metrics) = (results.clone(), done.clone(), metrics.clone());
+            std::thread::Builder::new()
+                .name(format!("tessera-webhook-{n}"))
+                .spawn(move || deliver(rx, results, done, metrics))
+                .expect("spawning a webhook worker");
+            tx
+        })
+        .collect();
     std::thread::Builder::new()
         .name("tessera-webhooks".into())
         .spawn(move || {
-            let mut deliverer = Deliverer {
+            let mut dispatcher = Dispatcher {
                 store,
-                results,
                 metrics,
-                connections: Connections::default(),
-                settled: HashMap::new(),
+                workers,
+                finished,
+                in_flight: HashMap::new(),
+                cursor: 0,
+                last_sweep: 0,
             };
             loop {
-                if let Err(e) = deliverer.deliver_due() {
+                if let Err(e) = dispatcher.dispatch_due() {
                     tracing::error!(error = %e, "webhook delivery could not read the outbox");
                 }
                 match wake.recv_timeout(Duration::from_millis(500)) {
                     Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                    // The writer has stopped; undelivered calls wait in the outbox for the next start.
+                    // The writer has stopped; undelivered calls wait in the outbox for the next
+                    // start. Dropping the workers' queues stops them once they are empty.
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             }
@@ -83,68 +105,127 @@ pub(crate) fn spawn(
         .expect("spawning the webhook thread")
 }
 
-struct Deliverer {
+struct Dispatcher {
     store: Store,
-    results: Sender<DeliveryResult>,
     metrics: Arc<Metrics>,
-    connections: Connections,
-    /// Deliveries attempted whose result the writer may not have stored yet, with the instant
-    /// until which to leave them alone (a retry's time, or a minute for a success).
-    settled: HashMap<u64, i64>,
+    workers: Vec<SyncSender<Delivery>>,
+    /// Ids of calls the workers have finished (their results are on the way to the writer).
+    finished: Receiver<u64>,
+    /// Calls handed to a worker whose result the writer may not have stored yet.
+    in_flight: HashMap<u64, InFlight>,
+    /// The highest outbox id handed out: newer calls are found by a range scan above it.
+    cursor: u64,
+    last_sweep: i64,
 }
 
-impl Deliverer {
-    fn deliver_due(&mut self) -> Result<(), tessera_store::Error> {
+struct InFlight {
+    /// The call's attempts when it was handed out: once the outbox shows more, the writer
+    /// has recorded the result, and a failed call that is due again is handed out again.
+    attempts: u32,
+    /// After this instant the outbox is trusted again.
+    until: i64,
+}
+
+/// Long enough for a worker's queue and its attempt (connect and answer timeouts).
+const IN_FLIGHT_MS: i64 = 120_000;
+/// After a worker finishes a call: long enough for the writer to record the result.
+const RECORDING_MS: i64 = 5_000;
+
+/// How often the whole outbox is looked at (for retries and replayed dead letters); in
+/// between, only calls written since the last look are read.
+const SWEEP_MS: i64 = 1_000;
+
+impl Dispatcher {
+    fn dispatch_due(&mut self) -> Result<(), tessera_store::Error> {
+        let now = now_millis();
+        for id in self.finished.try_iter() {
+            if let Some(call) = self.in_flight.get_mut(&id) {
+                call.until = now + RECORDING_MS;
+            }
+        }
+        if now - self.last_sweep >= SWEEP_MS {
+            self.last_sweep = now;
+            self.in_flight.retain(|_, call| call.until > now);
+            // Everything due, from the first id: retries and replays have old ids.
+            self.dispatch_from(0)?;
+            let (_, lag) = self.store.outbox_backlog(now)?;
+            self.metrics
+                .webhook_lag_ms
+                .store(lag.max(0) as u64, Ordering::Relaxed);
+        }
+        self.dispatch_from(self.cursor)
+    }
+
+    /// Hands out every due call with an id above `after`, oldest first.
+    fn dispatch_from(&mut self, mut after: u64) -> Result<(), tessera_store::Error> {
         loop {
             let now = now_millis();
-            self.settled.retain(|_, until| *until > now);
-            let due: Vec<Delivery> = self
-                .store
-                .due_deliveries(now, 500)?
-                .into_iter()
-                .filter(|d| !self.settled.contains_key(&d.id))
-                .collect();
-            if due.is_empty() {
-                let (_, lag) = self.store.outbox_backlog(now)?;
-                self.metrics
-                    .webhook_lag_ms
-                    .store(lag.max(0) as u64, Ordering::Relaxed);
+            let due = self.store.due_deliveries_after(after, now, 500)?;
+            let Some(last) = due.last() else {
                 return Ok(());
-            }
+            };
+            after = last.id;
+            self.cursor = self.cursor.max(last.id);
             for delivery in due {
-                let result = match self.connections.post(&delivery) {
-                    Ok(()) => {
-                        let at = now_millis();
-                        self.metrics.observe_webhook(at - delivery.created_at);
-                        self.metrics
-                            .webhooks_delivered
-                            .fetch_add(1, Ordering::Relaxed);
-                        self.settled.insert(delivery.id, at + 60_000);
-                        DeliveryResult::Delivered {
-                            id: delivery.id,
-                            at,
-                        }
-                    }
-                    Err(error) => {
-                        let attempts = delivery.attempts + 1;
-                        let retry_at = (attempts < MAX_ATTEMPTS)
-                            .then(|| now_millis() + backoff(attempts - 1).as_millis() as i64);
-                        tracing::warn!(delivery = delivery.id, url = %delivery.url, attempts, %error, dead = retry_at.is_none(), "webhook delivery failed");
-                        self.metrics.webhooks_failed.fetch_add(1, Ordering::Relaxed);
-                        self.settled
-                            .insert(delivery.id, retry_at.unwrap_or(i64::MAX));
-                        DeliveryResult::Failed {
-                            id: delivery.id,
-                            error,
-                            retry_at,
-                        }
-                    }
+                let unrecorded = self
+                    .in_flight
+                    .get(&delivery.id)
+                    .is_some_and(|call| call.attempts == delivery.attempts);
+                if unrecorded {
+                    continue;
+                }
+                let call = InFlight {
+                    attempts: delivery.attempts,
+                    until: now + IN_FLIGHT_MS,
                 };
-                if self.results.send(result).is_err() {
-                    return Ok(()); // the writer has stopped
+                self.in_flight.insert(delivery.id, call);
+                let worker = &self.workers[delivery.profile as usize % self.workers.len()];
+                // A full queue waits: the outbox holds the rest meanwhile.
+                if worker.send(delivery).is_err() {
+                    return Ok(()); // the workers have stopped
                 }
             }
         }
+    }
+}
+
+/// A worker: posts the calls it is handed, in order, and reports each result to the writer.
+fn deliver(
+    calls: Receiver<Delivery>,
+    results: Sender<DeliveryResult>,
+    done: Sender<u64>,
+    metrics: Arc<Metrics>,
+) {
+    let mut connections = Connections::default();
+    for delivery in calls {
+        let result = match connections.post(&delivery) {
+            Ok(()) => {
+                let at = now_millis();
+                metrics.observe_webhook(at - delivery.created_at);
+                metrics.webhooks_delivered.fetch_add(1, Ordering::Relaxed);
+                DeliveryResult::Delivered {
+                    id: delivery.id,
+                    at,
+                }
+            }
+            Err(error) => {
+                let attempts = delivery.attempts + 1;
+                let retry_at = (attempts < MAX_ATTEMPTS)
+                    .then(|| now_millis() + backoff(attempts - 1).as_millis() as i64);
+                tracing::warn!(delivery = delivery.id, url = %delivery.url, attempts, %error, dead = retry_at.is_none(), "webhook delivery failed");
+                metrics.webhooks_failed.fetch_add(1, Ordering::Relaxed);
+                DeliveryResult::Failed {
+                    id: delivery.id,
+                    error,
+                    retry_at,
+                }
+            }
+        };
+        let id = delivery.id;
+        if results.send(result).is_err() {
+            return; // the writer has stopped; the outbox still holds the call
+        }
+        let _ = done.send(id);
     }
 }
 

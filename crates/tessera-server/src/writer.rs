@@ -141,9 +141,12 @@ pub(crate) fn spawn(
     let _ = wake_webhooks.try_send(());
     Metrics::add(&metrics.membership_changes, initial.len());
     tracing::info!(changes = initial.len(), "real-time membership loaded");
+    // Stops with the writer thread, which owns it.
+    let checkpointer = store.checkpoint_in_background()?;
     let thread = std::thread::Builder::new()
         .name("tessera-writer".into())
         .spawn(move || {
+            let _checkpointer = checkpointer;
             let identity = store.config().identity.clone();
             let normalizer = Normalizer::new(&identity);
             let mut next: Option<Job> = None;
@@ -243,20 +246,30 @@ fn record(
     wake_webhooks: &SyncSender<()>,
     stream: &broadcast::Sender<MembershipChange>,
 ) {
-    let result = changes.and_then(|changes| {
+    let recorded = changes.and_then(|changes| {
         store.record_membership_changes(&changes)?;
-        // Subscribers see a change only once it is recorded; without any, this is a no-op.
-        for change in &changes {
-            let _ = stream.send(change.clone());
-        }
-        Ok(changes.len())
+        Ok(changes)
     });
-    match result {
-        Ok(n) => {
-            Metrics::add(&metrics.membership_changes, n);
-            if n > 0 {
+    announce(recorded, metrics, wake_webhooks, stream);
+}
+
+/// Tells subscribers and the webhook thread about changes once they are recorded.
+fn announce(
+    recorded: Result<Vec<MembershipChange>, tessera_store::Error>,
+    metrics: &Metrics,
+    wake_webhooks: &SyncSender<()>,
+    stream: &broadcast::Sender<MembershipChange>,
+) {
+    match recorded {
+        Ok(changes) => {
+            Metrics::add(&metrics.membership_changes, changes.len());
+            if !changes.is_empty() {
                 // Coalesced: one pending wake-up is enough for the delivery thread.
                 let _ = wake_webhooks.try_send(());
+            }
+            // Subscribers see a change only once it is recorded; without any, a no-op.
+            for change in changes {
+                let _ = stream.send(change);
             }
         }
         // The next restart reconciles stored memberships with the real-time state.
@@ -315,13 +328,47 @@ fn commit_group(
         slots.push(request_slots);
         replies.push(request.reply);
     }
+    let now = now_millis();
     let outcomes = match failure {
         Some(e) => Err(e),
-        None => store.ingest_batch(&records).map_err(|e| e.to_string()),
+        // Real-time evaluation runs inside the batch's transaction, so the membership changes
+        // and their webhook deliveries are committed with the messages: one fsync for both.
+        None => store
+            .ingest_batch_with(&records, |store, outcomes| {
+                let committed: Vec<(&tessera_store::Record, &Outcome)> =
+                    records.iter().zip(outcomes).collect();
+                live.follow(store, &committed, now)
+            })
+            .map_err(|e| e.to_string()),
     };
     metrics.observe_commit(started.elapsed(), records.len());
+    let changes = match outcomes {
+        Ok((outcomes, changes)) => {
+            answer(replies, slots, Ok(&outcomes));
+            Ok(changes)
+        }
+        Err(e) => {
+            answer(replies, slots, Err(&e));
+            // Real-time state may have followed messages that were then not stored: it
+            // is rebuilt from the store.
+            Live::load(store, now).and_then(|(rebuilt, changes)| {
+                *live = rebuilt;
+                store.record_membership_changes(&changes)?;
+                Ok(changes)
+            })
+        }
+    };
+    announce(changes, metrics, wake_webhooks, stream);
+}
+
+/// Answers each request of a group with its messages' outcomes (or the group's failure).
+fn answer(
+    replies: Vec<oneshot::Sender<Result<Vec<Outcome>, String>>>,
+    slots: Vec<Vec<Result<usize, Outcome>>>,
+    outcomes: Result<&[Outcome], &String>,
+) {
     for (reply, request_slots) in replies.into_iter().zip(slots) {
-        let answer = match &outcomes {
+        let answer = match outcomes {
             Ok(outcomes) => Ok(request_slots
                 .into_iter()
                 .map(|slot| match slot {
@@ -333,12 +380,5 @@ fn commit_group(
         };
         // A client that went away does not stop the others from being answered.
         let _ = reply.send(answer);
-    }
-    // Real-time evaluation follows the commit, after the clients have their answers.
-    if let Ok(outcomes) = &outcomes {
-        let committed: Vec<(&tessera_store::Record, &Outcome)> =
-            records.iter().zip(outcomes).collect();
-        let changes = live.after_commit(store, &committed, now_millis());
-        record(store, changes, metrics, wake_webhooks, stream);
     }
 }

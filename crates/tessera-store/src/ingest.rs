@@ -2,14 +2,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use tessera_identity::{resolve, IdentityConfig, IdentityGraph, Resolution};
 use tessera_model::{
     ConsentPurpose, EventKind, Identifier, IdentifierKind, Millis, TraitType, TraitValue,
 };
 
-use crate::{Result, Store};
+use crate::{MembershipChange, Result, Store};
 
 /// A trait value as an importer hands it over: raw JSON (typed against the store's schema,
 /// inferring the type of a new trait) or already typed by a CSV mapping.
@@ -51,12 +51,67 @@ impl Store {
     /// Stores a batch atomically: either every record's outcome is durable or, on `Err`,
     /// nothing of the batch is. Per-record problems are `Outcome::Rejected`, not errors.
     pub fn ingest_batch(&mut self, records: &[Record]) -> Result<Vec<Outcome>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.ingest_batch_with(records, |_, _| Ok(Vec::new()))
+            .map(|(outcomes, _)| outcomes)
+    }
+
+    /// Like [`Store::ingest_batch`], and records in the same transaction the membership
+    /// changes that `follow` derives from the batch: so one commit (one fsync) makes both the
+    /// messages and the changes they cause (with their webhook deliveries) durable.
+    ///
+    /// `follow` sees the store with the batch written but not yet committed. If this returns
+    /// `Err`, nothing is stored, including the changes `follow` returned: a caller that keeps
+    /// state derived from them must rebuild it.
+    pub fn ingest_batch_with(
+        &mut self,
+        records: &[Record],
+        follow: impl FnOnce(&Store, &[Outcome]) -> Result<Vec<MembershipChange>>,
+    ) -> Result<(Vec<Outcome>, Vec<MembershipChange>)> {
+        // A manual transaction rather than rusqlite's guard, so that `follow` can use the
+        // store's own read methods inside it.
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        let written = self.write_batch(records).and_then(|(outcomes, pending)| {
+            let changes = follow(self, &outcomes)?;
+            crate::segments::write_membership_rows(&self.conn, &changes)?;
+            Ok((outcomes, changes, pending))
+        });
+        let committed = written.and_then(|written| {
+            self.conn.prepare_cached("COMMIT")?.execute([])?;
+            Ok(written)
+        });
+        match committed {
+            Ok((outcomes, changes, (new_types, new_catalog))) => {
+                self.trait_types.extend(new_types);
+                self.catalog_cache.extend(new_catalog);
+                Ok((outcomes, changes))
+            }
+            Err(e) => {
+                // The transaction is gone: forget what it wrote into the cache.
+                self.identity_cache.clear();
+                if !self.conn.is_autocommit() {
+                    self.conn.execute_batch("ROLLBACK")?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes a batch inside the open transaction; returns the outcomes and the trait types
+    /// and catalog entries to remember once it commits.
+    #[allow(clippy::type_complexity)]
+    fn write_batch(
+        &mut self,
+        records: &[Record],
+    ) -> Result<(
+        Vec<Outcome>,
+        (Vec<(String, TraitType)>, Vec<(String, String)>),
+    )> {
+        let conn = &self.conn;
         // Another connection's commit may have changed the identity graph: then the cache of
         // owners (kept across batches) is stale. `data_version` changes exactly then.
-        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let version: i64 = conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
         if self.identity_cache.data_version != Some(version)
             || self.identity_cache.owners.len() > IDENTITY_CACHE_LIMIT
         {
@@ -64,12 +119,11 @@ impl Store {
             self.identity_cache.data_version = Some(version);
         }
         // Most stores never erased anyone: skip a lookup per record then.
-        let any_erased: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM erased_messages)", [], |r| {
-                r.get(0)
-            })?;
+        let any_erased: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_messages)")?
+            .query_row([], |r| r.get(0))?;
         let mut batch = Batch {
-            tx: &tx,
+            tx: conn,
             identity: &self.config.identity,
             committed_types: &self.trait_types,
             committed_catalog: &self.catalog_cache,
@@ -81,30 +135,14 @@ impl Store {
         };
         let mut ingested = Vec::with_capacity(records.len());
         for record in records {
-            match batch.ingest(record) {
-                Ok(outcome) => ingested.push(outcome),
-                Err(e) => {
-                    // The transaction rolls back: forget what it wrote into the cache.
-                    batch.cache.clear();
-                    return Err(e);
-                }
-            }
+            ingested.push(batch.ingest(record)?);
         }
         // The id counter is written once per batch, in the batch's transaction.
         if let Some(next) = batch.next_profile_id {
-            tx.execute(
-                "UPDATE counters SET value = ?1 WHERE name = 'next_profile_id'",
-                [next],
-            )?;
+            conn.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'next_profile_id'")?
+                .execute([next])?;
         }
-        let (new_types, new_catalog) = (batch.new_types, batch.new_catalog);
-        if let Err(e) = tx.commit() {
-            self.identity_cache.clear();
-            return Err(e.into());
-        }
-        self.trait_types.extend(new_types);
-        self.catalog_cache.extend(new_catalog);
-        Ok(ingested)
+        Ok((ingested, (batch.new_types, batch.new_catalog)))
     }
 }
 
@@ -129,10 +167,10 @@ impl IdentityCache {
     }
 }
 
-/// One batch (one transaction) in progress. Its caches are sound because the transaction
-/// holds SQLite's write lock: nothing else can change the identity graph until it ends.
-struct Batch<'b, 'conn> {
-    tx: &'b Transaction<'conn>,
+/// One batch (one transaction) in progress, on the connection that holds it. Its caches are
+/// sound because the transaction holds SQLite's write lock: nothing else can change the identity graph until it ends.
+struct Batch<'b> {
+    tx: &'b Connection,
     identity: &'b IdentityConfig,
     committed_types: &'b HashMap<String, TraitType>,
     committed_catalog: &'b HashSet<(String, String)>,
@@ -144,7 +182,7 @@ struct Batch<'b, 'conn> {
     next_profile_id: Option<u64>,
 }
 
-impl Batch<'_, '_> {
+impl Batch<'_> {
     fn ingest(&mut self, record: &Record) -> Result<Outcome> {
         if self.is_known_message(&record.message_id)? {
             return Ok(Outcome::Duplicate);
@@ -415,12 +453,12 @@ fn rejected(field: &str, reason: &str) -> Outcome {
 }
 
 /// The persisted identity graph as `tessera-identity` sees it, with the batch's owner cache.
-struct SqlGraph<'a, 'conn> {
-    tx: &'a Transaction<'conn>,
+struct SqlGraph<'a> {
+    tx: &'a Connection,
     owners: &'a mut HashMap<Identifier, Option<u64>>,
 }
 
-impl IdentityGraph for SqlGraph<'_, '_> {
+impl IdentityGraph for SqlGraph<'_> {
     type Error = crate::Error;
 
     fn owner(&mut self, id: &Identifier) -> Result<Option<u64>> {

@@ -14,6 +14,7 @@
 //! - `profiles.canonical` always names the root of the merge group directly.
 //! - Trait values are append-only observations; current and "as of" views are derived.
 
+mod checkpoint;
 mod config;
 mod erase;
 mod ingest;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 use tessera_model::TraitType;
 
+pub use checkpoint::Checkpointer;
 pub use config::{Config, ServerSection};
 pub use erase::Erasure;
 pub use ingest::{Outcome, Record, TraitInput};

@@ -105,28 +105,10 @@ impl Store {
         }
         // Fully durable, although a restart recomputes membership: a change that both began
         // and ended while the server was down would otherwise never be announced.
-        self.write_membership_changes(changes)
-    }
-
-    fn write_membership_changes(&mut self, changes: &[MembershipChange]) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for change in changes {
-            if change.entered {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO memberships (segment, profile_id) VALUES (?1, ?2)",
-                )?
-                .execute(params![change.segment, change.profile])?;
-            } else {
-                tx.prepare_cached(
-                    "DELETE FROM memberships WHERE segment = ?1 AND profile_id = ?2",
-                )?
-                .execute(params![change.segment, change.profile])?;
-            }
-        }
-        insert_changes(&tx, changes)?;
-        crate::webhooks::enqueue(&tx, changes)?;
+        write_membership_rows(&tx, changes)?;
         tx.commit()?;
         Ok(())
     }
@@ -232,7 +214,7 @@ impl MembershipChange {
     }
 }
 
-fn insert_changes(tx: &rusqlite::Transaction<'_>, changes: &[MembershipChange]) -> Result<()> {
+fn insert_changes(tx: &rusqlite::Connection, changes: &[MembershipChange]) -> Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO membership_changes (segment, profile_id, entered, at) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -250,4 +232,28 @@ fn row_to_segment(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSegment> {
         min_size: r.get::<_, i64>(3)? as u64,
         updated_at: r.get(4)?,
     })
+}
+
+/// Applies changes to the current memberships and appends them to the history, with their
+/// webhook deliveries, inside the caller's transaction.
+pub(crate) fn write_membership_rows(
+    conn: &rusqlite::Connection,
+    changes: &[MembershipChange],
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    for change in changes {
+        if change.entered {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO memberships (segment, profile_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![change.segment, change.profile])?;
+        } else {
+            conn.prepare_cached("DELETE FROM memberships WHERE segment = ?1 AND profile_id = ?2")?
+                .execute(params![change.segment, change.profile])?;
+        }
+    }
+    insert_changes(conn, changes)?;
+    crate::webhooks::enqueue(conn, changes)
 }

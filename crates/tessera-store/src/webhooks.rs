@@ -44,6 +44,8 @@ pub struct Delivery {
     #[serde(skip)]
     pub secret: String,
     pub payload: String,
+    /// The profile the call is about (calls about one profile are delivered in order).
+    pub profile: u64,
     pub created_at: i64,
     pub attempts: u32,
     pub last_error: Option<String>,
@@ -120,25 +122,42 @@ impl Store {
 
     /// Deliveries due at `now`, oldest first.
     pub fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<Delivery>> {
+        self.due_deliveries_after(0, now, limit)
+    }
+
+    /// Due deliveries with ids above `after`: the calls written since the last look, found
+    /// by a range scan of ids rather than a walk over everything undelivered.
+    pub fn due_deliveries_after(
+        &self,
+        after: u64,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
         self.deliveries(
-            "o.delivered_at IS NULL AND o.dead = 0 AND o.next_attempt_at <= ?1",
-            now,
+            "o.id > ?3 AND o.delivered_at IS NULL AND o.dead = 0 AND o.next_attempt_at <= ?1",
+            (now, after),
             limit,
         )
     }
 
     /// Deliveries given up on after too many failures.
     pub fn dead_deliveries(&self, limit: usize) -> Result<Vec<Delivery>> {
-        self.deliveries("o.dead = 1 AND ?1 IS NOT NULL", 0, limit)
+        self.deliveries(
+            "o.dead = 1 AND ?1 IS NOT NULL AND ?3 IS NOT NULL",
+            (0, 0),
+            limit,
+        )
     }
 
-    fn deliveries(&self, filter: &str, now: i64, limit: usize) -> Result<Vec<Delivery>> {
+    /// Deliveries matching `filter`, which reads `?1` (now) and `?3` (an id) from `params`.
+    fn deliveries(&self, filter: &str, params: (i64, u64), limit: usize) -> Result<Vec<Delivery>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT o.id, o.webhook_id, w.url, w.secret, o.payload, o.created_at, o.attempts, o.last_error
+            "SELECT o.id, o.webhook_id, w.url, w.secret, o.payload, o.created_at, o.attempts, o.last_error,
+                    coalesce(json_extract(o.payload, '$.profile'), 0)
              FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
              WHERE {filter} ORDER BY o.id LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![now, limit as i64], |r| {
+        let rows = stmt.query_map(params![params.0, limit as i64, params.1], |r| {
             Ok(Delivery {
                 id: r.get(0)?,
                 webhook_id: r.get(1)?,
@@ -148,6 +167,7 @@ impl Store {
                 created_at: r.get(5)?,
                 attempts: r.get(6)?,
                 last_error: r.get(7)?,
+                profile: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -237,7 +257,7 @@ impl Store {
 }
 
 /// The profile's user id, if it has one: receivers usually know people by it.
-fn user_id(tx: &rusqlite::Transaction<'_>, profile: u64) -> Result<Option<String>> {
+fn user_id(tx: &rusqlite::Connection, profile: u64) -> Result<Option<String>> {
     Ok(tx
         .prepare_cached(
             // CROSS JOIN keeps this order: otherwise SQLite may walk every user id instead.
@@ -249,7 +269,7 @@ fn user_id(tx: &rusqlite::Transaction<'_>, profile: u64) -> Result<Option<String
 }
 
 /// Writes the outbox rows for `changes` inside the caller's transaction.
-pub(crate) fn enqueue(tx: &rusqlite::Transaction<'_>, changes: &[MembershipChange]) -> Result<()> {
+pub(crate) fn enqueue(tx: &rusqlite::Connection, changes: &[MembershipChange]) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }

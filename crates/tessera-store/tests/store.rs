@@ -438,3 +438,50 @@ fn erasure_removes_membership_history_and_webhook_calls_about_the_person() {
     assert!(store.due_deliveries(i64::MAX, 10).unwrap().is_empty());
     assert!(store.membership_history(profile).unwrap().is_empty());
 }
+
+#[test]
+fn membership_changes_derived_from_a_batch_commit_with_it_or_not_at_all() {
+    use tessera_store::{Error, MembershipChange, StoredSegment};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    store
+        .apply_segments(&[(StoredSegment::new("buyers", "did(Order)"), vec![])], 0)
+        .unwrap();
+    store
+        .add_webhook("buyers", "http://127.0.0.1:9/h", true, true)
+        .unwrap();
+
+    // `follow` reads the batch's own writes inside the transaction.
+    let (outcomes, changes) = store
+        .ingest_batch_with(&[track("m1", 1_000, "ana", "Order")], |store, outcomes| {
+            let profile = stored_profile(&outcomes[0]);
+            let events = store.profile_view(profile, 10).unwrap().recent_events.len();
+            assert_eq!(events, 1, "the uncommitted event is visible to `follow`");
+            Ok(vec![MembershipChange::new("buyers", profile, true, 1_000)])
+        })
+        .unwrap();
+    let ana = stored_profile(&outcomes[0]);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(store.members("buyers").unwrap(), vec![ana]);
+    assert_eq!(store.due_deliveries(i64::MAX, 10).unwrap().len(), 1);
+
+    // A failing `follow` stores neither the messages nor the changes, and the identity
+    // cache does not remember the profile the failed batch created.
+    let failed = store.ingest_batch_with(&[track("m2", 2_000, "bo", "Order")], |_, outcomes| {
+        let bo = stored_profile(&outcomes[0]);
+        crate_error(bo)
+    });
+    assert!(failed.is_err());
+    assert_eq!(store.members("buyers").unwrap(), vec![ana]);
+    assert_eq!(store.due_deliveries(i64::MAX, 10).unwrap().len(), 1);
+    let again = store
+        .ingest_batch(&[track("m2", 2_000, "bo", "Order")])
+        .unwrap();
+    let bo = stored_profile(&again[0]);
+    assert_ne!(bo, ana);
+    assert_eq!(store.profile_view(bo, 10).unwrap().recent_events.len(), 1);
+
+    fn crate_error(profile: u64) -> Result<Vec<MembershipChange>, Error> {
+        Err(Error::Internal(format!("follow failed for {profile}")))
+    }
+}
