@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod import;
 pub mod loadgen;
+pub mod place;
 pub mod profile;
 pub mod segment;
 pub mod serve;

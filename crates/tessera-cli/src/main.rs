@@ -89,6 +89,9 @@ enum Command {
     Segment(commands::segment::SegmentCommand),
     /// Run the HTTP service: the Segment-compatible collection API.
     Serve(commands::serve::ServeArgs),
+    /// Places (stores, venues) with coordinates, for geographic conditions.
+    #[command(subcommand)]
+    Place(commands::place::PlaceCommand),
     /// Webhooks on segment enter/exit, and their dead-letter list.
     #[command(subcommand)]
     Webhook(commands::serve::WebhookCommand),
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Command::Key(cmd) => commands::serve::key(&cli.data, cmd),
         Command::Loadgen(args) => commands::loadgen::run(args),
         Command::Webhook(cmd) => commands::serve::webhook(&cli.data, cmd),
+        Command::Place(cmd) => commands::place::run(&cli.data, cmd),
         Command::Gen(args) => commands::demo::gen(args),
         Command::Demo(args) => commands::demo::demo(&cli.data, args),
     };

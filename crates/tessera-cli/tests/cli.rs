@@ -239,3 +239,69 @@ fn erase_removes_the_person_and_says_what_was_removed() {
         stderr(&gone)
     );
 }
+
+#[test]
+fn places_are_added_imported_checked_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(tessera(&data, &["init"]).status.success());
+    let added = tessera(
+        &data,
+        &[
+            "place",
+            "add",
+            "downtown",
+            "--lat",
+            "41.8781",
+            "--lon",
+            "-87.6298",
+            "--tags",
+            "store,urban",
+        ],
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    let swapped = tessera(
+        &data,
+        &["place", "add", "sf", "--lat", "-122.4", "--lon", "37.8"],
+    );
+    assert!(!swapped.status.success());
+    assert!(
+        stderr(&swapped).contains("--lat: latitude -122.4 is outside -90…90 degrees"),
+        "{}",
+        stderr(&swapped)
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "name,lat,lon,tags\nmall,41.9,-87.7,store\nx,,1,\n").unwrap();
+    let rejected = tessera(&data, &["place", "import", bad.to_str().unwrap()]);
+    assert_eq!(rejected.status.code(), Some(2));
+    assert!(
+        stderr(&rejected).contains("bad.csv:3: `lat`"),
+        "{}",
+        stderr(&rejected)
+    );
+    let good = dir.path().join("stores.csv");
+    std::fs::write(
+        &good,
+        "store_id,name,lat,lon,tags\nS1,mall,41.9,-87.7,store|mall\n",
+    )
+    .unwrap();
+    let imported = tessera(&data, &["place", "import", good.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(stderr(&imported).contains("columns not used for places: store_id"));
+
+    let listed = stdout(&tessera(&data, &["place", "list"]));
+    let names: Vec<&str> = listed
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["downtown", "mall"], "{listed}");
+    assert!(listed.contains("store,mall"));
+    assert!(tessera(&data, &["place", "remove", "mall"])
+        .status
+        .success());
+    assert!(!tessera(&data, &["place", "remove", "mall"])
+        .status
+        .success());
+}

@@ -17,6 +17,7 @@
 mod csv_rows;
 mod jsonl;
 pub mod mapping;
+pub mod places;
 mod rejects;
 pub mod segment_spec;
 

@@ -55,6 +55,19 @@ pub const ROUTES: &[Route] = &[
     route("delete", "/v1/segments/{name}", Some(Scope::Admin), "Delete a segment and its memberships."),
     route("get", "/v1/segments/{name}/members", Some(Scope::Read), "Members, paged (`after`, `limit`); with `at` (RFC 3339), the members at that instant from the membership history."),
     route("post", "/v1/segments/validate", Some(Scope::Read), "Parse and type-check a condition (text or JSON form): every error with line and column."),
+    route("post", "/v1/segments/estimate", Some(Scope::Read), "Size of an unsaved condition `{\"condition\"}`, evaluated on an engine snapshot at most a minute old (`as_of` says when)."),
+    route("get", "/v1/segments/overlap", Some(Scope::Read), "Pairwise overlaps of stored segments' current members (`?segments=a,b,c`): counts and Jaccard indexes."),
+    route("get", "/v1/segments/{name}/size", Some(Scope::Read), "A stored segment's current size, share of all profiles and minimum-size guard."),
+    route("get", "/v1/segments/{name}/explain/{id}", Some(Scope::Read), "Why a profile (any identifier) is or is not in a segment: each condition with what was found (`?at=` for another instant)."),
+    route("get", "/v1/places", Some(Scope::Read), "Every place (name, lat, lon, tags)."),
+    route("get", "/v1/places/{name}", Some(Scope::Read), "One place."),
+    route("put", "/v1/places/{name}", Some(Scope::Admin), "Create or replace a place: `{\"lat\", \"lon\", \"tags\"}` (WGS 84 degrees)."),
+    route("delete", "/v1/places/{name}", Some(Scope::Admin), "Delete a place."),
+    route("get", "/v1/destinations", Some(Scope::Read), "Destinations of segment changes (signed webhooks)."),
+    route("post", "/v1/destinations", Some(Scope::Admin), "Add a destination `{\"type\": \"webhook\", \"segment\", \"url\", \"on\": [\"enter\", \"exit\"]}`; the answer has its signing secret, shown once."),
+    route("delete", "/v1/destinations/{id}", Some(Scope::Admin), "Remove a destination and its undelivered calls."),
+    route("get", "/v1/destinations/{id}/dead", Some(Scope::Read), "Calls that failed too often (the dead-letter list)."),
+    route("post", "/v1/destinations/{id}/replay", Some(Scope::Admin), "Deliver a destination's dead letters again."),
     route("get", "/v1/stream/memberships", Some(Scope::Read), "Server-Sent Events: every segment enter and exit as it is recorded (`?segment=NAME` to follow one), for dashboards."),
     route("get", "/healthz", None, "Liveness: the process answers."),
     route("get", "/readyz", None, "Readiness: 503 while draining at shutdown."),
@@ -62,13 +75,17 @@ pub const ROUTES: &[Route] = &[
     route("get", "/openapi.json", None, "This document."),
 ];
 
-fn check_key(state: &AppState, headers: &HeaderMap, needed: Scope) -> Result<(), ApiError> {
+pub(crate) fn check_key(
+    state: &AppState,
+    headers: &HeaderMap,
+    needed: Scope,
+) -> Result<(), ApiError> {
     let key = auth::header_key(headers).ok_or(ApiError::Unauthorized)?;
     state.inner.keys.check(&key, needed).map(|_| ())
 }
 
 /// Runs a read on the reading connection without blocking the async workers.
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -84,7 +101,7 @@ async fn read<T: Send + 'static>(
     .map_err(|e| ApiError::Internal(format!("read task failed: {e}")))?
 }
 
-fn not_found(e: tessera_store::Error) -> ApiError {
+pub(crate) fn not_found(e: tessera_store::Error) -> ApiError {
     match e {
         tessera_store::Error::ProfileNotFound(id) => {
             ApiError::NotFound(format!("no profile has the identifier {id}"))
@@ -92,7 +109,47 @@ fn not_found(e: tessera_store::Error) -> ApiError {
         tessera_store::Error::SegmentNotFound(name) => {
             ApiError::NotFound(format!("no segment named `{name}`"))
         }
+        tessera_store::Error::WebhookNotFound(id) => {
+            ApiError::NotFound(format!("no destination with id {id}"))
+        }
         other => other.into(),
+    }
+}
+
+/// `at` as given in a query: an RFC 3339 instant.
+pub(crate) fn parse_at(text: &str) -> Result<tessera_model::Millis, ApiError> {
+    tessera_model::parse_timestamp(text).ok_or_else(|| ApiError::BadRequest {
+        message: format!(
+            "`at` = `{text}` is not an RFC 3339 timestamp such as 2026-10-01T00:00:00Z"
+        ),
+        errors: vec![],
+    })
+}
+
+/// A 400 listing a condition's errors, each located as `condition:LINE:COLUMN`.
+pub(crate) fn condition_errors(
+    condition: &str,
+    diagnostics: &[tessera_lang::Diagnostic],
+    message: &str,
+) -> ApiError {
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let (line, column) = d.line_col(condition);
+            crate::error::MessageError {
+                index: 0,
+                field: format!("condition:{line}:{column}"),
+                reason: match &d.hint {
+                    Some(hint) => format!("{} ({hint})", d.message),
+                    None => d.message.clone(),
+                },
+            }
+        })
+        .collect();
+    ApiError::BadRequest {
+        message: message.into(),
+        errors,
     }
 }
 
@@ -200,19 +257,7 @@ pub(crate) async fn segment_members(
     Query(query): Query<MembersQuery>,
 ) -> Result<Json<Value>, ApiError> {
     check_key(&state, &headers, Scope::Read)?;
-    let at = match &query.at {
-        Some(text) => {
-            Some(
-                tessera_model::parse_timestamp(text).ok_or_else(|| ApiError::BadRequest {
-                    message: format!(
-                        "`at` = `{text}` is not an RFC 3339 timestamp such as 2026-10-01T00:00:00Z"
-                    ),
-                    errors: vec![],
-                })?,
-            )
-        }
-        None => None,
-    };
+    let at = query.at.as_deref().map(parse_at).transpose()?;
     let limit = query.limit.unwrap_or(1_000).clamp(1, 10_000);
     let after = query.after.unwrap_or(0);
     let (members, more) = read(&state, move |store| {
@@ -266,31 +311,18 @@ pub(crate) async fn put_segment(
             errors: vec![],
         });
     }
+
     let catalog = read(&state, |store| {
         tessera_service::catalog(store).map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await?;
     let (expr, diagnostics) = tessera_service::analyse(&body.condition, &catalog);
     if tessera_lang::has_errors(&diagnostics) {
-        let errors = diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| {
-                let (line, column) = d.line_col(&body.condition);
-                crate::error::MessageError {
-                    index: 0,
-                    field: format!("condition:{line}:{column}"),
-                    reason: match &d.hint {
-                        Some(hint) => format!("{} ({hint})", d.message),
-                        None => d.message.clone(),
-                    },
-                }
-            })
-            .collect();
-        return Err(ApiError::BadRequest {
-            message: "the condition has errors; nothing was saved".into(),
-            errors,
-        });
+        return Err(condition_errors(
+            &body.condition,
+            &diagnostics,
+            "the condition has errors; nothing was saved",
+        ));
     }
     let segment = tessera_store::StoredSegment {
         name,

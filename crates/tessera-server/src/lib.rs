@@ -18,12 +18,14 @@
 //! Build the router with [`app`] (tests drive it with `tower::ServiceExt::oneshot`) and run it
 //! with [`serve`].
 
+mod analysis;
 mod api;
 mod auth;
 mod collect;
 mod error;
 mod live;
 mod metrics;
+mod resources;
 pub mod webhook;
 mod writer;
 
@@ -85,6 +87,10 @@ struct Inner {
     identity: tessera_identity::IdentityConfig,
     metrics: Arc<Metrics>,
     ready: AtomicBool,
+    /// The data directory, for connections of their own (snapshots).
+    dir: std::path::PathBuf,
+    /// The engine snapshot behind estimates of unsaved conditions.
+    snapshots: analysis::SnapshotCache,
     /// Membership changes as they are recorded, for the Server-Sent Events stream.
     stream: tokio::sync::broadcast::Sender<tessera_store::MembershipChange>,
 }
@@ -99,6 +105,7 @@ impl AppState {
     ) -> Result<(AppState, WriterThread), ApiError> {
         let metrics = Arc::new(Metrics::default());
         let identity = store.config().identity.clone();
+        let dir = store.dir().to_path_buf();
         let deliverer = Store::open(store.dir())?;
         let (wake, woken) = std::sync::mpsc::sync_channel(1);
         let (results, delivery_results) = std::sync::mpsc::channel();
@@ -125,6 +132,8 @@ impl AppState {
                 reader,
                 identity,
                 metrics,
+                dir,
+                snapshots: Default::default(),
                 ready: AtomicBool::new(true),
                 stream,
             }),
@@ -161,6 +170,27 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/segments", get(api::list_segments))
         .route("/v1/segments/validate", post(api::validate_segment))
+        .route("/v1/segments/estimate", post(analysis::estimate))
+        .route("/v1/segments/overlap", get(analysis::overlap))
+        .route("/v1/segments/{name}/size", get(analysis::segment_size))
+        .route("/v1/segments/{name}/explain/{id}", get(analysis::explain))
+        .route("/v1/places", get(resources::list_places))
+        .route(
+            "/v1/places/{name}",
+            get(resources::get_place)
+                .put(resources::put_place)
+                .delete(resources::delete_place),
+        )
+        .route(
+            "/v1/destinations",
+            get(resources::list_destinations).post(resources::add_destination),
+        )
+        .route(
+            "/v1/destinations/{id}",
+            axum::routing::delete(resources::delete_destination),
+        )
+        .route("/v1/destinations/{id}/dead", get(resources::dead_letters))
+        .route("/v1/destinations/{id}/replay", post(resources::replay))
         .route(
             "/v1/segments/{name}",
             get(api::get_segment)

@@ -372,3 +372,280 @@ async fn segments_are_created_checked_evaluated_in_real_time_and_deleted() {
     let (status, _) = call(&h, Method::GET, "/v1/segments/rich", Some(&h.read), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sizes_explanations_overlaps_and_estimates_follow_the_data() {
+    let h = harness();
+    post_batch(
+        &h,
+        json!({"batch": [
+            {"type": "identify", "userId": "ana", "traits": {"plan": "pro"}},
+            {"type": "identify", "userId": "bo", "traits": {"plan": "free"}},
+            {"type": "identify", "userId": "cy", "traits": {"plan": "pro"}},
+            {"type": "track", "userId": "ana", "event": "Order Completed"},
+            {"type": "track", "userId": "bo", "event": "Order Completed"}
+        ]}),
+    )
+    .await;
+    for (name, condition) in [
+        ("buyers", "did(Order Completed)"),
+        ("pro", "plan = \"pro\""),
+    ] {
+        let (status, body) = call(
+            &h,
+            Method::PUT,
+            &format!("/v1/segments/{name}"),
+            Some(&h.admin),
+            Some(json!({"condition": condition, "min_size": 2})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Segment definitions reach real-time evaluation at the writer's next tick.
+    let mut size = Value::Null;
+    for _ in 0..100 {
+        let (_, body) = call(
+            &h,
+            Method::GET,
+            "/v1/segments/pro/size",
+            Some(&h.read),
+            None,
+        )
+        .await;
+        size = body;
+        if size["size"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(size["size"], 2, "{size}");
+    assert_eq!(size["over_segmented"], false);
+    assert!((size["share"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
+
+    let (status, overlap) = call(
+        &h,
+        Method::GET,
+        "/v1/segments/overlap?segments=buyers,pro",
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{overlap}");
+    assert_eq!(overlap["intersections"], json!([[2, 1], [1, 2]]));
+    assert!((overlap["jaccard"][0][1].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    let (status, _) = call(
+        &h,
+        Method::GET,
+        "/v1/segments/overlap?segments=buyers,nope",
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, why) = call(
+        &h,
+        Method::GET,
+        "/v1/segments/pro/explain/user_id:bo",
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{why}");
+    assert_eq!(why["member"], false);
+    assert_eq!(why["explanation"]["condition"], "plan = \"pro\"");
+    assert!(
+        why["explanation"]["found"]
+            .as_str()
+            .unwrap()
+            .contains("free"),
+        "{why}"
+    );
+
+    let (status, estimate) = call(
+        &h,
+        Method::POST,
+        "/v1/segments/estimate",
+        Some(&h.read),
+        Some(json!({"condition": "plan = \"pro\" and not did(Order Completed)"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{estimate}");
+    assert_eq!(
+        (estimate["size"].clone(), estimate["population"].clone()),
+        (json!(1), json!(3))
+    );
+    let (status, bad) = call(
+        &h,
+        Method::POST,
+        "/v1/segments/estimate",
+        Some(&h.read),
+        Some(json!({"condition": "plna = \"pro\""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["errors"][0]["field"], "condition:1:1", "{bad}");
+
+    // Route names are not segment names: the router answers, not the segment handler.
+    let (status, _) = call(
+        &h,
+        Method::PUT,
+        "/v1/segments/overlap",
+        Some(&h.admin),
+        Some(json!({"condition": "plan = \"pro\""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn places_and_destinations_are_managed_with_validation() {
+    let h = harness();
+    let (status, body) = call(
+        &h,
+        Method::PUT,
+        "/v1/places/downtown",
+        Some(&h.admin),
+        Some(json!({"lat": 41.8781, "lon": -87.6298, "tags": ["store", "urban"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(
+        &h,
+        Method::PUT,
+        "/v1/places/swapped",
+        Some(&h.admin),
+        Some(json!({"lat": -122.4194, "lon": 37.7749})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "lat", "{body}");
+    let (status, _) = call(
+        &h,
+        Method::PUT,
+        "/v1/places/x",
+        Some(&h.read),
+        Some(json!({"lat": 1.0, "lon": 1.0})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, places) = call(&h, Method::GET, "/v1/places", Some(&h.read), None).await;
+    assert_eq!(
+        places["places"],
+        json!([{"name": "downtown", "lat": 41.8781, "lon": -87.6298, "tags": ["store", "urban"]}])
+    );
+    let (status, _) = call(
+        &h,
+        Method::DELETE,
+        "/v1/places/downtown",
+        Some(&h.admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&h, Method::GET, "/v1/places/downtown", Some(&h.read), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    call(
+        &h,
+        Method::PUT,
+        "/v1/segments/vip",
+        Some(&h.admin),
+        Some(json!({"condition": "did(Order Completed)"})),
+    )
+    .await;
+    let (status, added) = call(
+        &h,
+        Method::POST,
+        "/v1/destinations",
+        Some(&h.admin),
+        Some(json!({"segment": "vip", "url": "http://127.0.0.1:9/hook", "on": ["enter"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(added["secret"].as_str().unwrap().len(), 48);
+    assert_eq!(
+        (added["on_enter"].clone(), added["on_exit"].clone()),
+        (json!(true), json!(false))
+    );
+    let (status, bad) = call(
+        &h,
+        Method::POST,
+        "/v1/destinations",
+        Some(&h.admin),
+        Some(json!({"segment": "vip", "url": "ftp://x", "on": ["enter", "leave"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["errors"][0]["field"], "on[1]", "{bad}");
+    let (status, bad) = call(
+        &h,
+        Method::POST,
+        "/v1/destinations",
+        Some(&h.admin),
+        Some(json!({"segment": "vip", "url": "ftp://x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["errors"][0]["field"], "url", "{bad}");
+    let (_, listed) = call(&h, Method::GET, "/v1/destinations", Some(&h.read), None).await;
+    assert_eq!(listed["destinations"].as_array().unwrap().len(), 1);
+    assert!(
+        listed["destinations"][0].get("secret").is_none(),
+        "{listed}"
+    );
+    let id = added["id"].as_u64().unwrap();
+    let (status, dead) = call(
+        &h,
+        Method::GET,
+        &format!("/v1/destinations/{id}/dead"),
+        Some(&h.read),
+        None,
+    )
+    .await;
+    assert_eq!((status, dead["dead"].clone()), (StatusCode::OK, json!([])));
+    let (status, replayed) = call(
+        &h,
+        Method::POST,
+        &format!("/v1/destinations/{id}/replay"),
+        Some(&h.admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, replayed["replayed"].clone()),
+        (StatusCode::OK, json!(0))
+    );
+    let (status, _) = call(
+        &h,
+        Method::DELETE,
+        &format!("/v1/destinations/{id}"),
+        Some(&h.admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        &h,
+        Method::DELETE,
+        &format!("/v1/destinations/{id}"),
+        Some(&h.admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// docs/api.md lists every route the router serves, as `METHOD path`.
+#[test]
+fn the_api_reference_lists_every_route() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap();
+    for route in ROUTES
+        .iter()
+        .filter(|r| !r.path.starts_with("/v1/") || !matches!(r.scope, Some(Scope::Write)))
+    {
+        let entry = format!("`{} {}", route.method.to_uppercase(), route.path);
+        assert!(doc.contains(&entry), "docs/api.md does not list {entry}`");
+    }
+}

@@ -19,6 +19,7 @@ mod config;
 mod erase;
 mod ingest;
 mod keys;
+mod places;
 mod read;
 mod schema;
 mod segments;
@@ -35,6 +36,7 @@ pub use config::{Config, ServerSection};
 pub use erase::Erasure;
 pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};
+pub use places::{InvalidPlace, Place};
 pub use read::{EventRows, MergeView, ProfileView, StoreStats};
 pub use segments::{MembershipChange, StoredSegment};
 pub use webhooks::{Delivery, DeliveryResult, Webhook};
@@ -63,6 +65,13 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     #[error("no profile has the identifier {0}")]
     ProfileNotFound(String),
+    #[error("no webhook with id {0}")]
+    WebhookNotFound(u64),
+    /// A value given by the user is unusable; the message says which and why.
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("place `{0}`: {1}")]
+    InvalidPlace(String, InvalidPlace),
     #[error("no segment named `{0}`")]
     SegmentNotFound(String),
     #[error("internal error (this is a bug in Tessera): {0}")]
@@ -181,7 +190,8 @@ impl Store {
     }
 }
 
-fn now_millis() -> tessera_model::Millis {
+/// The current time in milliseconds since the Unix epoch.
+pub fn now_millis() -> tessera_model::Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -54,6 +54,14 @@ pub struct StoreStats {
 }
 
 impl Store {
+    /// The number of people: canonical profiles.
+    pub fn profile_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM profiles WHERE canonical = id")?
+            .query_row([], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     pub fn stats(&self) -> Result<StoreStats> {
         let count = |sql: &str| -> Result<u64> {
             Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)

@@ -62,7 +62,7 @@ impl Store {
     ) -> Result<Webhook> {
         self.segment(segment)?;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Error::Internal(format!(
+            return Err(Error::InvalidInput(format!(
                 "webhook url `{url}` must start with http:// or https://"
             )));
         }
@@ -105,13 +105,20 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    pub fn webhook(&self, id: u64) -> Result<Webhook> {
+        self.webhooks()?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or(Error::WebhookNotFound(id))
+    }
+
     pub fn remove_webhook(&mut self, id: u64) -> Result<()> {
         if self
             .conn
             .execute("DELETE FROM webhooks WHERE id = ?1", [id])?
             == 0
         {
-            return Err(Error::Internal(format!("no webhook with id {id}")));
+            return Err(Error::WebhookNotFound(id));
         }
         self.conn.execute(
             "DELETE FROM webhook_outbox WHERE webhook_id = ?1 AND delivered_at IS NULL",
@@ -231,6 +238,14 @@ impl Store {
                 [now],
             )?,
         })
+    }
+
+    /// Puts one webhook's dead deliveries back in the queue; how many.
+    pub fn replay_dead_for_webhook(&mut self, webhook: u64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE webhook_outbox SET dead = 0, attempts = 0, next_attempt_at = ?2 WHERE webhook_id = ?1 AND dead = 1",
+            params![webhook, now_millis()],
+        )?)
     }
 
     /// How many deliveries are waiting, and the age of the oldest (for the lag metric).

@@ -134,6 +134,14 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
         super::import::print_report(&path, &report);
         outln!("  ({:.1}s)", t.elapsed().as_secs_f64());
     }
+    let places = tessera_import::places::read_places_csv(&input.join(tessera_gen::STORES_FILE))
+        .map_err(|errors| anyhow::anyhow!("{}", errors[0]))?;
+    store.upsert_places(&places.places)?;
+    outln!(
+        "{}: {} places",
+        tessera_gen::STORES_FILE,
+        places.places.len()
+    );
     let stats = store.stats()?;
     outln!(
         "store: {} profiles ({} source records merged by identity resolution), {} identifiers, {} events, {} refused links",
