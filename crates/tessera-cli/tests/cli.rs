@@ -305,3 +305,110 @@ fn places_are_added_imported_checked_and_listed() {
         .status
         .success());
 }
+
+#[test]
+fn geo_conditions_and_segment_references_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(tessera(&data, &["init"]).status.success());
+    // Ana lives 1.1 km from the Loop store, Bo 40 km away, Cy has no home on file.
+    let people = dir.path().join("people.jsonl");
+    std::fs::write(
+        &people,
+        [
+            r#"{"type":"identify","messageId":"p1","userId":"ana","timestamp":"2026-10-01T00:00:00Z","traits":{"home":{"lat":41.8881,"lon":-87.6298},"income":150}}"#,
+            r#"{"type":"identify","messageId":"p2","userId":"bo","timestamp":"2026-10-01T00:00:00Z","traits":{"home":{"lat":42.2381,"lon":-87.6298},"income":150}}"#,
+            r#"{"type":"identify","messageId":"p3","userId":"cy","timestamp":"2026-10-01T00:00:00Z","traits":{"income":150}}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    assert!(tessera(&data, &["import", people.to_str().unwrap()])
+        .status
+        .success());
+    let stores = dir.path().join("stores.csv");
+    std::fs::write(
+        &stores,
+        "name,lat,lon,tags\nloop,41.8781,-87.6298,store|urban\n",
+    )
+    .unwrap();
+    assert!(
+        tessera(&data, &["place", "import", stores.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let segments = dir.path().join("segments");
+    std::fs::create_dir(&segments).unwrap();
+    for (file, text) in [
+        ("near.toml", "name = \"near\"\ncondition = 'home within 2 km of any place tagged \"store\"'\nmin_size = 1\n"),
+        ("rich.toml", "name = \"rich\"\ncondition = 'income > 100'\nmin_size = 1\n"),
+        ("target.toml", "name = \"target\"\ncondition = 'in segment \"rich\" and not in segment \"near\"'\nmin_size = 1\n"),
+    ] {
+        std::fs::write(segments.join(file), text).unwrap();
+    }
+    let applied = tessera(
+        &data,
+        &["segment", "apply", segments.to_str().unwrap(), "--at", AT],
+    );
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let members = |name: &str| -> Vec<String> {
+        let out = stdout(&tessera(
+            &data,
+            &["segment", "members", name, "--at", AT, "--format", "csv"],
+        ));
+        out.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(members("near"), ["ana"]);
+    assert_eq!(
+        members("target"),
+        ["bo", "cy"],
+        "two-valued logic: no home is not near"
+    );
+
+    let why = stdout(&tessera(
+        &data,
+        &["segment", "explain", "near", "user_id:ana", "--at", AT],
+    ));
+    assert!(
+        why.contains("1.112 km away") && why.contains("=> member"),
+        "{why}"
+    );
+
+    // A cycle is refused with the chain named, and a misspelt place with a suggestion.
+    std::fs::write(
+        segments.join("rich.toml"),
+        "name = \"rich\"\ncondition = 'in segment \"target\"'\n",
+    )
+    .unwrap();
+    let cycle = tessera(
+        &data,
+        &["segment", "plan", segments.to_str().unwrap(), "--at", AT],
+    );
+    assert!(!cycle.status.success());
+    assert!(
+        stderr(&cycle).contains("segment references form a cycle: `target` → `rich` → `target`"),
+        "{}",
+        stderr(&cycle)
+    );
+    let typo = tessera(
+        &data,
+        &[
+            "segment",
+            "size",
+            "--where",
+            "home within 1 km of place \"lop\"",
+            "--at",
+            AT,
+        ],
+    );
+    assert!(!typo.status.success());
+    assert!(
+        stderr(&typo).contains("did you mean `loop`?"),
+        "{}",
+        stderr(&typo)
+    );
+}

@@ -38,7 +38,22 @@ pub fn validate(expr: &Expr) -> Result<()> {
     match expr {
         Expr::And(items) | Expr::Or(items) => items.iter().try_for_each(validate),
         Expr::Not(inner) => validate(inner),
-        Expr::Trait(_) => Ok(()),
+        Expr::Trait(cond) => match &cond.test {
+            tessera_lang::ValueTest::Within {
+                of: tessera_lang::GeoTarget::Place(_) | tessera_lang::GeoTarget::Tagged(_),
+                ..
+            } => Err(Error::Invalid {
+                reason:
+                    "place references must be expanded into points first (tessera_lang::expand)"
+                        .to_string(),
+                span: cond.span,
+            }),
+            _ => Ok(()),
+        },
+        Expr::InSegment(reference) => Err(Error::Invalid {
+            reason: "segment references must be expanded first (tessera_lang::expand)".to_string(),
+            span: reference.span,
+        }),
         Expr::Did(q) => query(q),
         Expr::Count(c) => query(&c.query),
         Expr::Aggregate(c) => query(&c.query),
@@ -127,7 +142,8 @@ impl Evaluator<'_> {
             Expr::Aggregate(cond) => self.event(&cond.query, Measure::Aggregate(cond), scope),
             Expr::Recency(cond) => self.event(&cond.query, Measure::Recency(cond), scope),
             // Refused by `validate`; false is the interpreter's answer.
-            Expr::Missing(_) => RoaringBitmap::new(),
+            // `validate` refuses both.
+            Expr::InSegment(_) | Expr::Missing(_) => RoaringBitmap::new(),
         }
     }
 
@@ -144,7 +160,7 @@ impl Evaluator<'_> {
 /// A rough relative cost, for ordering the operands of `and`.
 fn cost(expr: &Expr) -> u32 {
     match expr {
-        Expr::Trait(_) | Expr::Missing(_) => 1,
+        Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => 1,
         Expr::Did(_) | Expr::Count(_) | Expr::Aggregate(_) | Expr::Recency(_) => 8,
         Expr::Not(inner) => cost(inner),
         Expr::And(items) | Expr::Or(items) => items.iter().map(cost).sum(),

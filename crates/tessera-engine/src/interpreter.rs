@@ -12,7 +12,9 @@
 //!   matches when it is not a date). Any other pairing is false, including `!=`.
 //! - A list (string-list trait, JSON array property) answers only `contains`, `in`, `exists` and
 //!   `is null`; `=`, `!=`, ordering, `between` and `starts with` are false on a list.
-//! - Geo points and JSON objects answer only `exists` and `is null`.
+//! - Geo points answer `within` (great-circle distance, inclusive, to a point: places are
+//!   expanded into points first), `exists` and `is null`; JSON objects only the last two.
+//! - `in segment` references are expanded first; unexpanded, they never hold.
 //! - Aggregates add values in event time order, ties in the order the events were given, so the
 //!   index (which sorts by time the same way) produces bit-identical sums.
 
@@ -20,11 +22,11 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 use tessera_lang::{
-    AggFunc, AggregateCond, AgoRelation, EventQuery, Expr, Literal, PropFilter, Recency,
+    AggFunc, AggregateCond, AgoRelation, EventQuery, Expr, GeoTarget, Literal, PropFilter, Recency,
     RecencyCond, ValueTest, Window,
 };
 use tessera_model::{
-    format_millis, parse_timestamp, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS,
+    format_millis, parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS,
 };
 
 use crate::data::{EventData, ProfileData};
@@ -49,7 +51,8 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
             let events = matching_events(&cond.query, profile, at);
             recency_ts(cond, &events).is_some_and(|ts| recency_holds(cond, ts, at))
         }
-        Expr::Missing(_) => false,
+        // References are expanded before evaluation (`tessera_lang::expand`).
+        Expr::InSegment(_) | Expr::Missing(_) => false,
     }
 }
 
@@ -95,9 +98,24 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
         }
         Expr::Trait(cond) => {
             let value = profile.traits.get(&cond.name);
-            let found = match value {
-                Some(value) => format!("{} = {value}", cond.name),
-                None => "no value".to_string(),
+            let found = match (value, &cond.test) {
+                (
+                    Some(TraitValue::Geo(point)),
+                    ValueTest::Within {
+                        of: GeoTarget::Point { lat, lon },
+                        ..
+                    },
+                ) => format!(
+                    "{} = {value}, {:.3} km away",
+                    cond.name,
+                    point.distance_m(GeoPoint {
+                        lat: *lat,
+                        lon: *lon
+                    }) / 1_000.0,
+                    value = value.expect("matched Some"),
+                ),
+                (Some(value), _) => format!("{} = {value}", cond.name),
+                (None, _) => "no value".to_string(),
             };
             leaf(found, test_holds(&cond.test, value.map(trait_val)))
         }
@@ -137,6 +155,10 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
                 None => leaf("no value".into(), false),
             }
         }
+        Expr::InSegment(_) => leaf(
+            "cannot be evaluated: segment references are expanded before evaluation".into(),
+            false,
+        ),
         Expr::Missing(_) => leaf(
             "cannot be evaluated: the segment has a syntax error here".into(),
             false,
@@ -223,7 +245,9 @@ enum Val<'a> {
     Bool(bool),
     Ts(Millis),
     List(Vec<Val<'a>>),
-    /// Geo points and JSON objects: they exist, and that is all a test can ask.
+    /// Geo points answer `within`, `exists` and `is null`.
+    Geo(GeoPoint),
+    /// JSON objects: they exist, and that is all a test can ask.
     Other,
 }
 
@@ -233,7 +257,7 @@ fn trait_val(value: &TraitValue) -> Val<'_> {
         TraitValue::Number(n) => Val::Num(*n),
         TraitValue::Bool(b) => Val::Bool(*b),
         TraitValue::Timestamp(ms) => Val::Ts(*ms),
-        TraitValue::Geo(_) => Val::Other,
+        TraitValue::Geo(point) => Val::Geo(*point),
         TraitValue::StringList(items) => Val::List(items.iter().map(|s| Val::Str(s)).collect()),
     }
 }
@@ -276,6 +300,16 @@ fn test_holds(test: &ValueTest, value: Option<Val<'_>>) -> bool {
         },
         ValueTest::StartsWith { value: literal } => match (&value, literal) {
             (Val::Str(s), Literal::String(prefix)) => s.starts_with(prefix.as_str()),
+            _ => false,
+        },
+        ValueTest::Within { distance, of } => match (&value, of) {
+            (Val::Geo(point), GeoTarget::Point { lat, lon }) => {
+                point.distance_m(GeoPoint {
+                    lat: *lat,
+                    lon: *lon,
+                }) <= distance.metres()
+            }
+            // Places are expanded into points before evaluation (`tessera_lang::expand`).
             _ => false,
         },
     }

@@ -61,6 +61,8 @@ pub(crate) fn scalar_matches(test: &ValueTest, value: Scalar<'_>) -> bool {
             (Scalar::Str(s), Literal::String(prefix)) => s.starts_with(prefix.as_str()),
             _ => false,
         },
+        // Only geo columns answer `within`.
+        ValueTest::Within { .. } => false,
     }
 }
 
@@ -123,9 +125,10 @@ impl<T: PartialOrd + Copy> RangePred<T> {
         use Bound::{Excluded, Included, Unbounded};
         match test {
             ValueTest::Exists => RangePred::Always,
-            ValueTest::IsNull | ValueTest::Contains { .. } | ValueTest::StartsWith { .. } => {
-                RangePred::Never
-            }
+            ValueTest::IsNull
+            | ValueTest::Contains { .. }
+            | ValueTest::StartsWith { .. }
+            | ValueTest::Within { .. } => RangePred::Never,
             ValueTest::Compare { op, value } => match literal_value(value) {
                 None => RangePred::Never,
                 Some(v) => match op {

@@ -657,3 +657,73 @@ fn results_cross_bitmap_word_and_container_boundaries() {
         );
     }
 }
+
+#[test]
+fn within_is_great_circle_distance_inclusive_and_needs_expanded_places() {
+    let chicago = GeoPoint {
+        lat: 41.8781,
+        lon: -87.6298,
+    };
+    let profiles = vec![
+        with_trait("home", TraitValue::Geo(chicago)),
+        with_trait("home", TraitValue::String("Chicago".into())),
+        with_trait("elsewhere", TraitValue::Geo(chicago)),
+    ];
+    // Chicago to New York is 1,144,292.85 m on the IUGG mean sphere (see tessera-model).
+    let within = |text: &str| tessera_lang::parse(text).expr;
+    assert_eq!(
+        members(
+            &within("home within 1144.293 km of point(40.7128, -74.006)"),
+            &profiles,
+            AT
+        ),
+        [0]
+    );
+    assert_eq!(
+        members(
+            &within("home within 1144.292 km of point(40.7128, -74.006)"),
+            &profiles,
+            AT
+        ),
+        Vec::<u32>::new()
+    );
+    assert_eq!(
+        members(
+            &within("home within 711.031 mi of point(40.7128, -74.006)"),
+            &profiles,
+            AT
+        ),
+        [0],
+        "1,144,292.85 m is 711.0306 international miles"
+    );
+    assert_eq!(
+        members(
+            &within("home within 0 m of point(41.8781, -87.6298)"),
+            &profiles,
+            AT
+        ),
+        [0],
+        "a distance of zero holds at the point itself"
+    );
+    assert_eq!(
+        members(&within("not home within 1 m of point(0, 0)"), &profiles, AT),
+        [0, 1, 2],
+        "two-valued logic: a string or a missing trait is not within"
+    );
+    let unexpanded = within("home within 1 km of place \"downtown\"");
+    assert!(!interpreter::eval(&unexpanded, &profiles[0], AT));
+    assert!(matches!(
+        IndexBuilder::new().finish().evaluate(&unexpanded, AT),
+        Err(Error::Invalid { .. })
+    ));
+    let why = interpreter::explain(
+        &within("home within 1200 km of point(40.7128, -74.006)"),
+        &profiles[0],
+        AT,
+    );
+    assert!(
+        why.held && why.found.contains("1144.293 km away"),
+        "{}",
+        why.found
+    );
+}

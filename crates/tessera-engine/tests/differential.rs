@@ -15,8 +15,9 @@ use tessera_engine::{
     Tuning,
 };
 use tessera_lang::{
-    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
-    Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, Span, TraitCond, ValueTest, Window,
+    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, DistanceUnit, Duration, DurationUnit,
+    EventQuery, Expr, GeoDistance, GeoTarget, Literal, NumCmp, PropFilter, Recency, RecencyCond,
+    Span, TraitCond, ValueTest, Window,
 };
 use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS};
 
@@ -86,10 +87,17 @@ fn trait_value() -> impl Strategy<Value = TraitValue> {
         string().prop_map(TraitValue::String),
         any::<bool>().prop_map(TraitValue::Bool),
         time().prop_map(TraitValue::Timestamp),
-        Just(TraitValue::Geo(GeoPoint {
-            lat: 40.7,
-            lon: -73.9
-        })),
+        // Points scattered around New York (up to ~60 km), some near the poles and the
+        // antimeridian, so that `within` tests hold for some profiles and not for others.
+        (40.0..41.4f64, -74.6..-73.2f64)
+            .prop_map(|(lat, lon)| TraitValue::Geo(GeoPoint { lat, lon })),
+        prop::sample::select(vec![
+            (89.9, 179.9),
+            (-89.9, -179.9),
+            (0.0, 180.0),
+            (0.0, -179.99)
+        ])
+        .prop_map(|(lat, lon)| TraitValue::Geo(GeoPoint { lat, lon })),
         prop::collection::vec(string(), 0..4).prop_map(TraitValue::StringList),
     ]
 }
@@ -262,7 +270,32 @@ fn value_test(literal: BoxedStrategy<Literal>) -> impl Strategy<Value = ValueTes
         1 => literal.clone().prop_map(|value| ValueTest::StartsWith { value }),
         1 => Just(ValueTest::Exists),
         1 => Just(ValueTest::IsNull),
+        2 => within(),
     ]
+}
+
+/// `within D of point(...)`: centres near the generated points, distances around their spread.
+fn within() -> impl Strategy<Value = ValueTest> {
+    let unit = prop::sample::select(vec![
+        DistanceUnit::Metres,
+        DistanceUnit::Kilometres,
+        DistanceUnit::Miles,
+    ]);
+    let centre = prop_oneof![
+        (40.0..41.4f64, -74.6..-73.2f64),
+        Just((0.0, 179.995)),
+        Just((89.95, -179.9)),
+    ];
+    (centre, 0.0..80.0f64, unit).prop_map(|((lat, lon), amount, unit)| {
+        let amount = match unit {
+            DistanceUnit::Metres => amount * 1_000.0,
+            _ => amount,
+        };
+        ValueTest::Within {
+            distance: GeoDistance { amount, unit },
+            of: GeoTarget::Point { lat, lon },
+        }
+    })
 }
 
 fn cond(names: impl Strategy<Value = &'static str>) -> impl Strategy<Value = TraitCond> {

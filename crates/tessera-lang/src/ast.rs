@@ -59,6 +59,9 @@ pub enum Expr {
     Aggregate(AggregateCond),
     /// `last(Order Completed) more than 30d ago`.
     Recency(RecencyCond),
+    /// `in segment "vip"`: the profile is a member of another stored segment, evaluated at the
+    /// same instant (the reference is expanded into that segment's condition before evaluation).
+    InSegment(SegmentRef),
     /// Input that could not be parsed; never present in a tree without errors.
     Missing(#[serde(skip)] Span),
 }
@@ -90,6 +93,82 @@ pub enum ValueTest {
     Exists,
     /// The value is missing or null.
     IsNull,
+    /// A geo value at most `distance` (great-circle, inclusive) from the target:
+    /// `home within 5 mi of place "downtown"`.
+    Within {
+        distance: GeoDistance,
+        of: GeoTarget,
+    },
+}
+
+/// A reference to a stored segment by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRef {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A distance as written: `5 mi`, `3 km`, `800 m`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoDistance {
+    /// Finite and not negative.
+    pub amount: f64,
+    pub unit: DistanceUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DistanceUnit {
+    #[serde(rename = "m")]
+    Metres,
+    #[serde(rename = "km")]
+    Kilometres,
+    /// International mile: 1,609.344 m.
+    #[serde(rename = "mi")]
+    Miles,
+}
+
+impl DistanceUnit {
+    pub fn from_word(word: &str) -> Option<DistanceUnit> {
+        match word {
+            "m" => Some(DistanceUnit::Metres),
+            "km" => Some(DistanceUnit::Kilometres),
+            "mi" => Some(DistanceUnit::Miles),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DistanceUnit::Metres => "m",
+            DistanceUnit::Kilometres => "km",
+            DistanceUnit::Miles => "mi",
+        }
+    }
+}
+
+impl GeoDistance {
+    pub fn metres(self) -> f64 {
+        self.amount
+            * match self.unit {
+                DistanceUnit::Metres => 1.0,
+                DistanceUnit::Kilometres => 1_000.0,
+                DistanceUnit::Miles => 1_609.344,
+            }
+    }
+}
+
+/// What a distance is measured to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GeoTarget {
+    /// `place "downtown"`: a stored place, by name.
+    Place(String),
+    /// `any place tagged "store"`: the nearest stored place with the tag.
+    Tagged(String),
+    /// `point(41.8781, -87.6298)`: coordinates in WGS 84 degrees (what place references are
+    /// expanded into before evaluation).
+    Point { lat: f64, lon: f64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -20,11 +20,30 @@ pub struct Catalog {
     pub traits: BTreeMap<String, TraitType>,
     /// Event name → the property names seen on events of that name.
     pub events: BTreeMap<String, BTreeSet<String>>,
+    /// Place name → its tags.
+    #[serde(default)]
+    pub places: BTreeMap<String, Vec<String>>,
+    /// Names of stored segments (for `in segment "…"`).
+    #[serde(default)]
+    pub segments: BTreeSet<String>,
 }
 
 impl Catalog {
     pub fn with_trait(mut self, name: &str, ty: TraitType) -> Catalog {
         self.traits.insert(name.to_string(), ty);
+        self
+    }
+
+    pub fn with_place(mut self, name: &str, tags: &[&str]) -> Catalog {
+        self.places.insert(
+            name.to_string(),
+            tags.iter().map(|t| t.to_string()).collect(),
+        );
+        self
+    }
+
+    pub fn with_segment(mut self, name: &str) -> Catalog {
+        self.segments.insert(name.to_string());
         self
     }
 
@@ -56,7 +75,26 @@ pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
                 .with_hint("`and` and `or` join two or more conditions"),
             );
         }
-        Expr::Trait(cond) => out.extend(check_trait(cond, catalog)),
+        Expr::Trait(cond) => {
+            out.extend(check_trait(cond, catalog));
+            if let ValueTest::Within { distance, of } = &cond.test {
+                out.extend(check_geo(cond.span, distance, of, catalog));
+            }
+        }
+        Expr::InSegment(reference) if !catalog.segments.contains(&reference.name) => {
+            let hint = match suggest(&reference.name, catalog.segments.iter()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None if catalog.segments.is_empty() => "no segments are stored yet".into(),
+                None => format!("stored segments: {}", list(catalog.segments.iter())),
+            };
+            out.push(
+                Diagnostic::error(
+                    reference.span,
+                    format!("unknown segment `{}`", reference.name),
+                )
+                .with_hint(hint),
+            );
+        }
         _ => {
             if let Some(query) = e.event_query() {
                 let aggregated = match e {
@@ -68,6 +106,49 @@ pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
         }
     });
     out
+}
+
+/// A distance must be usable and a place or tag must exist.
+fn check_geo(
+    span: Span,
+    distance: &GeoDistance,
+    of: &GeoTarget,
+    catalog: &Catalog,
+) -> Option<Diagnostic> {
+    if !distance.amount.is_finite() || distance.amount < 0.0 {
+        return Some(Diagnostic::error(
+            span,
+            format!("the distance `{distance}` is not usable"),
+        ));
+    }
+    let (what, name, known): (&str, &String, Vec<&String>) = match of {
+        GeoTarget::Place(name) => ("place", name, catalog.places.keys().collect()),
+        GeoTarget::Tagged(tag) => {
+            let tags: BTreeSet<&String> = catalog.places.values().flatten().collect();
+            ("place tag", tag, tags.into_iter().collect())
+        }
+        GeoTarget::Point { lat, lon } => {
+            if tessera_model::GeoPoint::new(*lat, *lon).is_none() {
+                return Some(
+                    Diagnostic::error(span, format!("point({lat}, {lon}) is not on Earth"))
+                        .with_hint("latitude is -90…90 and comes first; longitude is -180…180"),
+                );
+            }
+            return None;
+        }
+    };
+    if known.contains(&name) {
+        return None;
+    }
+    let hint = match suggest(name, known.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if known.is_empty() => {
+            "no places are stored yet: add them with `tessera place add` or `tessera place import`"
+                .into()
+        }
+        None => format!("known: {}", list(known.iter().copied())),
+    };
+    Some(Diagnostic::error(span, format!("unknown {what} `{name}`")).with_hint(hint))
 }
 
 fn check_trait(cond: &TraitCond, catalog: &Catalog) -> Option<Diagnostic> {
@@ -99,9 +180,11 @@ fn check_test(name: &str, ty: TraitType, test: &ValueTest) -> Option<(String, Op
         ValueTest::Contains { .. } => "contains",
         ValueTest::StartsWith { .. } => "starts_with",
         ValueTest::Exists | ValueTest::IsNull => return None,
+        ValueTest::Within { .. } if ty == TraitType::Geo => return None,
+        ValueTest::Within { .. } => "within",
     };
     let allowed = match (ty, test) {
-        (TraitType::Geo, _) => false,
+        (TraitType::Geo, _) | (_, ValueTest::Within { .. }) => false,
         (
             TraitType::Number | TraitType::Timestamp,
             ValueTest::Compare { .. } | ValueTest::Between { .. },
@@ -134,7 +217,7 @@ fn check_test(name: &str, ty: TraitType, test: &ValueTest) -> Option<(String, Op
             ));
         }
         ValueTest::In { values } => values.iter().collect(),
-        ValueTest::Exists | ValueTest::IsNull => vec![],
+        ValueTest::Exists | ValueTest::IsNull | ValueTest::Within { .. } => vec![],
     };
     let wanted = if ty == TraitType::StringList {
         TraitType::String
@@ -163,7 +246,7 @@ fn supported(ty: TraitType) -> &'static str {
             "number and timestamp traits support `=`, `!=`, `<`, `<=`, `>`, `>=`, `between`, `in`, `exists` and `is null`"
         }
         TraitType::Bool => "bool traits support `=`, `!=`, `in`, `exists` and `is null`",
-        TraitType::Geo => "geo traits support only `exists` and `is null`",
+        TraitType::Geo => "geo traits support `within` (a distance to places or points), `exists` and `is null`",
         TraitType::StringList => {
             "list traits support `contains` (an element) and `in` (any element in the list), `exists` and `is null`"
         }
@@ -229,6 +312,16 @@ fn check_query(
     if query.event.is_empty() {
         out.push(Diagnostic::error(query.span, "the event name is empty"));
         return;
+    }
+    for test in query.filter.iter().flat_map(PropFilter::tests) {
+        if matches!(test.test, ValueTest::Within { .. }) {
+            out.push(
+                Diagnostic::error(test.span, "`within` tests geo traits, not event properties")
+                    .with_hint(
+                        "test a profile's location: `home within 5 mi of place \"downtown\"`",
+                    ),
+            );
+        }
     }
     let Some(known) = catalog.events.get(&query.event) else {
         let hint = match suggest(&query.event, catalog.events.keys()) {

@@ -168,6 +168,7 @@ impl Boolean for Expr {
             Expr::Count(cond) => cond.fmt(f),
             Expr::Aggregate(cond) => cond.fmt(f),
             Expr::Recency(cond) => cond.fmt(f),
+            Expr::InSegment(reference) => write!(f, "in segment {}", quote(&reference.name)),
             Expr::Missing(_) => f.write_str("<missing>"),
             Expr::And(_) | Expr::Or(_) | Expr::Not(_) => fmt_boolean(self, Place::Top, f),
         }
@@ -239,6 +240,23 @@ impl Display for ValueTest {
             ValueTest::StartsWith { value } => write!(f, "starts_with {value}"),
             ValueTest::Exists => f.write_str("exists"),
             ValueTest::IsNull => f.write_str("is null"),
+            ValueTest::Within { distance, of } => write!(f, "within {distance} of {of}"),
+        }
+    }
+}
+
+impl Display for GeoDistance {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.unit.as_str())
+    }
+}
+
+impl Display for GeoTarget {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            GeoTarget::Place(name) => write!(f, "place {}", quote(name)),
+            GeoTarget::Tagged(tag) => write!(f, "any place tagged {}", quote(tag)),
+            GeoTarget::Point { lat, lon } => write!(f, "point({lat}, {lon})"),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use tessera_model::{parse_timestamp, Millis};
 
-use crate::ast::{CmpOp, Duration, DurationUnit, Span};
+use crate::ast::{CmpOp, DistanceUnit, Duration, DurationUnit, GeoDistance, Span};
 use crate::diagnostic::Diagnostic;
 
 /// The reserved words. They are lowercase and case-sensitive: `AND` is an ordinary word.
@@ -39,10 +39,11 @@ pub(crate) enum Keyword {
     Where,
     From,
     To,
+    Within,
 }
 
 impl Keyword {
-    pub(crate) const ALL: [Keyword; 27] = [
+    pub(crate) const ALL: [Keyword; 28] = [
         Keyword::And,
         Keyword::Or,
         Keyword::Not,
@@ -70,6 +71,7 @@ impl Keyword {
         Keyword::Where,
         Keyword::From,
         Keyword::To,
+        Keyword::Within,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -101,6 +103,7 @@ impl Keyword {
             Keyword::Where => "where",
             Keyword::From => "from",
             Keyword::To => "to",
+            Keyword::Within => "within",
         }
     }
 
@@ -139,6 +142,9 @@ pub(crate) enum TokenKind {
     Str(String),
     Number(f64),
     Duration(Duration),
+    /// A distance written without a space: `5km`, `3mi` (`500m` is minutes; metres are
+    /// written `500 m`).
+    Distance(GeoDistance),
     DateTime(Millis),
     Op(CmpOp),
     LParen,
@@ -453,11 +459,19 @@ fn classify_numeric(run: &str) -> Result<TokenKind, NumericError> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(unsigned.len());
     let suffix = &unsigned[digits..];
+    if digits > 0 && matches!(suffix, "km" | "mi") && !run.starts_with('-') {
+        if let (Ok(amount), Some(unit)) = (
+            unsigned[..digits].parse::<f64>(),
+            DistanceUnit::from_word(suffix),
+        ) {
+            return Ok(TokenKind::Distance(GeoDistance { amount, unit }));
+        }
+    }
     if digits > 0 && suffix.chars().all(|c| c.is_ascii_alphabetic()) {
         let Some(unit) = DurationUnit::from_suffix(suffix) else {
             return Err(NumericError::new(
                 format!("unknown unit `{suffix}` in `{run}`"),
-                Some("units are s, m, h, d, w"),
+                Some("time units are s, m, h, d, w; distances are written `5 km`, `3 mi`, `800 m`"),
             ));
         };
         if run.starts_with('-') {
@@ -564,7 +578,7 @@ mod tests {
         assert_eq!(diagnostics.len(), 1);
         assert_eq!(
             diagnostics[0].hint.as_deref(),
-            Some("units are s, m, h, d, w")
+            Some("time units are s, m, h, d, w; distances are written `5 km`, `3 mi`, `800 m`")
         );
     }
 

@@ -74,6 +74,7 @@ pub mod ast;
 pub mod check;
 pub mod diagnostic;
 pub mod display;
+pub mod expand;
 mod lexer;
 pub mod parser;
 mod visit;
@@ -81,6 +82,7 @@ mod visit;
 pub use ast::*;
 pub use check::{check, Catalog};
 pub use diagnostic::{has_errors, render, Diagnostic, Severity};
+pub use expand::{expand, Definitions, ExpandError};
 pub use lexer::is_keyword;
 pub use parser::{parse, Parsed};
 /// Re-exported because [`Catalog`] is keyed by it.

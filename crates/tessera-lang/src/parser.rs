@@ -9,6 +9,7 @@
 //! Leaves live in [`value`] (trait and property tests) and [`event`] (event conditions).
 
 mod event;
+mod geo;
 mod value;
 
 use crate::ast::{Expr, PropFilter, Span, TraitCond};
@@ -105,12 +106,16 @@ impl Node for Expr {
             TokenKind::Word(_) | TokenKind::Str(_) => true,
             TokenKind::Keyword(k) => {
                 matches!(k, Did | Count | Sum | Avg | Min | Max | First | Last)
+                    || p.at_segment_ref()
             }
             _ => false,
         }
     }
 
     fn parse_leaf(p: &mut Parser) -> Self {
+        if p.at_segment_ref() {
+            return p.parse_segment_ref();
+        }
         match p.peek() {
             TokenKind::Keyword(_) => p.parse_event_cond(),
             _ => p.parse_test_leaf::<Expr>(),
@@ -614,7 +619,7 @@ mod tests {
             errors("age > and did(X in last 7x)"),
             vec![
                 "t:1:7: error: expected a value such as `\"text\"`, `42`, `true` or `2026-01-01` after `>`, found `and`",
-                "t:1:25: error: unknown unit `x` in `7x`\n  hint: units are s, m, h, d, w",
+                "t:1:25: error: unknown unit `x` in `7x`\n  hint: time units are s, m, h, d, w; distances are written `5 km`, `3 mi`, `800 m`",
             ]
         );
     }

@@ -24,6 +24,9 @@ fn catalog() -> Catalog {
         .with_event("Product Viewed", &["product_id", "price", "category"])
         .with_event("Order Completed", &["revenue", "category", "shipping"])
         .with_event("Email Opened", &["campaign"])
+        .with_place("downtown", &["store", "urban"])
+        .with_place("mall", &["store", "suburban"])
+        .with_segment("vip")
 }
 
 fn run_case(name: &str, text: &str) -> String {

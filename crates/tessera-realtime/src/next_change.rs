@@ -59,8 +59,9 @@ fn next(expr: &Expr, profile: &ProfileData, at: Millis, sorted: bool) -> Option<
         Expr::And(items) => combine(items, profile, at, sorted, false),
         Expr::Or(items) => combine(items, profile, at, sorted, true),
         Expr::Not(inner) => next(inner, profile, at, sorted),
-        // Traits do not change with time, and a `Missing` node never holds.
-        Expr::Trait(_) | Expr::Missing(_) => None,
+        // Traits do not change with time, and a `Missing` node never holds. References are
+        // expanded before real-time evaluation; unexpanded, they never hold.
+        Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => None,
         Expr::Did(query) => query_next(query, None, events, at, sorted),
         Expr::Count(cond) => query_next(&cond.query, None, events, at, sorted),
         Expr::Aggregate(cond) => query_next(&cond.query, None, events, at, sorted),

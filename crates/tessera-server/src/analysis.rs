@@ -147,9 +147,16 @@ pub(crate) async fn explain(
                 "the stored condition of `{name}` does not parse"
             )));
         }
+        let expr = tessera_service::References::load(store)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .expand(&parsed.expr)
+            .map_err(|e| ApiError::BadRequest {
+                message: format!("segment `{name}` cannot be evaluated: {e}"),
+                errors: vec![],
+            })?;
         let data = tessera_service::load_profile(store, profile, at)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let explanation = tessera_engine::interpreter::explain(&parsed.expr, &data, at);
+        let explanation = tessera_engine::interpreter::explain(&expr, &data, at);
         Ok(json!({
             "segment": name,
             "profile": profile,

@@ -16,6 +16,8 @@ pub(crate) struct Live {
     realtime: Realtime,
     /// The stored definitions it was built from, to notice `segment apply`.
     definitions: Vec<(String, String)>,
+    /// The places it was built with (conditions may measure distances to them).
+    places: Vec<tessera_store::Place>,
     /// Event names some segment reads: other events are not kept in memory.
     wanted_events: BTreeSet<String>,
 }
@@ -28,6 +30,8 @@ impl Live {
         now: Millis,
     ) -> Result<(Live, Vec<MembershipChange>), tessera_store::Error> {
         let stored = store.segments()?;
+        let references = tessera_service::References::load(store)
+            .map_err(|e| tessera_store::Error::Internal(e.to_string()))?;
         let mut segments = Vec::new();
         for segment in &stored {
             let parsed = tessera_lang::parse(&segment.condition);
@@ -35,7 +39,14 @@ impl Live {
                 tracing::error!(segment = %segment.name, "stored condition does not parse; it is not evaluated in real time");
                 continue;
             }
-            segments.push((segment.name.clone(), parsed.expr));
+            // Referenced segments and places are expanded: real time then sees only traits
+            // and events, and a change to a referenced definition or place rebuilds it.
+            match references.expand(&parsed.expr) {
+                Ok(expr) => segments.push((segment.name.clone(), expr)),
+                Err(e) => {
+                    tracing::error!(segment = %segment.name, error = %e, "stored condition cannot be expanded; it is not evaluated in real time")
+                }
+            }
         }
         let wanted_events: BTreeSet<String> = segments
             .iter()
@@ -71,6 +82,7 @@ impl Live {
         let live = Live {
             realtime,
             definitions,
+            places: references.places,
             wanted_events,
         };
         let changes = live.reconcile(store, now)?;
@@ -156,8 +168,8 @@ impl Live {
             .into_iter()
             .map(|s| (s.name, s.condition))
             .collect();
-        if definitions != self.definitions {
-            tracing::info!("segment definitions changed: rebuilding real-time state");
+        if definitions != self.definitions || store.places()? != self.places {
+            tracing::info!("segment definitions or places changed: rebuilding real-time state");
             let (live, changes) = Live::load(store, now)?;
             *self = live;
             return Ok(changes);

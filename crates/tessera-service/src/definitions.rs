@@ -182,13 +182,25 @@ pub fn load_definitions(dir: &Path, catalog: &Catalog) -> Result<Vec<Definition>
             dir.display()
         )));
     }
-    let mut definitions: Vec<Definition> = Vec::new();
-    let mut errors = Vec::new();
+    let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
             path: path.clone(),
             source,
         })?;
+        files.push((path, text));
+    }
+    // Definitions may refer to each other (`in segment "…"`), also to ones not stored yet.
+    let mut catalog = catalog.clone();
+    for (_, text) in &files {
+        if let Ok(raw) = toml::from_str::<DefinitionToml>(text) {
+            catalog.segments.insert(raw.name);
+        }
+    }
+    let catalog = &catalog;
+    let mut definitions: Vec<Definition> = Vec::new();
+    let mut errors = Vec::new();
+    for (path, text) in files {
         match parse_definition(&path, &text, catalog) {
             Ok(def) => {
                 if let Some(other) = definitions.iter().find(|d| d.name == def.name) {
@@ -246,9 +258,13 @@ pub fn plan(
     definitions: &[Definition],
 ) -> Result<Vec<PlanEntry>> {
     let stored = store.segments()?;
+    // Definitions refer to each other as written in the directory, not as stored.
+    let references = snapshot
+        .references
+        .with_segments(definitions.iter().map(|d| (d.name.as_str(), &d.condition)));
     let mut entries = Vec::new();
     for def in definitions {
-        let members = snapshot.evaluate(&def.condition)?;
+        let members = snapshot.evaluate_with(&def.condition, &references)?;
         let previous = stored.iter().find(|s| s.name == def.name);
         let old = match previous {
             Some(_) => snapshot.ordinals(&store.members(&def.name)?),

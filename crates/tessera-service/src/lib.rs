@@ -10,6 +10,7 @@
 
 mod analysis;
 pub mod definitions;
+mod references;
 mod snapshot;
 
 pub use analysis::{Overlap, SegmentSize};
@@ -17,6 +18,7 @@ pub use definitions::{
     analyse, apply, load_definitions, parse_definition, plan, Definition, DefinitionError,
     PlanEntry, PlanStatus, DEFAULT_MIN_SIZE,
 };
+pub use references::References;
 pub use snapshot::{catalog, load_profile, Snapshot};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,8 @@ pub enum Error {
     Engine(#[from] tessera_engine::Error),
     #[error("{0}")]
     Definitions(String),
+    #[error(transparent)]
+    Expand(#[from] tessera_lang::ExpandError),
     #[error("cannot read {path}: {source}")]
     Io {
         path: std::path::PathBuf,

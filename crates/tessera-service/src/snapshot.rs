@@ -10,7 +10,7 @@ use tessera_lang::{Catalog, Expr};
 use tessera_model::Millis;
 use tessera_store::Store;
 
-use crate::Result;
+use crate::{References, Result};
 
 const NO_ORDINAL: u32 = u32::MAX;
 /// Events per message between the reading and the parsing thread.
@@ -29,6 +29,8 @@ pub struct Snapshot {
     pub index: Index,
     pub at: Millis,
     pub catalog: Catalog,
+    /// Stored segments and places, read with the data, to expand references.
+    pub references: References,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -117,12 +119,20 @@ impl Snapshot {
             index: builder.finish(),
             at,
             catalog: catalog(store)?,
+            references: References::load(store)?,
         })
     }
 
-    /// Members of a checked condition, as engine ordinals.
+    /// Members of a checked condition, as engine ordinals. References to stored segments and
+    /// places are expanded with what the store held when the snapshot was taken.
     pub fn evaluate(&self, expr: &Expr) -> Result<RoaringBitmap> {
-        Ok(self.index.evaluate(expr, self.at)?)
+        self.evaluate_with(expr, &self.references)
+    }
+
+    /// Members of a checked condition, expanding references with `references`.
+    pub fn evaluate_with(&self, expr: &Expr, references: &References) -> Result<RoaringBitmap> {
+        let expanded = references.expand(expr)?;
+        Ok(self.index.evaluate(&expanded, self.at)?)
     }
 
     /// Store profile ids of a set of ordinals, ascending.
@@ -148,6 +158,12 @@ pub fn catalog(store: &Store) -> Result<Catalog> {
     Ok(Catalog {
         traits: store.trait_schema()?.into_iter().collect(),
         events: store.event_catalog()?,
+        places: store
+            .places()?
+            .into_iter()
+            .map(|p| (p.name, p.tags))
+            .collect(),
+        segments: store.segments()?.into_iter().map(|s| s.name).collect(),
     })
 }
 

@@ -515,6 +515,7 @@ fn explain(
         (None, Some(text)) => checked_condition(text, &tessera_service::catalog(&store)?)?,
         (None, None) => bail!("name a segment or give --where CONDITION"),
     };
+    let expr = tessera_service::References::load(&store)?.expand(&expr)?;
     let data = tessera_service::load_profile(&store, profile_id, instant)?;
     let explanation = tessera_engine::interpreter::explain(&expr, &data, instant);
     outln!("profile #{profile_id} as of {}:", format_millis(instant));

@@ -5,6 +5,7 @@
 //! distinct value (unless nearly every value is distinct); list elements always have postings.
 
 use roaring::RoaringBitmap;
+use tessera_lang::GeoTarget;
 use tessera_lang::ValueTest;
 use tessera_model::{GeoPoint, Millis, TraitType, TraitValue};
 
@@ -379,7 +380,29 @@ impl TraitColumns {
                 out |= column.select(scope, tuning, |&x| pred.matches(x));
             }
         }
-        // Geo points answer only `exists` and `is null`, handled above.
+        if let (
+            Some(column),
+            ValueTest::Within {
+                distance,
+                of: GeoTarget::Point { lat, lon },
+            },
+        ) = (&self.geos, test)
+        {
+            let (centre, metres) = (
+                GeoPoint {
+                    lat: *lat,
+                    lon: *lon,
+                },
+                distance.metres(),
+            );
+            // A latitude band first: great-circle distance is at least the meridian arc (111.2 km
+            // a degree on this sphere; 110.5 leaves margin), so points outside the band are
+            // farther than `metres` without a trigonometric call.
+            let band = metres / 110_500.0;
+            out |= column.select(scope, tuning, |p| {
+                (p.lat - centre.lat).abs() <= band && p.distance_m(centre) <= metres
+            });
+        }
         if let Some(column) = &self.lists {
             out |= column.select(test, scope, tuning);
         }

@@ -139,6 +139,10 @@ impl Parser<'_> {
                     value: self.parse_literal("`starts_with`")?,
                 }
             }
+            TokenKind::Keyword(Keyword::Within) => {
+                self.bump();
+                self.parse_within()?
+            }
             TokenKind::Keyword(Keyword::Exists) => {
                 self.bump();
                 ValueTest::Exists

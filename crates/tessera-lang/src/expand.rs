@@ -1,0 +1,220 @@
+//! Expansion: references to other segments and to stored places replaced by what they mean,
+//! so that every evaluator (interpreter, index, real time, SQL) sees only self-contained trees.
+//!
+//! - `in segment "vip"` becomes vip's condition (evaluated at the same instant), recursively;
+//!   a cycle (`a` uses `b` uses `a`) is an error naming the chain.
+//! - `within D of place "x"` becomes `within D of point(lat, lon)` with the place's
+//!   coordinates; `within D of any place tagged "t"` becomes an `or` over the places with the
+//!   tag (the nearest one decides). A tag no place has is an error: the condition could never
+//!   hold, which is almost certainly a mistake.
+//!
+//! Expanding a tree that has nothing to expand returns an equal tree.
+
+use crate::ast::{Expr, GeoTarget, TraitCond, ValueTest};
+
+/// Where expansion looks up segments and places (the store, in practice).
+pub trait Definitions {
+    /// The stored condition of a segment, parsed.
+    fn segment(&self, name: &str) -> Option<Expr>;
+    /// A place's coordinates (latitude, longitude).
+    fn place(&self, name: &str) -> Option<(f64, f64)>;
+    /// The coordinates of every place with the tag.
+    fn tagged(&self, tag: &str) -> Vec<(f64, f64)>;
+}
+
+/// Why a tree cannot be expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandError(pub String);
+
+impl std::fmt::Display for ExpandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ExpandError {}
+
+/// How deep segment references may nest (a guard against runaway definitions).
+const MAX_DEPTH: usize = 32;
+
+/// The tree with every segment reference and place target expanded.
+pub fn expand(expr: &Expr, definitions: &dyn Definitions) -> Result<Expr, ExpandError> {
+    expand_within(expr, definitions, &mut Vec::new())
+}
+
+fn expand_within(
+    expr: &Expr,
+    definitions: &dyn Definitions,
+    stack: &mut Vec<String>,
+) -> Result<Expr, ExpandError> {
+    Ok(match expr {
+        Expr::And(items) => Expr::And(expand_all(items, definitions, stack)?),
+        Expr::Or(items) => Expr::Or(expand_all(items, definitions, stack)?),
+        Expr::Not(inner) => Expr::Not(Box::new(expand_within(inner, definitions, stack)?)),
+        Expr::InSegment(reference) => {
+            let name = &reference.name;
+            if stack.contains(name) || stack.len() >= MAX_DEPTH {
+                let mut chain = stack.clone();
+                chain.push(name.clone());
+                return Err(ExpandError(format!(
+                    "segment references form a cycle: {}",
+                    chain
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                )));
+            }
+            let inner = definitions
+                .segment(name)
+                .ok_or_else(|| ExpandError(format!("unknown segment `{name}`")))?;
+            stack.push(name.clone());
+            let expanded = expand_within(&inner, definitions, stack);
+            stack.pop();
+            expanded?
+        }
+        Expr::Trait(cond) => match &cond.test {
+            ValueTest::Within { distance, of } => {
+                let points: Vec<(f64, f64)> = match of {
+                    GeoTarget::Point { .. } => return Ok(expr.clone()),
+                    GeoTarget::Place(name) => vec![definitions
+                        .place(name)
+                        .ok_or_else(|| ExpandError(format!("unknown place `{name}`")))?],
+                    GeoTarget::Tagged(tag) => definitions.tagged(tag),
+                };
+                let mut tests: Vec<Expr> = points
+                    .into_iter()
+                    .map(|(lat, lon)| {
+                        Expr::Trait(TraitCond {
+                            name: cond.name.clone(),
+                            test: ValueTest::Within {
+                                distance: *distance,
+                                of: GeoTarget::Point { lat, lon },
+                            },
+                            span: cond.span,
+                        })
+                    })
+                    .collect();
+                match tests.len() {
+                    0 => {
+                        return Err(ExpandError(format!(
+                            "no place has the tag `{}`, so `{}` could never hold",
+                            match of {
+                                GeoTarget::Tagged(tag) => tag.as_str(),
+                                _ => "",
+                            },
+                            expr
+                        )))
+                    }
+                    1 => tests.pop().expect("one test"),
+                    _ => Expr::Or(tests),
+                }
+            }
+            _ => expr.clone(),
+        },
+        other => other.clone(),
+    })
+}
+
+fn expand_all(
+    items: &[Expr],
+    definitions: &dyn Definitions,
+    stack: &mut Vec<String>,
+) -> Result<Vec<Expr>, ExpandError> {
+    items
+        .iter()
+        .map(|item| expand_within(item, definitions, stack))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::parse;
+
+    #[derive(Default)]
+    struct Defs {
+        segments: HashMap<&'static str, &'static str>,
+        places: Vec<(&'static str, f64, f64, &'static str)>,
+    }
+
+    impl Definitions for Defs {
+        fn segment(&self, name: &str) -> Option<Expr> {
+            self.segments.get(name).map(|text| parse(text).expr)
+        }
+        fn place(&self, name: &str) -> Option<(f64, f64)> {
+            self.places.iter().find(|p| p.0 == name).map(|p| (p.1, p.2))
+        }
+        fn tagged(&self, tag: &str) -> Vec<(f64, f64)> {
+            self.places
+                .iter()
+                .filter(|p| p.3.split('|').any(|t| t == tag))
+                .map(|p| (p.1, p.2))
+                .collect()
+        }
+    }
+
+    fn expanded(text: &str, defs: &Defs) -> Result<String, String> {
+        expand(&parse(text).expr, defs)
+            .map(|e| e.to_string())
+            .map_err(|e| e.0)
+    }
+
+    #[test]
+    fn references_and_places_are_replaced_by_what_they_mean() {
+        let defs = Defs {
+            segments: HashMap::from([
+                ("vip", "income > 100 and in segment \"adult\""),
+                ("adult", "age >= 18"),
+            ]),
+            places: vec![
+                ("downtown", 41.5, -87.5, "store|urban"),
+                ("mall", 42.0, -88.0, "store"),
+            ],
+        };
+        assert_eq!(
+            expanded("in segment \"vip\" and not in segment \"adult\"", &defs).unwrap(),
+            "(income > 100 and age >= 18) and not age >= 18"
+        );
+        assert_eq!(
+            expanded("home within 5 mi of place \"downtown\"", &defs).unwrap(),
+            "home within 5 mi of point(41.5, -87.5)"
+        );
+        assert_eq!(
+            expanded("home within 2 km of any place tagged \"store\"", &defs).unwrap(),
+            "home within 2 km of point(41.5, -87.5) or home within 2 km of point(42, -88)"
+        );
+        let plain = "age > 3 and did(Order Completed)";
+        assert_eq!(expanded(plain, &defs).unwrap(), plain);
+    }
+
+    #[test]
+    fn cycles_unknown_names_and_empty_tags_are_errors() {
+        let defs = Defs {
+            segments: HashMap::from([
+                ("a", "age > 1 or in segment \"b\""),
+                ("b", "in segment \"a\""),
+            ]),
+            places: vec![("mall", 42.0, -88.0, "store")],
+        };
+        assert_eq!(
+            expanded("in segment \"a\"", &defs).unwrap_err(),
+            "segment references form a cycle: `a` → `b` → `a`"
+        );
+        assert_eq!(
+            expanded("in segment \"zz\"", &defs).unwrap_err(),
+            "unknown segment `zz`"
+        );
+        assert!(
+            expanded("home within 1 km of any place tagged \"outlet\"", &defs)
+                .unwrap_err()
+                .starts_with("no place has the tag `outlet`")
+        );
+        assert_eq!(
+            expanded("home within 1 km of place \"nowhere\"", &defs).unwrap_err(),
+            "unknown place `nowhere`"
+        );
+    }
+}
