@@ -60,6 +60,18 @@ pub fn property<'a>(properties: &'a Map<String, Value>, path: &str) -> Option<&'
     (!current.is_null()).then_some(current)
 }
 
+/// Whether two property values are the same for `with same`: strings byte for byte, numbers as
+/// f64 (`1` and `1.0` are the same), booleans; lists and objects are never the same (they are
+/// not single values), as in value tests.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! its scope for which its condition holds.
 
 mod events;
+mod sequence;
 
 use roaring::RoaringBitmap;
 use tessera_lang::{EventQuery, Expr, PropFilter, Span};
@@ -55,6 +56,7 @@ pub fn validate(expr: &Expr) -> Result<()> {
             span: reference.span,
         }),
         Expr::Did(q) => query(q),
+        Expr::Sequence(c) => query(&c.first).and_then(|_| query(&c.second)),
         Expr::Count(c) => query(&c.query),
         Expr::Aggregate(c) => query(&c.query),
         Expr::Recency(c) => query(&c.query),
@@ -142,6 +144,7 @@ impl Evaluator<'_> {
             Expr::Aggregate(cond) => self.event(&cond.query, Measure::Aggregate(cond), scope),
             Expr::Recency(cond) => self.event(&cond.query, Measure::Recency(cond), scope),
             // Refused by `validate`; false is the interpreter's answer.
+            Expr::Sequence(cond) => sequence::evaluate(self.index, cond, self.at, scope),
             // `validate` refuses both.
             Expr::InSegment(_) | Expr::Missing(_) => RoaringBitmap::new(),
         }
@@ -162,6 +165,7 @@ fn cost(expr: &Expr) -> u32 {
     match expr {
         Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => 1,
         Expr::Did(_) | Expr::Count(_) | Expr::Aggregate(_) | Expr::Recency(_) => 8,
+        Expr::Sequence(_) => 16,
         Expr::Not(inner) => cost(inner),
         Expr::And(items) | Expr::Or(items) => items.iter().map(cost).sum(),
     }

@@ -23,7 +23,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, EventQuery, Expr, GeoTarget, Literal, PropFilter, Recency,
-    RecencyCond, ValueTest, Window,
+    RecencyCond, SequenceCond, ValueTest, Window,
 };
 use tessera_model::{
     format_millis, parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS,
@@ -51,6 +51,7 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
             let events = matching_events(&cond.query, profile, at);
             recency_ts(cond, &events).is_some_and(|ts| recency_holds(cond, ts, at))
         }
+        Expr::Sequence(cond) => sequence_match(cond, profile, at).is_some(),
         // References are expanded before evaluation (`tessera_lang::expand`).
         Expr::InSegment(_) | Expr::Missing(_) => false,
     }
@@ -155,6 +156,38 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
                 None => leaf("no value".into(), false),
             }
         }
+        Expr::Sequence(cond) => match sequence_match(cond, profile, at) {
+            Some((a, Some(b))) => leaf(
+                format!(
+                    "{} at {} followed by {} at {}",
+                    a.name,
+                    format_millis(a.ts),
+                    b.name,
+                    format_millis(b.ts)
+                ),
+                true,
+            ),
+            Some((a, None)) => leaf(
+                format!(
+                    "{} at {}, not followed by {} within {}",
+                    a.name,
+                    format_millis(a.ts),
+                    cond.second.event,
+                    cond.within
+                ),
+                true,
+            ),
+            None => {
+                let starts = matching_events(&cond.first, profile, at).len();
+                leaf(
+                    format!(
+                        "no such sequence ({starts} matching {} events)",
+                        cond.first.event
+                    ),
+                    false,
+                )
+            }
+        },
         Expr::InSegment(_) => leaf(
             "cannot be evaluated: segment references are expanded before evaluation".into(),
             false,
@@ -181,6 +214,36 @@ fn matching_events<'p>(
         .collect();
     events.sort_by_key(|e| e.ts);
     events
+}
+
+/// The instance that makes a sequence hold: the first step's event and, for `then`, the
+/// event that followed it. See `SequenceCond` for the rules.
+fn sequence_match<'p>(
+    cond: &SequenceCond,
+    profile: &'p ProfileData,
+    at: Millis,
+) -> Option<(&'p EventData, Option<&'p EventData>)> {
+    let seconds = matching_events(&cond.second, profile, at);
+    let gap = cond.within.millis();
+    for a in matching_events(&cond.first, profile, at) {
+        let follower = seconds.iter().copied().find(|b| {
+            b.ts > a.ts
+                && b.ts.saturating_sub(a.ts) <= gap
+                && cond
+                    .same
+                    .iter()
+                    .all(|path| match (a.property(path), b.property(path)) {
+                        (Some(x), Some(y)) => crate::data::same_value(x, y),
+                        _ => false,
+                    })
+        });
+        match follower {
+            Some(b) if cond.followed => return Some((a, Some(b))),
+            None if !cond.followed && a.ts.saturating_add(gap) <= at => return Some((a, None)),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Events after `at` never count; windows are as documented on `Window`.

@@ -727,3 +727,76 @@ fn within_is_great_circle_distance_inclusive_and_needs_expanded_places() {
         why.found
     );
 }
+
+#[test]
+fn sequences_follow_strictly_later_within_the_gap_and_abandonment_waits_for_it() {
+    const H: Millis = 3_600_000;
+    let cart = |ts: Millis, sku: &str| event("Added to Cart", ts, json!({"sku": sku}));
+    let order = |ts: Millis, sku: &str| event("Order Completed", ts, json!({"sku": sku}));
+    let profiles = vec![
+        // 0: ordered the same item 1h later, exactly at the edge.
+        with_events(vec![cart(AT - 10 * H, "a"), order(AT - 9 * H, "a")]),
+        // 1: ordered another item 1h later.
+        with_events(vec![cart(AT - 10 * H, "a"), order(AT - 9 * H, "b")]),
+        // 2: an order at the same instant as the cart: not after it.
+        with_events(vec![cart(AT - 10 * H, "a"), order(AT - 10 * H, "a")]),
+        // 3: added to cart 30 minutes ago: the hour to follow up has not passed.
+        with_events(vec![cart(AT - H / 2, "a")]),
+        // 4: added 2h ago, never ordered.
+        with_events(vec![cart(AT - 2 * H, "a")]),
+    ];
+    let parse = |text: &str| tessera_lang::parse(text).expr;
+    assert_eq!(
+        members(
+            &parse("did(Added to Cart then Order Completed within 1h)"),
+            &profiles,
+            AT
+        ),
+        [0, 1]
+    );
+    assert_eq!(
+        members(
+            &parse("did(Added to Cart then Order Completed within 1h with same sku)"),
+            &profiles,
+            AT
+        ),
+        [0]
+    );
+    assert_eq!(
+        members(
+            &parse("did(Added to Cart then Order Completed within 59m)"),
+            &profiles,
+            AT
+        ),
+        Vec::<u32>::new(),
+        "the gap is inclusive: 1h is not within 59m"
+    );
+    assert_eq!(
+        members(
+            &parse("did(Added to Cart not followed by Order Completed within 1h with same sku)"),
+            &profiles,
+            AT
+        ),
+        [1, 2, 4],
+        "abandoned: followed by nothing of the same sku within the hour, and the hour is over"
+    );
+    assert_eq!(
+        members(
+            &parse("did(Added to Cart not followed by Order Completed within 1h with same sku)"),
+            &profiles,
+            AT + H
+        ),
+        [1, 2, 3, 4],
+        "an hour later, profile 3 has abandoned too"
+    );
+    let why = interpreter::explain(
+        &parse("did(Added to Cart then Order Completed within 1h with same sku)"),
+        &profiles[0],
+        AT,
+    );
+    assert!(
+        why.held && why.found.contains("followed by Order Completed"),
+        "{}",
+        why.found
+    );
+}

@@ -17,7 +17,7 @@ use tessera_engine::{
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, DistanceUnit, Duration, DurationUnit,
     EventQuery, Expr, GeoDistance, GeoTarget, Literal, NumCmp, PropFilter, Recency, RecencyCond,
-    Span, TraitCond, ValueTest, Window,
+    SequenceCond, Span, TraitCond, ValueTest, Window,
 };
 use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS};
 
@@ -397,7 +397,30 @@ fn leaf() -> impl Strategy<Value = Expr> {
         1 => (which, query(), relation, duration()).prop_map(|(which, query, relation, ago)| {
             Expr::Recency(RecencyCond { which, query, relation, ago })
         }),
+        2 => sequence(),
     ]
+}
+
+/// Sequences of the generated events, with and without `with same`, and gaps from nothing to
+/// everything (the `u64::MAX` duration).
+fn sequence() -> impl Strategy<Value = Expr> {
+    let same = prop_oneof![
+        3 => Just(vec![]),
+        1 => Just(vec!["p".to_string()]),
+        1 => Just(vec!["price".to_string()]),
+        1 => path().prop_map(|p| vec![p.to_string()]),
+    ];
+    (query(), any::<bool>(), query(), duration(), same).prop_map(
+        |(first, followed, second, within, same)| {
+            Expr::Sequence(SequenceCond {
+                first,
+                followed,
+                second,
+                within,
+                same,
+            })
+        },
+    )
 }
 
 fn expr() -> impl Strategy<Value = Expr> {

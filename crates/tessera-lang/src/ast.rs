@@ -59,6 +59,9 @@ pub enum Expr {
     Aggregate(AggregateCond),
     /// `last(Order Completed) more than 30d ago`.
     Recency(RecencyCond),
+    /// `did(Added to Cart then Checkout Started within 1h)`: one event followed by another
+    /// (or, negated, *not* followed by one) within a time.
+    Sequence(SequenceCond),
     /// `in segment "vip"`: the profile is a member of another stored segment, evaluated at the
     /// same instant (the reference is expanded into that segment's condition before evaluation).
     InSegment(SegmentRef),
@@ -453,6 +456,22 @@ pub struct RecencyCond {
     pub query: EventQuery,
     pub relation: AgoRelation,
     pub ago: Duration,
+}
+
+/// Two steps of a journey. With `followed`, holds when some event of `first` is followed by an
+/// event of `second` strictly later and at most `within` after it. Without (`not followed
+/// by`), holds when some event of `first` is at least `within` old and no event of `second`
+/// followed it within that time: the time to follow up has passed without one. `same` names
+/// properties that must be present and equal on both events (`with same product_id`). Each
+/// step's filter and window apply to its own events; events after `at` never count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequenceCond {
+    pub first: EventQuery,
+    pub followed: bool,
+    pub second: EventQuery,
+    pub within: Duration,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same: Vec<String>,
 }
 
 mod timestamp_json {

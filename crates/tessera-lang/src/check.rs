@@ -95,6 +95,16 @@ pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
                 .with_hint(hint),
             );
         }
+        Expr::Sequence(cond) => {
+            check_query(&cond.first, None, catalog, &mut out);
+            check_query(&cond.second, None, catalog, &mut out);
+            if cond.within.amount == 0 {
+                out.push(
+                    Diagnostic::warning(cond.second.span, format!("`within {}` leaves no time for a following event", cond.within))
+                        .with_hint("the second event must come strictly later and at most `within` after the first"),
+                );
+            }
+        }
         _ => {
             if let Some(query) = e.event_query() {
                 let aggregated = match e {

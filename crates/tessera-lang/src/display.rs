@@ -169,6 +169,23 @@ impl Boolean for Expr {
             Expr::Aggregate(cond) => cond.fmt(f),
             Expr::Recency(cond) => cond.fmt(f),
             Expr::InSegment(reference) => write!(f, "in segment {}", quote(&reference.name)),
+            Expr::Sequence(cond) => {
+                let link = if cond.followed {
+                    "then"
+                } else {
+                    "not followed by"
+                };
+                write!(
+                    f,
+                    "did({} {link} {} within {}",
+                    cond.first, cond.second, cond.within
+                )?;
+                for (i, name) in cond.same.iter().enumerate() {
+                    f.write_str(if i == 0 { " with same " } else { ", " })?;
+                    f.write_str(&name_text(name))?;
+                }
+                f.write_str(")")
+            }
             Expr::Missing(_) => f.write_str("<missing>"),
             Expr::And(_) | Expr::Or(_) | Expr::Not(_) => fmt_boolean(self, Place::Top, f),
         }

@@ -48,10 +48,19 @@ impl Expr {
         }
     }
 
+    /// The event queries of this node itself: one for an event condition, two for a
+    /// sequence, none otherwise.
+    pub fn own_event_queries(&self) -> Vec<&EventQuery> {
+        match self {
+            Expr::Sequence(cond) => vec![&cond.first, &cond.second],
+            _ => self.event_query().into_iter().collect(),
+        }
+    }
+
     /// Every event query in the tree, in source order.
     pub fn event_queries(&self) -> Vec<&EventQuery> {
         let mut out = Vec::new();
-        self.walk(&mut |e| out.extend(e.event_query()));
+        self.walk(&mut |e| out.extend(e.own_event_queries()));
         out
     }
 
@@ -86,11 +95,14 @@ impl Expr {
     pub fn event_properties(&self) -> BTreeMap<&str, BTreeSet<&str>> {
         let mut out: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         self.walk(&mut |e| {
-            if let Some(query) = e.event_query() {
+            for query in e.own_event_queries() {
                 let props = out.entry(query.event.as_str()).or_default();
                 props.extend(query.property_names());
                 if let Expr::Aggregate(cond) = e {
                     props.insert(cond.property.as_str());
+                }
+                if let Expr::Sequence(cond) = e {
+                    props.extend(cond.same.iter().map(String::as_str));
                 }
             }
         });
@@ -102,9 +114,10 @@ impl Expr {
         let mut found = false;
         self.walk(&mut |e| {
             found |= matches!(e, Expr::Missing(_))
-                || e.event_query()
-                    .and_then(|q| q.filter.as_ref())
-                    .is_some_and(PropFilter::has_missing);
+                || e.own_event_queries()
+                    .iter()
+                    .filter_map(|q| q.filter.as_ref())
+                    .any(PropFilter::has_missing);
         });
         found
     }

@@ -5,7 +5,8 @@
 //! `tessera_lang::ast`, for one event of a query's name at `ts`:
 //! - no window, or a `from..to` range containing `ts`: it becomes visible at `ts`;
 //! - `in last d`: visible from `ts` until just before `ts + d`;
-//! - `first/last(..) more/less than a ago`: the comparison flips at `ts + a`.
+//! - `first/last(..) more/less than a ago`: the comparison flips at `ts + a`;
+//! - a sequence's first step at `ts`: its time to be followed runs out at `ts + within`.
 //!
 //! So the candidates are `ts`, `ts + d` and `ts + a` over the events of each query's name, and
 //! the answer is the smallest candidate after `at`. The set is conservative on purpose (a
@@ -66,6 +67,15 @@ fn next(expr: &Expr, profile: &ProfileData, at: Millis, sorted: bool) -> Option<
         Expr::Count(cond) => query_next(&cond.query, None, events, at, sorted),
         Expr::Aggregate(cond) => query_next(&cond.query, None, events, at, sorted),
         Expr::Recency(cond) => query_next(&cond.query, Some(cond.ago.millis()), events, at, sorted),
+        // Either step's events appearing or leaving a window, and the instant `ts + within`
+        // of a first step's event, when its time to be followed runs out.
+        Expr::Sequence(cond) => [
+            query_next(&cond.first, Some(cond.within.millis()), events, at, sorted),
+            query_next(&cond.second, None, events, at, sorted),
+        ]
+        .into_iter()
+        .flatten()
+        .min(),
     }
 }
 

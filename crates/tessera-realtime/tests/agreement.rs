@@ -286,6 +286,14 @@ fn durations(expr: &Expr) -> Vec<Millis> {
         if let Expr::Recency(cond) = e {
             out.push(cond.ago.millis());
         }
+        if let Expr::Sequence(cond) = e {
+            out.push(cond.within.millis());
+            for query in [&cond.first, &cond.second] {
+                if let Some(tessera_lang::Window::Last(d)) = &query.window {
+                    out.push(d.millis());
+                }
+            }
+        }
     });
     out
 }

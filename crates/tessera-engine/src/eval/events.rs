@@ -337,7 +337,7 @@ impl<'a> Cursor<'a> {
 
 /// The window as inclusive bounds on event time, also excluding events after `at`;
 /// `None` when no time fits.
-fn bounds(window: Option<&Window>, at: Millis) -> Option<(Millis, Millis)> {
+pub(super) fn bounds(window: Option<&Window>, at: Millis) -> Option<(Millis, Millis)> {
     let (low, high) = match window {
         None => (Millis::MIN, at),
         // at - d < ts <= at

@@ -34,8 +34,11 @@ impl Parser<'_> {
 
     fn parse_did(&mut self) -> Option<Expr> {
         let negated = self.eat_kw(Keyword::Not);
-        let (query, _) = self.parse_call(if negated { "did not" } else { "did" }, false)?;
-        let did = Expr::Did(query);
+        let did =
+            match self.parse_call_body(if negated { "did not" } else { "did" }, false, true)? {
+                CallBody::Query(query, _) => Expr::Did(query),
+                CallBody::Sequence(cond) => Expr::Sequence(cond),
+            };
         Some(if negated {
             Expr::Not(Box::new(did))
         } else {
@@ -99,6 +102,19 @@ impl Parser<'_> {
         func: &str,
         with_property: bool,
     ) -> Option<(EventQuery, Option<String>)> {
+        match self.parse_call_body(func, with_property, false)? {
+            CallBody::Query(query, property) => Some((query, property)),
+            CallBody::Sequence(_) => None,
+        }
+    }
+
+    /// [`Parser::parse_call`], also reading a sequence (`A then B within 1h`) when allowed.
+    fn parse_call_body(
+        &mut self,
+        func: &str,
+        with_property: bool,
+        sequence_ok: bool,
+    ) -> Option<CallBody> {
         if !self.at(&TokenKind::LParen) {
             let hint = match self.peek() {
                 TokenKind::Op(_) if func != "did not" => {
@@ -113,6 +129,28 @@ impl Parser<'_> {
         }
         let open = self.bump().span;
         let query = self.parse_query(func, with_property);
+        let query = match query {
+            Some((first, _)) if sequence_ok && self.at_sequence_link() => {
+                let Some(cond) = self.parse_sequence_rest(first) else {
+                    self.skip_past_close();
+                    return None;
+                };
+                if !self.at(&TokenKind::RParen) {
+                    self.expected(
+                        &format!("`)` to close `{func}(`"),
+                        Some(
+                            "a sequence reads `did(A then B within 1h with same product_id)`"
+                                .into(),
+                        ),
+                    );
+                    self.skip_past_close();
+                    return None;
+                }
+                self.bump();
+                return Some(CallBody::Sequence(cond));
+            }
+            other => other.map(|(q, p)| CallBody::Query(q, p)),
+        };
         if self.at(&TokenKind::RParen) {
             self.bump();
             return query;
@@ -236,9 +274,78 @@ impl Parser<'_> {
         }
     }
 
+    /// Whether the cursor is on `then` or `not followed by` after a sequence's first step.
+    fn at_sequence_link(&self) -> bool {
+        matches!(self.peek(), TokenKind::Word(w) if w == "then")
+            || (self.at_kw(Keyword::Not)
+                && matches!(self.peek_nth(1), TokenKind::Word(w) if w == "followed"))
+    }
+
+    /// After a sequence's first step: `then B within D` or `not followed by B within D`, with
+    /// an optional `with same p, q`.
+    fn parse_sequence_rest(&mut self, first: EventQuery) -> Option<SequenceCond> {
+        let followed = if self.at_kw(Keyword::Not) {
+            self.bump();
+            self.bump();
+            if !matches!(self.peek(), TokenKind::Word(w) if w == "by") {
+                self.expected("`by` after `not followed`", None);
+                return None;
+            }
+            self.bump();
+            false
+        } else {
+            self.bump();
+            true
+        };
+        let link = if followed { "then" } else { "not followed by" };
+        let (second, _) = self.parse_query(link, false)?;
+        if !self.eat_kw(Keyword::Within) {
+            self.expected(
+                "`within` and a time after the second event",
+                Some(format!(
+                    "for example `did(Added to Cart {link} Order Completed within 24h)`"
+                )),
+            );
+            return None;
+        }
+        let within = self.parse_duration("`within`")?;
+        let mut same = Vec::new();
+        if matches!(self.peek(), TokenKind::Word(w) if w == "with") {
+            self.bump();
+            if !matches!(self.peek(), TokenKind::Word(w) if w == "same") {
+                self.expected(
+                    "`same` after `with`",
+                    Some("`with same product_id` requires equal properties on both events".into()),
+                );
+                return None;
+            }
+            self.bump();
+            loop {
+                same.push(self.parse_name(true, "a property name after `with same`")?);
+                if !self.at(&TokenKind::Comma) {
+                    break;
+                }
+                self.bump();
+            }
+        }
+        Some(SequenceCond {
+            first,
+            followed,
+            second,
+            within,
+            same,
+        })
+    }
+
     /// The next token as a further word of a bare event name, if it is one.
     fn event_name_word(&self) -> Option<String> {
         match self.peek() {
+            // `then` and `not followed by` link the steps of a sequence.
+            TokenKind::Word(word) if word == "then" => None,
+            TokenKind::Keyword(Keyword::Not) if matches!(self.peek_nth(1), TokenKind::Word(w) if w == "followed") => {
+                None
+            }
+            TokenKind::Keyword(Keyword::Within) => None,
             TokenKind::Word(word) => Some(word.clone()),
             TokenKind::Keyword(Keyword::Where) => None,
             // `in 7d` is a window missing its `last`: stop so that the error says so.
@@ -541,4 +648,10 @@ impl Parser<'_> {
         };
         self.report(warning);
     }
+}
+
+/// What a call's parentheses held: one query (with an aggregate's property), or a sequence.
+enum CallBody {
+    Query(EventQuery, Option<String>),
+    Sequence(SequenceCond),
 }

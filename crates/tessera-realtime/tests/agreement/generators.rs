@@ -11,7 +11,8 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
-    Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, Span, TraitCond, ValueTest, Window,
+    Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, SequenceCond, Span, TraitCond,
+    ValueTest, Window,
 };
 use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS};
 
@@ -294,6 +295,16 @@ fn leaf() -> impl Strategy<Value = Expr> {
         2 => (which, query(), relation, duration()).prop_map(|(which, query, relation, ago)| {
             Expr::Recency(RecencyCond { which, query, relation, ago })
         }),
+        2 => (query(), any::<bool>(), query(), duration(), prop::option::weighted(0.3, Just("p")))
+            .prop_map(|(first, followed, second, within, same)| {
+                Expr::Sequence(SequenceCond {
+                    first,
+                    followed,
+                    second,
+                    within,
+                    same: same.map(|p| vec![p.to_string()]).unwrap_or_default(),
+                })
+            }),
     ]
 }
 
