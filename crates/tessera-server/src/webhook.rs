@@ -7,8 +7,6 @@
 //! milliseconds of its commit. Results go back to the writer.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
@@ -229,124 +227,53 @@ fn deliver(
     }
 }
 
-/// Keep-alive HTTP/1.1 connections to webhook receivers, one per host.
-#[derive(Default)]
+/// The HTTP(S) client of one worker: `ureq` with rustls, keeping connections alive per host.
 pub(crate) struct Connections {
-    open: HashMap<String, BufReader<TcpStream>>,
+    agent: ureq::Agent,
 }
 
-impl Connections {
-    /// POSTs the payload; `Ok` on a 2xx answer. A kept connection that fails is replaced by a
-    /// fresh one once (the receiver may have closed it while idle).
-    fn post(&mut self, delivery: &Delivery) -> Result<(), String> {
-        let rest = delivery.url.strip_prefix("http://").ok_or_else(|| {
-            "only http:// webhook URLs are supported for now (put a TLS-terminating proxy in front)".to_string()
-        })?;
-        let (authority, path) = rest
-            .split_once('/')
-            .map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
-        let body = &delivery.payload;
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: tessera-webhooks\r\nX-Tessera-Delivery: {}\r\nX-Tessera-Signature: {}\r\n\r\n{body}",
-            body.len(),
-            delivery.id,
-            signature(&delivery.secret, body)
-        );
-        let reused = self.open.contains_key(authority);
-        match self.exchange(authority, &request) {
-            Err(_) if reused => {
-                self.open.remove(authority);
-                self.exchange(authority, &request)
-            }
-            result => result,
-        }
+impl Default for Connections {
+    fn default() -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            // Every status is an answer to record, not a transport error.
+            .http_status_as_error(false)
+            .user_agent("tessera-webhooks")
+            .build()
+            .into();
+        Connections { agent }
     }
+}
 
-    fn exchange(&mut self, authority: &str, request: &str) -> Result<(), String> {
-        let stream = match self.open.entry(authority.to_string()) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(BufReader::new(connect(authority)?))
-            }
-        };
-        let result = send_and_read(stream, request);
-        if !matches!(result, Ok((_, true))) {
-            self.open.remove(authority);
-        }
-        let (status, _) = result?;
+/// How much of an answer's body is read (so the connection can be reused); receivers
+/// answer webhooks with next to nothing.
+const ANSWER_LIMIT: u64 = 64 * 1024;
+
+impl Connections {
+    /// POSTs the payload; `Ok` on a 2xx answer.
+    fn post(&mut self, delivery: &Delivery) -> Result<(), String> {
+        let body = delivery.payload.as_str();
+        let mut answer = self
+            .agent
+            .post(&delivery.url)
+            .header("Content-Type", "application/json")
+            .header("X-Tessera-Delivery", &delivery.id.to_string())
+            .header("X-Tessera-Signature", &signature(&delivery.secret, body))
+            .send(body)
+            .map_err(|e| e.to_string())?;
+        let status = answer.status().as_u16();
+        // Read (and drop) the body so that the connection goes back to the pool.
+        let _ = answer
+            .body_mut()
+            .with_config()
+            .limit(ANSWER_LIMIT)
+            .read_to_vec();
         if (200..300).contains(&status) {
             Ok(())
         } else {
             Err(format!("HTTP {status}"))
         }
     }
-}
-
-fn connect(authority: &str) -> Result<TcpStream, String> {
-    let address = if authority.contains(':') {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    let socket = address
-        .to_socket_addrs()
-        .map_err(|e| format!("resolving {authority}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{authority} has no address"))?;
-    let stream = TcpStream::connect_timeout(&socket, TIMEOUT)
-        .map_err(|e| format!("connecting to {authority}: {e}"))?;
-    stream
-        .set_read_timeout(Some(TIMEOUT))
-        .and_then(|_| stream.set_write_timeout(Some(TIMEOUT)))
-        .map_err(|e| e.to_string())?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    Ok(stream)
-}
-
-/// Sends a request and reads the whole answer; its status, and whether the connection may
-/// be kept.
-fn send_and_read(stream: &mut BufReader<TcpStream>, request: &str) -> Result<(u16, bool), String> {
-    stream
-        .get_mut()
-        .write_all(request.as_bytes())
-        .map_err(|e| format!("sending: {e}"))?;
-    let mut line = String::new();
-    stream
-        .read_line(&mut line)
-        .map_err(|e| format!("reading the answer: {e}"))?;
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| "the answer is not HTTP".to_string())?;
-    let (mut length, mut keep) = (0usize, true);
-    loop {
-        line.clear();
-        stream
-            .read_line(&mut line)
-            .map_err(|e| format!("reading the answer: {e}"))?;
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let lower = header.to_ascii_lowercase();
-        if let Some(value) = lower.strip_prefix("content-length:") {
-            length = value
-                .trim()
-                .parse()
-                .map_err(|_| "bad content-length".to_string())?;
-        } else if lower.starts_with("transfer-encoding:") || lower == "connection: close" {
-            // Chunked bodies and closing servers are read no further: the connection is dropped.
-            keep = false;
-        }
-    }
-    if keep {
-        let mut body = vec![0u8; length];
-        stream
-            .read_exact(&mut body)
-            .map_err(|e| format!("reading the answer: {e}"))?;
-    }
-    Ok((status, keep))
 }
 
 fn now_millis() -> i64 {
