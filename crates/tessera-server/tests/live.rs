@@ -276,3 +276,89 @@ async fn membership_changes_stream_as_server_sent_events() {
         "the `others` change is filtered out"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn references_places_and_abandonment_are_kept_current_in_real_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut store = Store::init(&data).unwrap();
+    let (_, key) = store.create_api_key("w", Scope::Write).unwrap();
+    store
+        .upsert_places(&[tessera_store::Place {
+            name: "loop".into(),
+            lat: 41.8781,
+            lon: -87.6298,
+            tags: vec!["store".into()],
+        }])
+        .unwrap();
+    store
+        .apply_segments(
+            &[
+                (
+                    StoredSegment::new("near", "home within 2 km of place \"loop\""),
+                    vec![],
+                ),
+                (
+                    StoredSegment::new(
+                        "abandoned",
+                        "did(Added to Cart not followed by Order Completed within 2s)",
+                    ),
+                    vec![],
+                ),
+                (
+                    StoredSegment::new(
+                        "near_abandoners",
+                        "in segment \"near\" and in segment \"abandoned\"",
+                    ),
+                    vec![],
+                ),
+            ],
+            now(),
+        )
+        .unwrap();
+    let reader = Store::open(&data).unwrap();
+    let (state, _writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+
+    post_batch(
+        &state,
+        &key,
+        &json!({"batch": [
+            {"type": "identify", "userId": "ana", "traits": {"home": {"lat": 41.8881, "lon": -87.6298}}},
+            {"type": "track", "userId": "ana", "event": "Added to Cart"}
+        ]}),
+    )
+    .await;
+    let ana = Store::open(&data)
+        .unwrap()
+        .resolve_profile("user_id:ana")
+        .unwrap();
+    eventually("ana is near the store", || {
+        members(&data, "near") == vec![ana]
+    });
+    assert!(
+        members(&data, "near_abandoners").is_empty(),
+        "two seconds have not passed"
+    );
+    // Nothing arrives: the scheduler makes the cart abandoned when the two seconds run out,
+    // and the segment referring to both follows.
+    eventually("ana abandons her cart", || {
+        members(&data, "near_abandoners") == vec![ana]
+    });
+
+    // Moving the store moves its audience (the state is rebuilt when places change).
+    let mut store = Store::open(&data).unwrap();
+    store
+        .upsert_places(&[tessera_store::Place {
+            name: "loop".into(),
+            lat: 40.7128,
+            lon: -74.006,
+            tags: vec!["store".into()],
+        }])
+        .unwrap();
+    eventually("ana is no longer near", || {
+        members(&data, "near").is_empty()
+    });
+    eventually("nor a near abandoner", || {
+        members(&data, "near_abandoners").is_empty()
+    });
+}
