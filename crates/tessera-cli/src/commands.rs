@@ -1,12 +1,15 @@
 //! One module per command group, and the helpers they share.
 
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod loadgen;
 pub mod place;
 pub mod profile;
 pub mod segment;
 pub mod serve;
+pub mod sql;
+pub mod warehouse;
 
 use std::path::Path;
 use std::process::ExitCode;

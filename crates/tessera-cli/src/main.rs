@@ -87,6 +87,17 @@ enum Command {
     /// Define, evaluate and analyse segments.
     #[command(subcommand)]
     Segment(commands::segment::SegmentCommand),
+    /// Print a segment as one SQL query for a warehouse (over `tessera export warehouse` tables).
+    #[command(
+        after_help = "Examples:\n  tessera sql --dialect duckdb vip\n  tessera sql --dialect bigquery --at 2026-10-01 --where 'did(Order Completed in last 7d)'\n  tessera sql --dialect postgres --create-tables\n\nThe schema and how to load it: docs/warehouse.md"
+    )]
+    Sql(commands::sql::SqlArgs),
+    /// Export the store's data for a warehouse.
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
+    /// Evaluate stored segments in a warehouse and store their members.
+    #[command(subcommand)]
+    Warehouse(commands::warehouse::WarehouseCommand),
     /// Run the HTTP service: the Segment-compatible collection API.
     Serve(commands::serve::ServeArgs),
     /// Places (stores, venues) with coordinates, for geographic conditions.
@@ -113,6 +124,9 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(&cli.data, args),
         Command::Profile(cmd) => commands::profile::run(&cli.data, cmd),
         Command::Segment(cmd) => commands::segment::run(&cli.data, cmd),
+        Command::Sql(args) => commands::sql::run(&cli.data, args),
+        Command::Export(cmd) => commands::export::run(&cli.data, cmd),
+        Command::Warehouse(cmd) => commands::warehouse::run(&cli.data, cmd),
         Command::Serve(args) => commands::serve::serve(&cli.data, args),
         Command::Key(cmd) => commands::serve::key(&cli.data, cmd),
         Command::Loadgen(args) => commands::loadgen::run(args),

@@ -282,7 +282,7 @@ fn list(data: &Path, json: bool) -> Result<ExitCode> {
 }
 
 /// Parses and checks an ad-hoc condition (text or JSON); all errors are printed with carets.
-fn checked_condition(text: &str, catalog: &tessera_lang::Catalog) -> Result<Expr> {
+pub(crate) fn checked_condition(text: &str, catalog: &tessera_lang::Catalog) -> Result<Expr> {
     let (expr, diagnostics) = tessera_service::analyse(text, catalog);
     if !diagnostics.is_empty() {
         eprint!("{}", render(&diagnostics, "--where", text));

@@ -1,0 +1,313 @@
+//! Seeded random segments over the names and values of `data.rs`, well typed for its catalog
+//! (as checked segments are), with every condition and test the compiler supports.
+
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tessera_lang::{
+    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
+    Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, Span, TraitCond, ValueTest, Window,
+};
+use tessera_model::{Millis, TraitType, DAY_MS};
+
+use crate::data::{
+    at, AGES, CATEGORIES, EVENTS, INCOMES, INTERESTS, OFFSETS, TIERS, TRAITS, TRICKY,
+};
+
+const OPS: &[CmpOp] = &[
+    CmpOp::Eq,
+    CmpOp::Ne,
+    CmpOp::Lt,
+    CmpOp::Le,
+    CmpOp::Gt,
+    CmpOp::Ge,
+];
+const PROPERTIES: &[&str] = &[
+    "category",
+    "revenue",
+    "price",
+    "product_id",
+    "tags",
+    "shipping",
+    "shipping.cost",
+    "coupon",
+    "score",
+    "a.b.c",
+    "a.b",
+    "k/y~z",
+    "quo'te",
+    "missing",
+];
+/// Properties whose numbers are exact in any order of addition (see `data.rs`).
+const SUMMABLE: &[&str] = &[
+    "revenue",
+    "price",
+    "shipping.cost",
+    "category",
+    "a.b.c",
+    "missing",
+];
+const PROPERTY_STRINGS: &[&str] = &[
+    "X", "7", "12.5", "ground", "o", "s", "x", "it's", "v", "free",
+];
+const PROPERTY_NUMBERS: &[f64] = &[0.0, 1.0, 2.0, 2.5, 5.0, 7.0, 12.5, 0.1, 40.25, 1e21, -0.25];
+const COUNTS: &[f64] = &[0.0, 1.0, 1.5, 2.0, 3.0, 10.0, 40.25, 100.0, -1.0];
+
+fn pick<T: Clone>(rng: &mut ChaCha8Rng, items: &[T]) -> T {
+    items.choose(rng).expect("non-empty").clone()
+}
+
+fn op(rng: &mut ChaCha8Rng) -> CmpOp {
+    pick(rng, OPS)
+}
+
+fn trait_cond(name: &str, test: ValueTest) -> TraitCond {
+    TraitCond {
+        name: name.to_string(),
+        test,
+        span: Span::default(),
+    }
+}
+
+fn string(rng: &mut ChaCha8Rng, pool: &[&str]) -> Literal {
+    Literal::String(pick(rng, pool).to_string())
+}
+
+fn timestamp(rng: &mut ChaCha8Rng) -> Literal {
+    Literal::Timestamp {
+        timestamp: at() + pick(rng, OFFSETS),
+    }
+}
+
+/// A test that the checker accepts for a trait of type `ty`.
+fn trait_test(rng: &mut ChaCha8Rng, name: &str, ty: TraitType) -> ValueTest {
+    if rng.random_bool(0.15) {
+        return if rng.random_bool(0.5) {
+            ValueTest::Exists
+        } else {
+            ValueTest::IsNull
+        };
+    }
+    let numbers = if name == "age" { AGES } else { INCOMES };
+    let strings = if name == "city_tier" { TIERS } else { TRICKY };
+    match ty {
+        TraitType::Number => {
+            let n = |rng: &mut ChaCha8Rng| Literal::Number(pick(rng, numbers));
+            match rng.random_range(0..3) {
+                0 => ValueTest::Between {
+                    low: n(rng),
+                    high: n(rng),
+                },
+                1 => ValueTest::In {
+                    values: vec![n(rng), n(rng)],
+                },
+                _ => ValueTest::Compare {
+                    op: op(rng),
+                    value: n(rng),
+                },
+            }
+        }
+        TraitType::Timestamp => match rng.random_range(0..3) {
+            0 => ValueTest::Between {
+                low: timestamp(rng),
+                high: timestamp(rng),
+            },
+            1 => ValueTest::In {
+                values: vec![timestamp(rng), timestamp(rng)],
+            },
+            _ => ValueTest::Compare {
+                op: op(rng),
+                value: timestamp(rng),
+            },
+        },
+        TraitType::String => match rng.random_range(0..4) {
+            0 => ValueTest::In {
+                values: vec![string(rng, strings), string(rng, strings)],
+            },
+            1 => ValueTest::Contains {
+                value: string(rng, &["", "'", "\\", "a", "e", "\"", "\n"]),
+            },
+            2 => ValueTest::StartsWith {
+                value: string(rng, &["", "a", "B", "it", "Z", "ur"]),
+            },
+            _ => ValueTest::Compare {
+                op: pick(rng, &[CmpOp::Eq, CmpOp::Ne]),
+                value: string(rng, strings),
+            },
+        },
+        TraitType::Bool => ValueTest::Compare {
+            op: pick(rng, &[CmpOp::Eq, CmpOp::Ne]),
+            value: Literal::Bool(rng.random_bool(0.5)),
+        },
+        TraitType::StringList => {
+            if rng.random_bool(0.5) {
+                ValueTest::Contains {
+                    value: string(rng, INTERESTS),
+                }
+            } else {
+                ValueTest::In {
+                    values: vec![string(rng, INTERESTS), string(rng, INTERESTS)],
+                }
+            }
+        }
+        TraitType::Geo => ValueTest::Exists,
+    }
+}
+
+/// A literal of any kind but timestamps (which the SQL refuses inside `where`).
+fn property_literal(rng: &mut ChaCha8Rng) -> Literal {
+    match rng.random_range(0..5) {
+        0 => Literal::Bool(rng.random_bool(0.5)),
+        1 | 2 => Literal::Number(pick(rng, PROPERTY_NUMBERS)),
+        3 => string(rng, CATEGORIES),
+        _ => string(rng, PROPERTY_STRINGS),
+    }
+}
+
+fn property_test(rng: &mut ChaCha8Rng) -> ValueTest {
+    match rng.random_range(0..10) {
+        0 => ValueTest::Exists,
+        1 => ValueTest::IsNull,
+        2 => ValueTest::Between {
+            low: property_literal(rng),
+            high: property_literal(rng),
+        },
+        3 => ValueTest::In {
+            values: vec![property_literal(rng), property_literal(rng)],
+        },
+        4 => ValueTest::Contains {
+            value: property_literal(rng),
+        },
+        5 => ValueTest::StartsWith {
+            value: property_literal(rng),
+        },
+        _ => ValueTest::Compare {
+            op: op(rng),
+            value: property_literal(rng),
+        },
+    }
+}
+
+fn filter(rng: &mut ChaCha8Rng, depth: u32) -> PropFilter {
+    if depth == 0 || rng.random_bool(0.6) {
+        return PropFilter::Test(trait_cond(pick(rng, PROPERTIES), property_test(rng)));
+    }
+    match rng.random_range(0..3) {
+        0 => PropFilter::Not(Box::new(filter(rng, depth - 1))),
+        1 => PropFilter::And(vec![filter(rng, depth - 1), filter(rng, depth - 1)]),
+        _ => PropFilter::Or(vec![filter(rng, depth - 1), filter(rng, depth - 1)]),
+    }
+}
+
+fn duration(rng: &mut ChaCha8Rng) -> Duration {
+    pick(
+        rng,
+        &[
+            Duration {
+                amount: 1,
+                unit: DurationUnit::Seconds,
+            },
+            Duration {
+                amount: 1,
+                unit: DurationUnit::Hours,
+            },
+            Duration {
+                amount: 24,
+                unit: DurationUnit::Hours,
+            },
+            Duration {
+                amount: 7,
+                unit: DurationUnit::Days,
+            },
+            Duration {
+                amount: 2,
+                unit: DurationUnit::Weeks,
+            },
+            Duration {
+                amount: 30,
+                unit: DurationUnit::Days,
+            },
+        ],
+    )
+}
+
+fn query(rng: &mut ChaCha8Rng) -> EventQuery {
+    let window = match rng.random_range(0..3) {
+        0 => None,
+        1 => Some(Window::Last(duration(rng))),
+        _ => {
+            let a: Millis = at() + pick(rng, OFFSETS);
+            let b: Millis = at() + pick(rng, OFFSETS);
+            Some(Window::Range {
+                from: a.min(b) - DAY_MS * rng.random_range(0..3),
+                to: a.max(b),
+            })
+        }
+    };
+    EventQuery {
+        event: pick(rng, EVENTS).to_string(),
+        filter: rng.random_bool(0.5).then(|| filter(rng, 2)),
+        window,
+        span: Span::default(),
+    }
+}
+
+fn num_cmp(rng: &mut ChaCha8Rng) -> NumCmp {
+    if rng.random_bool(0.2) {
+        NumCmp::Between {
+            low: pick(rng, COUNTS),
+            high: pick(rng, COUNTS),
+        }
+    } else {
+        NumCmp::Compare {
+            op: op(rng),
+            value: pick(rng, COUNTS),
+        }
+    }
+}
+
+fn leaf(rng: &mut ChaCha8Rng) -> Expr {
+    match rng.random_range(0..6) {
+        0 | 1 => {
+            let (name, ty) = pick(rng, TRAITS);
+            Expr::Trait(trait_cond(name, trait_test(rng, name, ty)))
+        }
+        2 => Expr::Did(query(rng)),
+        3 => Expr::Count(CountCond {
+            query: query(rng),
+            cmp: num_cmp(rng),
+        }),
+        4 => Expr::Aggregate(AggregateCond {
+            func: pick(
+                rng,
+                &[AggFunc::Sum, AggFunc::Avg, AggFunc::Min, AggFunc::Max],
+            ),
+            query: query(rng),
+            property: pick(rng, SUMMABLE).to_string(),
+            cmp: num_cmp(rng),
+        }),
+        _ => Expr::Recency(RecencyCond {
+            which: pick(rng, &[Recency::First, Recency::Last]),
+            query: query(rng),
+            relation: pick(rng, &[AgoRelation::MoreThan, AgoRelation::LessThan]),
+            ago: duration(rng),
+        }),
+    }
+}
+
+fn segment(rng: &mut ChaCha8Rng, depth: u32) -> Expr {
+    if depth == 0 || rng.random_bool(0.4) {
+        return leaf(rng);
+    }
+    match rng.random_range(0..3) {
+        0 => Expr::Not(Box::new(segment(rng, depth - 1))),
+        1 => Expr::And(vec![segment(rng, depth - 1), segment(rng, depth - 1)]),
+        _ => Expr::Or(vec![segment(rng, depth - 1), segment(rng, depth - 1)]),
+    }
+}
+
+/// `n` random segments from `seed`.
+pub fn segments(seed: u64, n: usize) -> Vec<Expr> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e9_3e47);
+    (0..n).map(|_| segment(&mut rng, 3)).collect()
+}
