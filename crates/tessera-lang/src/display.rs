@@ -61,7 +61,9 @@ pub fn event_name_text(name: &str) -> String {
     let bare = words.iter().all(|word| is_word(word))
         && !is_keyword(words[0])
         && !words.contains(&"where")
-        && !words.windows(2).any(|pair| pair == ["in", "last"]);
+        // Words that end a bare name in a sequence: `then`, `within`, `not followed by`.
+        && !words.iter().any(|w| matches!(*w, "then" | "within"))
+        && !words.windows(2).any(|pair| pair == ["in", "last"] || pair == ["not", "followed"]);
     if bare {
         name.to_string()
     } else {

@@ -450,7 +450,10 @@ impl Parser<'_> {
         loop {
             if self.eat_lenient(Keyword::And) {
                 items.push(self.parse_unary::<N>());
-            } else if self.at_capitalised(Keyword::Or) {
+            } else if self.at_capitalised(Keyword::Or)
+                || (self.in_filter && self.at_sequence_link())
+            {
+                // In a filter, `then` and `not followed by` end the step of a sequence.
                 break;
             } else if N::starts_leaf(self)
                 || self.at(&TokenKind::LParen)

@@ -208,6 +208,39 @@ fn leaf() -> impl Strategy<Value = Expr> {
                 ago,
             })
         }),
+        (
+            event_query(),
+            any::<bool>(),
+            event_query(),
+            duration(),
+            prop::collection::vec(name(), 0..3)
+        )
+            .prop_map(|(first, followed, second, within, same)| {
+                Expr::Sequence(SequenceCond {
+                    first,
+                    followed,
+                    second,
+                    within,
+                    same,
+                })
+            }),
+        (name(), 0.0..500.0f64, -90.0..90.0f64, -180.0..180.0f64).prop_map(
+            |(name, amount, lat, lon)| Expr::Trait(TraitCond {
+                name,
+                test: ValueTest::Within {
+                    distance: GeoDistance {
+                        amount,
+                        unit: DistanceUnit::Kilometres
+                    },
+                    of: GeoTarget::Point { lat, lon },
+                },
+                span: Span::default(),
+            })
+        ),
+        "[a-z]{1,8}".prop_map(|name| Expr::InSegment(SegmentRef {
+            name,
+            span: Span::default()
+        })),
     ]
 }
 

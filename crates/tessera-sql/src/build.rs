@@ -326,6 +326,14 @@ pub(crate) fn left_join(relation: TableFactor, on: Expr) -> Join {
     }
 }
 
+pub(crate) fn inner_join(relation: TableFactor, on: Expr) -> Join {
+    Join {
+        relation,
+        global: false,
+        join_operator: JoinOperator::Inner(JoinConstraint::On(on)),
+    }
+}
+
 pub(crate) fn item(expr: Expr) -> SelectItem {
     SelectItem::UnnamedExpr(expr)
 }

@@ -22,6 +22,13 @@
 //!   also covers ClickHouse, whose outer joins fill missing columns with 0 instead of `NULL`.
 //! - Time is epoch milliseconds, so windows are integer comparisons computed here, exactly as
 //!   the interpreter does (`at - d < ts <= at`, `from <= ts < to`).
+//!
+//! Two leaves have modules of their own: geo `within` (`geo.rs`, a haversine distance on a
+//! trait row) and sequences (`sequence.rs`, a join of a step's events with the other step's
+//! inside one CTE, still one row per profile and no correlated subquery).
+
+mod geo;
+mod sequence;
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
@@ -171,6 +178,7 @@ impl Compiler {
                 };
                 and(vec![matched(&cte), binary(col(&cte, "v"), op, edge)])
             }
+            Segment::Sequence(cond) => self.sequence(cond, segment)?,
             Segment::Missing(_) => {
                 return Err(SqlError::Incomplete {
                     condition: segment.to_string(),
@@ -228,6 +236,10 @@ impl Compiler {
         match &cond.test {
             ValueTest::Exists => Ok(matched(&rows(self, boolean(true)))),
             ValueTest::IsNull => Ok(not(matched(&rows(self, boolean(true))))),
+            ValueTest::Within { distance, of } => {
+                let test = geo::within(self.flavor, distance, of)?;
+                Ok(matched(&rows(self, test)))
+            }
             test => {
                 let tests = ValueTests {
                     flavor: self.flavor,
@@ -271,22 +283,7 @@ impl Compiler {
         segment: &Segment,
     ) -> Result<String> {
         let refuse = |reason| self.unsupported(segment, reason);
-        let mut base = vec![
-            eq(col("e", "name"), self.flavor.string(&q.event)),
-            binary(col("e", "ts"), BinaryOperator::LtEq, integer(self.at)),
-        ];
-        match q.window {
-            None => {}
-            Some(Window::Last(d)) => base.push(binary(
-                col("e", "ts"),
-                BinaryOperator::Gt,
-                integer(self.at.saturating_sub(d.millis())),
-            )),
-            Some(Window::Range { from, to }) => {
-                base.push(binary(col("e", "ts"), BinaryOperator::GtEq, integer(from)));
-                base.push(binary(col("e", "ts"), BinaryOperator::Lt, integer(to)));
-            }
-        }
+        let mut base = self.event_base(q);
         let needs_doc = q.filter.is_some() || matches!(measure, Measure::Aggregate(..));
         let doc = col("e", "doc");
         let mut outer = Vec::new();
@@ -350,6 +347,28 @@ impl Compiler {
             selection,
             group_by: vec![col("e", "profile_id")],
         }))))
+    }
+
+    /// The conditions on a row of `events` (alias `e`) that select the query's events by name,
+    /// instant (`ts <= at`) and window; the `where` filter is the caller's.
+    fn event_base(&self, q: &EventQuery) -> Vec<Expr> {
+        let mut base = vec![
+            eq(col("e", "name"), self.flavor.string(&q.event)),
+            binary(col("e", "ts"), BinaryOperator::LtEq, integer(self.at)),
+        ];
+        match q.window {
+            None => {}
+            Some(Window::Last(d)) => base.push(binary(
+                col("e", "ts"),
+                BinaryOperator::Gt,
+                integer(self.at.saturating_sub(d.millis())),
+            )),
+            Some(Window::Range { from, to }) => {
+                base.push(binary(col("e", "ts"), BinaryOperator::GtEq, integer(from)));
+                base.push(binary(col("e", "ts"), BinaryOperator::Lt, integer(to)));
+            }
+        }
+        base
     }
 
     /// A `where` filter on the JSON document `doc`; never `NULL`, so `not` is a complement.

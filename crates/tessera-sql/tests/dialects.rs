@@ -105,22 +105,69 @@ fn conditions_sql_cannot_express_exactly_are_refused_by_name() {
 #[test]
 fn conditions_not_supported_yet_are_refused_in_every_dialect() {
     for dialect in Dialect::ALL {
-        let message = refusal(r#"in segment "vip""#, dialect);
+        let message = refusal(r#"vip = true and in segment "vip""#, dialect);
         assert_eq!(
             message,
             format!("`in segment \"vip\"` cannot be compiled to {dialect} SQL: this kind of condition is not supported in SQL yet")
         );
-        let message = refusal(
-            "vip = true and home within 5 mi of point(41.8781, -87.6298)",
-            dialect,
+    }
+}
+
+/// Places are resolved into points before compiling (`tessera sql` does it); a tree that
+/// still names one, or a point the checker would reject, is refused rather than guessed.
+#[test]
+fn unexpanded_places_and_points_off_earth_are_refused_in_every_dialect() {
+    for dialect in Dialect::ALL {
+        assert_eq!(
+            refusal(r#"vip = true and home within 5 mi of place "downtown""#, dialect),
+            format!(
+                "`home within 5 mi of place \"downtown\"` cannot be compiled to {dialect} SQL: \
+                 `place \"downtown\"` is resolved with the stored places before compiling \
+                 (`tessera_lang::expand`, which `tessera sql` applies); this tree still refers to it"
+            )
         );
         assert!(
-            message.starts_with(
-                "`home within 5 mi of point(41.8781, -87.6298)` cannot be compiled to"
-            ),
-            "{message}"
+            refusal(r#"home within 3 km of any place tagged "store""#, dialect).contains(
+                "`any place tagged \"store\"` is resolved with the stored places before compiling"
+            )
+        );
+        assert_eq!(
+            refusal("not home within 3 km of point(91, 0)", dialect),
+            format!(
+                "`home within 3 km of point(91, 0)` cannot be compiled to {dialect} SQL: \
+                 point(91, 0) is not on Earth: latitude is -90…90 and longitude -180…180"
+            )
         );
     }
+}
+
+/// A tree expanded from a stored place compiles; `tessera_lang::expand` is what turns one
+/// into the other.
+#[test]
+fn expanded_places_compile_in_every_dialect() {
+    struct Places;
+    impl tessera_lang::Definitions for Places {
+        fn segment(&self, _: &str) -> Option<Expr> {
+            None
+        }
+        fn place(&self, name: &str) -> Option<(f64, f64)> {
+            (name == "downtown").then_some((41.8781, -87.6298))
+        }
+        fn tagged(&self, tag: &str) -> Vec<(f64, f64)> {
+            match tag {
+                "store" => vec![(41.8781, -87.6298), (40.7128, -74.006)],
+                _ => Vec::new(),
+            }
+        }
+    }
+    let text =
+        r#"home within 5 mi of place "downtown" or home within 3 km of any place tagged "store""#;
+    let expanded = tessera_lang::expand(&parse(text).expr, &Places).expect("expands");
+    assert_eq!(
+        expanded.to_string(),
+        "home within 5 mi of point(41.8781, -87.6298) or (home within 3 km of point(41.8781, -87.6298) or home within 3 km of point(40.7128, -74.006))"
+    );
+    all_read_back(&[expanded]);
 }
 
 #[test]

@@ -14,7 +14,7 @@ mod engines;
 mod random_segments;
 
 use engines::Engine;
-use tessera_lang::{check, has_errors, parse, Expr};
+use tessera_lang::{check, has_errors, parse, Expr, GeoTarget, ValueTest};
 use tessera_sql::compile;
 use tessera_sql::warehouse::Format;
 
@@ -74,23 +74,84 @@ fn agree(seed: u64, segments: &[Expr]) {
     agree_in(seed, segments, Format::Csv, &Engine::ALL);
 }
 
+/// The datasets the corpus is compared on.
+const CORPUS_SEEDS: [u64; 4] = [1, 2, 3, 5];
+/// The seeds of the random datasets and segments, and how many segments each.
+const RANDOM_SEEDS: std::ops::RangeInclusive<u64> = 11..=16;
+const RANDOM_SEGMENTS: usize = 80;
+
 #[test]
 fn corpus_segments_select_the_same_members_in_duckdb_and_postgres() {
     let segments: Vec<Expr> = corpus::CORPUS.iter().map(|t| corpus_segment(t)).collect();
-    for seed in [1, 2, 3, 5] {
+    for seed in CORPUS_SEEDS {
         agree(seed, &segments);
     }
 }
 
 #[test]
 fn random_segments_select_the_same_members_in_duckdb_and_postgres() {
-    for seed in 11..=16 {
-        let segments = random_segments::segments(seed, 80);
+    for seed in RANDOM_SEEDS {
+        let segments = random_segments::segments(seed, RANDOM_SEGMENTS);
         for s in &segments {
             let found = check(s, &data::catalog());
             assert!(!has_errors(&found), "{s}: {found:?}");
+            assert_geo_tests_guarded(s);
         }
         agree(seed, &segments);
+    }
+}
+
+/// The random segments' geo and sequence conditions must mostly tell profiles apart on their
+/// datasets, or the comparison above would mostly see them fail for everyone.
+#[test]
+fn random_geo_and_sequence_conditions_split_the_generated_profiles() {
+    let (mut sequences, mut geo) = ((0, 0), (0, 0));
+    for seed in RANDOM_SEEDS {
+        let dataset = data::dataset(seed);
+        let total = dataset.profiles.len();
+        for segment in random_segments::segments(seed, RANDOM_SEGMENTS) {
+            segment.walk(&mut |e| {
+                let tally = match e {
+                    Expr::Sequence(_) => &mut sequences,
+                    Expr::Trait(c) if matches!(c.test, ValueTest::Within { .. }) => &mut geo,
+                    _ => return,
+                };
+                let n = dataset.members(e).len();
+                tally.0 += usize::from(0 < n && n < total);
+                tally.1 += 1;
+            });
+        }
+    }
+    assert!(
+        sequences.1 >= 100 && sequences.0 * 3 >= sequences.1,
+        "{sequences:?}"
+    );
+    assert!(geo.1 >= 40 && geo.0 * 3 >= geo.1 * 2, "{geo:?}");
+}
+
+/// Every `within` measures from a target and a distance the generated points are kept clear
+/// of (by more than a millionth), so that the last bits of a warehouse's `sin` and `cos`
+/// cannot decide a comparison: a disagreement is then a difference of meaning.
+fn assert_geo_tests_guarded(segment: &Expr) {
+    segment.walk(&mut |e| {
+        if let Expr::Trait(cond) = e {
+            if let ValueTest::Within { distance, of } = &cond.test {
+                let GeoTarget::Point { lat, lon } = *of else {
+                    panic!("{e}: only points reach the compiler");
+                };
+                assert!(
+                    data::geo_test_is_guarded(lat, lon, distance.metres()),
+                    "{e}: add the point to GEO_TARGETS and the distance to GEO_DISTANCES in data.rs"
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn corpus_geo_tests_measure_from_guarded_targets() {
+    for text in corpus::CORPUS {
+        assert_geo_tests_guarded(&corpus_segment(text));
     }
 }
 
@@ -120,4 +181,39 @@ fn corpus_segments_split_the_generated_profiles() {
         trivial.len() <= corpus::CORPUS.len() / 8,
         "too many segments select everyone or no one: {trivial:#?}"
     );
+}
+
+/// Geo and sequence conditions are new to the compiler, so each of them must tell profiles
+/// apart on its own, on at least one of the datasets the corpus is compared on (so that the
+/// comparison sees it both hold and not hold), except the one that cannot hold by design.
+#[test]
+fn corpus_geo_and_sequence_segments_each_split_the_generated_profiles() {
+    /// Nothing is 60,000,000,000 days old, so nothing has waited that long for a follow-up.
+    const NEVER: &[&str] = &["did(Email Opened not followed by Login within 60000000000d)"];
+    let datasets: Vec<data::Dataset> = CORPUS_SEEDS.iter().map(|&s| data::dataset(s)).collect();
+    let mut trivial = Vec::new();
+    for text in corpus::CORPUS {
+        let segment = corpus_segment(text);
+        let mut new_kind = false;
+        segment.walk(&mut |e| {
+            new_kind |= matches!(e, Expr::Sequence(_))
+                || matches!(e, Expr::Trait(c) if matches!(c.test, ValueTest::Within { .. }));
+        });
+        if !new_kind {
+            continue;
+        }
+        let counts: Vec<(usize, usize)> = datasets
+            .iter()
+            .map(|d| (d.members(&segment).len(), d.profiles.len()))
+            .collect();
+        let ok = if NEVER.contains(text) {
+            counts.iter().all(|&(n, _)| n == 0)
+        } else {
+            counts.iter().any(|&(n, total)| 0 < n && n < total)
+        };
+        if !ok {
+            trivial.push(format!("{text}: (members, profiles) {counts:?}"));
+        }
+    }
+    assert!(trivial.is_empty(), "{trivial:#?}");
 }

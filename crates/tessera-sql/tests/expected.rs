@@ -20,6 +20,14 @@ const CASES: &[(&str, &str)] = &[
         "aggregates_and_recency",
         "sum(Order Completed.revenue in last 90d) > 500 or avg(Order Completed.shipping.cost) < 5 and last(Login) more than 30d ago",
     ),
+    (
+        "geo",
+        "home within 5 mi of point(41.8781, -87.6298) and not home within 800 m of point(40.7128, -74.006)",
+    ),
+    (
+        "sequences",
+        "did(Added to Cart where value > 10 in last 7d then Checkout Started within 1h) or did(Added to Cart in last 7d not followed by Order Completed within 24h with same product_id, cart.id)",
+    ),
 ];
 
 fn check(name: &str, text: &str) {

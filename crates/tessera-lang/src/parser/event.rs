@@ -275,7 +275,7 @@ impl Parser<'_> {
     }
 
     /// Whether the cursor is on `then` or `not followed by` after a sequence's first step.
-    fn at_sequence_link(&self) -> bool {
+    pub(super) fn at_sequence_link(&self) -> bool {
         matches!(self.peek(), TokenKind::Word(w) if w == "then")
             || (self.at_kw(Keyword::Not)
                 && matches!(self.peek_nth(1), TokenKind::Word(w) if w == "followed"))

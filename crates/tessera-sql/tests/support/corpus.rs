@@ -1,8 +1,9 @@
 //! Segments covering every condition of the language that compiles to SQL: each trait type
-//! with each test it accepts, `did`, `count`, every aggregate and recency, `where` filters with
-//! every operator on every kind of property value, both windows, and nested `and`/`or`/`not`.
-//! Names and values match `data.rs`, so that each segment selects some profiles and not
-//! others on the generated data.
+//! with each test it accepts, geo `within`, `did`, `count`, every aggregate and recency,
+//! sequences, `where` filters with every operator on every kind of property value, both
+//! windows, and nested `and`/`or`/`not`. Names and values match `data.rs`, so that each
+//! segment selects some profiles and not others on the generated data; geo tests use only
+//! the targets and distances `data.rs` keeps its points clear of (checked by a test).
 
 pub const CORPUS: &[&str] = &[
     // Number traits.
@@ -59,9 +60,23 @@ pub const CORPUS: &[&str] = &[
     r#"interests contains "it's""#,
     "interests exists",
     "interests is null",
-    // Geo traits.
+    // Geo traits: exactly on the point (distance 0, inclusive), each unit, across the
+    // antimeridian, at the pole, an `or` over two points as places tagged alike expand to.
     "home exists",
     "home is null",
+    "home within 0 m of point(41.8781, -87.6298)",
+    "not home within 0 m of point(90, 0)",
+    "home within 800 m of point(41.8781, -87.6298)",
+    "home within 1 km of point(40.7128, -74.006)",
+    "home within 5 mi of point(41.8781, -87.6298)",
+    "home within 5mi of point(-33.8688, 151.2093)",
+    "home within 10 km of point(40.7128, -74.006)",
+    "not home within 3 km of point(-33.8688, 151.2093)",
+    "home within 1000 km of point(41.8781, -87.6298)",
+    "home within 100 km of point(0, 179.99)",
+    "home within 10 km of point(90, 0)",
+    "home within 800 m of point(41.8781, -87.6298) or home within 800 m of point(40.7128, -74.006)",
+    "home within 1000 km of point(41.8781, -87.6298) and not home within 10 km of point(41.8781, -87.6298)",
     // did.
     "did(Order Completed)",
     "did(Order Completed in last 7d)",
@@ -94,6 +109,37 @@ pub const CORPUS: &[&str] = &[
     r#"last(Login where coupon = true) more than 1d ago"#,
     "first(Email Opened) less than 2w ago",
     "not last(Product Viewed) less than 30d ago",
+    // Sequences: `then` (strictly later: events at the same millisecond do not follow; at
+    // most `within` later, inclusive), with the same name on both steps, with `with same`
+    // (numbers as doubles, dotted paths, values of other kinds never the same), windows and
+    // filters on each step, durations that saturate. (A first step with a `where` filter
+    // has a window here: without one, tessera-lang's parser reads `then` as part of the
+    // filter and fails.)
+    "did(Product Viewed then Order Completed within 1h)",
+    "did(Product Viewed then Order Completed within 1s)",
+    "did(Login then Login within 1h)",
+    "did(Email Opened then Email Opened within 1d)",
+    "did(Product Viewed then Order Completed within 24h with same product_id)",
+    "did(Login then Product Viewed within 1w with same category, coupon)",
+    "did(Order Completed then Login within 3d with same shipping.cost)",
+    "did(Product Viewed then Email Opened within 7d with same shipping)",
+    r#"did(Product Viewed where product_id != "Y" in last 30d then Order Completed in last 7d within 2w with same category)"#,
+    "did(Order Completed where revenue > 10 in last 30d then Login where coupon = true in last 30d within 7d)",
+    "did(Login from 2026-09-16 to 2026-10-01 then Email Opened in last 24h within 1d)",
+    "did(Email Opened then Login within 18446744073709551615d)",
+    "did(Product Viewed then Login within 60000000000d)",
+    "not did(Email Opened then Login within 24h)",
+    // Sequences: `not followed by` holds from `A.ts + within` on (inclusive), not before, and
+    // only when no `B` came strictly later within the time (or with the same properties).
+    "did(Product Viewed not followed by Order Completed within 1h)",
+    "did(Product Viewed not followed by Order Completed within 1s)",
+    "did(Login not followed by Login within 24h)",
+    "did(Product Viewed not followed by Order Completed within 24h with same product_id)",
+    "did(Order Completed in last 7d not followed by Email Opened within 1d with same coupon)",
+    r#"did(Product Viewed where category != "shoes" in last 30d not followed by Order Completed where revenue >= 10 within 7d)"#,
+    "did(Login not followed by Email Opened within 0s)",
+    "did(Email Opened not followed by Login within 60000000000d)",
+    "did(Product Viewed then Order Completed within 1h) and not did(Product Viewed not followed by Order Completed within 1h)",
     // Filters: strings, with every operator.
     r#"did(Order Completed where category = "shoes")"#,
     r#"did(Order Completed where category != "shoes")"#,

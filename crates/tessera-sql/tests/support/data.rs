@@ -10,6 +10,20 @@
 //! Numbers that aggregates add up are multiples of 0.25, so that every sum is exact whatever
 //! the order of addition (a warehouse adds in any order; Tessera in time order): the compiled
 //! SQL is exact, but a test on inexact sums would compare rounding, not semantics.
+//!
+//! Geo traits sit on rings around the targets the segments measure from (exactly on a target,
+//! a hundred-thousandth and a hundredth inside and outside each distance, across the
+//! antimeridian, around the pole), so that a wrong radius or unit factor moves points.
+//! The warehouse's `sin`/`cos`/`asin` may differ from Rust's in the last bit, so no point is
+//! within a millionth (relative) of any distance from any target the segments use
+//! ([`GEO_TARGETS`] × [`GEO_DISTANCES`]); a point exactly on a target is kept, because its
+//! distance is exactly 0 in every engine (the differences of equal doubles are 0).
+//!
+//! Sequences need events close together: some profiles get journeys, a first event at an
+//! instant on or next to a window edge (so that `A.ts + D` falls exactly on `at`, just before
+//! or just after it) and a second one after [`FOLLOW_GAPS`] (0, the same millisecond, which
+//! is not "after"; exactly `D`; `D ± 1 ms`), often with the first event's `product_id` (or
+//! the same number written `7.0`), `category` or `shipping`.
 
 #![allow(dead_code)] // the SQL-text tests use only the names and `at`, not the datasets
 
@@ -21,8 +35,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 use tessera_engine::{EventData, ProfileData};
-use tessera_lang::Catalog;
-use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitType, TraitValue, DAY_MS, HOUR_MS};
+use tessera_lang::{Catalog, DistanceUnit, GeoDistance};
+use tessera_model::{
+    parse_timestamp, GeoPoint, Millis, TraitType, TraitValue, DAY_MS, EARTH_RADIUS_M, HOUR_MS,
+};
 use tessera_sql::warehouse::{Format, WarehouseWriter};
 
 /// The instant every test evaluates at.
@@ -94,6 +110,138 @@ pub const OFFSETS: &[Millis] = &[
     -45 * DAY_MS,
 ];
 
+/// The points geo segments measure from (latitude, longitude): two cities, one south of the
+/// equator and east of Greenwich, one on the equator next to the antimeridian, the pole.
+pub const GEO_TARGETS: &[(f64, f64)] = &[
+    (41.8781, -87.6298),
+    (40.7128, -74.006),
+    (-33.8688, 151.2093),
+    (0.0, 179.99),
+    (90.0, 0.0),
+];
+
+const fn distance(amount: f64, unit: DistanceUnit) -> GeoDistance {
+    GeoDistance { amount, unit }
+}
+
+/// The distances geo segments use.
+pub const GEO_DISTANCES: &[GeoDistance] = &[
+    distance(0.0, DistanceUnit::Metres),
+    distance(800.0, DistanceUnit::Metres),
+    distance(1.0, DistanceUnit::Kilometres),
+    distance(3.0, DistanceUnit::Kilometres),
+    distance(5.0, DistanceUnit::Miles),
+    distance(10.0, DistanceUnit::Kilometres),
+    distance(100.0, DistanceUnit::Kilometres),
+    distance(1000.0, DistanceUnit::Kilometres),
+];
+
+/// How far (metres) generated points are from a target, besides on it and a hundred-thousandth
+/// either side of each distance in [`GEO_DISTANCES`]: either side of each by 1 % or more.
+const GEO_RINGS: &[f64] = &[
+    0.0, 50.0, 500.0, 790.0, 810.0, 990.0, 1_010.0, 2_900.0, 3_100.0, 7_900.0, 8_200.0, 9_900.0,
+    10_100.0, 50_000.0, 99_000.0, 101_000.0, 900_000.0,
+];
+
+/// Whether `metres` from `(lat, lon)` is a test the data is safe for (see the module docs).
+pub fn geo_test_is_guarded(lat: f64, lon: f64, metres: f64) -> bool {
+    GEO_TARGETS.contains(&(lat, lon)) && GEO_DISTANCES.iter().any(|d| d.metres() == metres)
+}
+
+/// Whether `point` is clear of every edge the segments test, so that rounding in the last
+/// bits of a warehouse's trigonometry cannot move it across one.
+fn clear_of_edges(point: GeoPoint) -> bool {
+    GEO_TARGETS.iter().all(|&(lat, lon)| {
+        let d = point.distance_m(GeoPoint { lat, lon });
+        d == 0.0
+            || GEO_DISTANCES
+                .iter()
+                .all(|edge| (d - edge.metres()).abs() > 1e-6 * edge.metres().max(1.0))
+    })
+}
+
+/// The point `metres` from `from` in the direction `bearing` (radians), on the sphere.
+fn destination(from: GeoPoint, metres: f64, bearing: f64) -> Option<GeoPoint> {
+    if metres == 0.0 {
+        return Some(from);
+    }
+    let (lat1, lon1) = (from.lat.to_radians(), from.lon.to_radians());
+    let angle = metres / EARTH_RADIUS_M;
+    let lat2 = (lat1.sin() * angle.cos() + lat1.cos() * angle.sin() * bearing.cos()).asin();
+    let lon2 = lon1
+        + (bearing.sin() * angle.sin() * lat1.cos()).atan2(angle.cos() - lat1.sin() * lat2.sin());
+    let lon = (lon2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0;
+    GeoPoint::new(lat2.to_degrees(), lon)
+}
+
+fn geo_point(rng: &mut ChaCha8Rng) -> GeoPoint {
+    if rng.random_bool(0.3) {
+        let &(lat, lon) = GEO_TARGETS.choose(rng).expect("targets");
+        return GeoPoint { lat, lon };
+    }
+    loop {
+        let point = if rng.random_bool(0.15) {
+            GeoPoint {
+                lat: rng.random_range(-90.0..90.0),
+                lon: rng.random_range(-180.0..180.0),
+            }
+        } else {
+            let &(lat, lon) = GEO_TARGETS.choose(rng).expect("targets");
+            let ring = if rng.random_bool(0.3) {
+                // Close enough to an edge that a wrong constant (a radius, a unit) shows.
+                let edge = GEO_DISTANCES.choose(rng).expect("distances").metres();
+                edge * (1.0 + *[-1e-5, 1e-5].choose(rng).expect("sides"))
+            } else {
+                *GEO_RINGS.choose(rng).expect("rings")
+            };
+            let bearing = rng.random_range(0.0..std::f64::consts::TAU);
+            match destination(GeoPoint { lat, lon }, ring, bearing) {
+                Some(point) => point,
+                None => continue,
+            }
+        };
+        if clear_of_edges(point) {
+            return point;
+        }
+    }
+}
+
+/// Where journeys start, from `at`: `A.ts + D` exactly at `at`, just before and just after it
+/// for the durations the segments use.
+pub const JOURNEY_STARTS: &[Millis] = &[
+    0,
+    -1,
+    -1000,
+    -1001,
+    -999,
+    -HOUR_MS,
+    -HOUR_MS + 1,
+    -HOUR_MS - 1,
+    -DAY_MS,
+    -DAY_MS + 1,
+    -DAY_MS - 1,
+    -7 * DAY_MS,
+    -7 * DAY_MS + 1,
+    -14 * DAY_MS,
+    -30 * DAY_MS,
+];
+
+/// How long after a journey's first event the second one comes.
+pub const FOLLOW_GAPS: &[Millis] = &[
+    0,
+    1,
+    999,
+    1000,
+    1001,
+    HOUR_MS - 1,
+    HOUR_MS,
+    HOUR_MS + 1,
+    DAY_MS,
+    DAY_MS + 1,
+    3 * DAY_MS,
+    7 * DAY_MS,
+];
+
 pub fn catalog() -> Catalog {
     let mut catalog = Catalog::default();
     for (name, ty) in TRAITS {
@@ -142,10 +290,7 @@ fn trait_value(rng: &mut ChaCha8Rng, name: &str, ty: TraitType) -> TraitValue {
                 .map(|_| pick(rng, INTERESTS).to_string())
                 .collect(),
         ),
-        TraitType::Geo => TraitValue::Geo(GeoPoint {
-            lat: rng.random_range(-90.0..90.0),
-            lon: rng.random_range(-180.0..180.0),
-        }),
+        TraitType::Geo => TraitValue::Geo(geo_point(rng)),
     }
 }
 
@@ -258,6 +403,72 @@ fn properties(rng: &mut ChaCha8Rng) -> Map<String, Value> {
     p
 }
 
+/// Two events close together: the first at a [`JOURNEY_STARTS`] instant (or any recent
+/// one), the second [`FOLLOW_GAPS`] later, sharing some properties.
+fn journey(rng: &mut ChaCha8Rng) -> [EventData; 2] {
+    /// Mostly the pairs the corpus asks about, so that each holds for some profiles.
+    const PAIRS: &[(&str, &str)] = &[
+        ("Product Viewed", "Order Completed"),
+        ("Product Viewed", "Email Opened"),
+        ("Order Completed", "Login"),
+        ("Order Completed", "Email Opened"),
+        ("Email Opened", "Login"),
+        ("Email Opened", "Email Opened"),
+        ("Login", "Login"),
+        ("Login", "Product Viewed"),
+        ("Login", "Email Opened"),
+    ];
+    let (first_name, second_name) = if rng.random_bool(0.7) {
+        *PAIRS.choose(rng).expect("pairs")
+    } else {
+        (pick(rng, EVENTS), pick(rng, EVENTS))
+    };
+    let start = if rng.random_bool(0.8) {
+        at() + *JOURNEY_STARTS.choose(rng).expect("starts")
+    } else {
+        time(rng)
+    };
+    let mut first = EventData::new(first_name, start, properties(rng));
+    let mut second_properties = properties(rng);
+    for key in [
+        "product_id",
+        "category",
+        "shipping",
+        "shipping.cost",
+        "coupon",
+    ] {
+        if rng.random_bool(0.3) {
+            // One fresh value (or none) on both.
+            match properties(rng).remove(key) {
+                Some(value) => {
+                    first.properties.insert(key.to_string(), value.clone());
+                    second_properties.insert(key.to_string(), value);
+                }
+                None => {
+                    first.properties.remove(key);
+                    second_properties.remove(key);
+                }
+            }
+        } else if rng.random_bool(0.6) {
+            match first.properties.get(key) {
+                // The same number, written differently.
+                Some(Value::Number(n)) if n.as_f64() == Some(7.0) && rng.random_bool(0.5) => {
+                    second_properties.insert(key.to_string(), json!(7.0));
+                }
+                Some(value) => {
+                    second_properties.insert(key.to_string(), value.clone());
+                }
+                None => {
+                    second_properties.remove(key);
+                }
+            }
+        }
+    }
+    let gap = *FOLLOW_GAPS.choose(rng).expect("gaps");
+    let second = EventData::new(second_name, start + gap, second_properties);
+    [first, second]
+}
+
 /// A dataset of 30 to 200 profiles.
 pub fn dataset(seed: u64) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -270,13 +481,18 @@ pub fn dataset(seed: u64) -> Dataset {
                     traits.insert(name.to_string(), trait_value(&mut rng, name, *ty));
                 }
             }
-            let events = (0..rng.random_range(0..14))
+            let mut events: Vec<EventData> = (0..rng.random_range(0..14))
                 .map(|_| {
                     let name = pick(&mut rng, EVENTS);
                     let ts = time(&mut rng);
                     EventData::new(name, ts, properties(&mut rng))
                 })
                 .collect();
+            if rng.random_bool(0.7) {
+                for _ in 0..rng.random_range(1..=4) {
+                    events.extend(journey(&mut rng));
+                }
+            }
             (id, ProfileData { traits, events })
         })
         .collect();

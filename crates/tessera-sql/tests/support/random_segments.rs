@@ -1,17 +1,20 @@
 //! Seeded random segments over the names and values of `data.rs`, well typed for its catalog
-//! (as checked segments are), with every condition and test the compiler supports.
+//! (as checked segments are), with every condition and test the compiler supports (geo tests
+//! only from the targets and distances `data.rs` keeps its points clear of).
 
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
-    Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, Span, TraitCond, ValueTest, Window,
+    Expr, GeoTarget, Literal, NumCmp, PropFilter, Recency, RecencyCond, SequenceCond, Span,
+    TraitCond, ValueTest, Window,
 };
 use tessera_model::{Millis, TraitType, DAY_MS};
 
 use crate::data::{
-    at, AGES, CATEGORIES, EVENTS, INCOMES, INTERESTS, OFFSETS, TIERS, TRAITS, TRICKY,
+    at, AGES, CATEGORIES, EVENTS, GEO_DISTANCES, GEO_TARGETS, INCOMES, INTERESTS, OFFSETS, TIERS,
+    TRAITS, TRICKY,
 };
 
 const OPS: &[CmpOp] = &[
@@ -150,7 +153,13 @@ fn trait_test(rng: &mut ChaCha8Rng, name: &str, ty: TraitType) -> ValueTest {
                 }
             }
         }
-        TraitType::Geo => ValueTest::Exists,
+        TraitType::Geo => {
+            let (lat, lon) = pick(rng, GEO_TARGETS);
+            ValueTest::Within {
+                distance: pick(rng, GEO_DISTANCES),
+                of: GeoTarget::Point { lat, lon },
+            }
+        }
     }
 }
 
@@ -231,6 +240,61 @@ fn duration(rng: &mut ChaCha8Rng) -> Duration {
     )
 }
 
+/// How long a sequence's second step may come after the first: the journeys' gaps in
+/// `data.rs` fall on, just inside and just outside these; two saturate or nearly.
+fn within(rng: &mut ChaCha8Rng) -> Duration {
+    let d = |amount, unit| Duration { amount, unit };
+    pick(
+        rng,
+        &[
+            d(0, DurationUnit::Seconds),
+            d(1, DurationUnit::Seconds),
+            d(1, DurationUnit::Hours),
+            d(60, DurationUnit::Minutes),
+            d(24, DurationUnit::Hours),
+            d(1, DurationUnit::Days),
+            d(3, DurationUnit::Days),
+            d(1, DurationUnit::Weeks),
+            d(60_000_000_000, DurationUnit::Days),
+            d(u64::MAX, DurationUnit::Days),
+        ],
+    )
+}
+
+/// Properties for `with same`: strings, numbers (also as `7.0`), booleans, a nested path,
+/// values that are sometimes arrays or objects (never the same), one no event has.
+const SAME: &[&str] = &[
+    "product_id",
+    "category",
+    "coupon",
+    "shipping.cost",
+    "shipping",
+    "tags",
+    "a.b.c",
+    "missing",
+];
+
+fn sequence(rng: &mut ChaCha8Rng) -> SequenceCond {
+    // Half the steps without a filter or window, so that sequences are common enough to hold.
+    let step = |rng: &mut ChaCha8Rng| {
+        let mut q = query(rng);
+        if rng.random_bool(0.5) {
+            q.filter = None;
+            q.window = None;
+        }
+        q
+    };
+    SequenceCond {
+        first: step(rng),
+        followed: rng.random_bool(0.5),
+        second: step(rng),
+        within: within(rng),
+        same: (0..pick(rng, &[0, 0, 1, 1, 2]))
+            .map(|_| pick(rng, SAME).to_string())
+            .collect(),
+    }
+}
+
 fn query(rng: &mut ChaCha8Rng) -> EventQuery {
     let window = match rng.random_range(0..3) {
         0 => None,
@@ -267,9 +331,14 @@ fn num_cmp(rng: &mut ChaCha8Rng) -> NumCmp {
 }
 
 fn leaf(rng: &mut ChaCha8Rng) -> Expr {
-    match rng.random_range(0..6) {
+    match rng.random_range(0..7) {
         0 | 1 => {
-            let (name, ty) = pick(rng, TRAITS);
+            // Geo traits are one of eight; `within` is new enough to deserve more turns.
+            let (name, ty) = if rng.random_bool(0.2) {
+                ("home", TraitType::Geo)
+            } else {
+                pick(rng, TRAITS)
+            };
             Expr::Trait(trait_cond(name, trait_test(rng, name, ty)))
         }
         2 => Expr::Did(query(rng)),
@@ -286,6 +355,7 @@ fn leaf(rng: &mut ChaCha8Rng) -> Expr {
             property: pick(rng, SUMMABLE).to_string(),
             cmp: num_cmp(rng),
         }),
+        5 => Expr::Sequence(sequence(rng)),
         _ => Expr::Recency(RecencyCond {
             which: pick(rng, &[Recency::First, Recency::Last]),
             query: query(rng),
