@@ -412,3 +412,57 @@ fn geo_conditions_and_segment_references_end_to_end() {
         stderr(&typo)
     );
 }
+
+#[test]
+fn rfm_traits_score_purchasers_by_quintile_in_batch_and_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(tessera(&data, &["init"]).status.success());
+    // Customer k (1..=10) ordered k times, the last time k days before AT, 10 each.
+    let mut lines = Vec::new();
+    for k in 1..=10 {
+        for i in 0..k {
+            lines.push(format!(
+                r#"{{"type":"track","messageId":"o{k}-{i}","userId":"c{k}","event":"Order Completed","timestamp":"2026-10-{:02}T00:00:00Z","properties":{{"revenue":10}}}}"#,
+                31 - k - i
+            ));
+        }
+    }
+    let file = dir.path().join("orders.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    assert!(tessera(&data, &["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let size = |condition: &str| -> u64 {
+        let out = tessera(
+            &data,
+            &[
+                "segment", "size", "--where", condition, "--at", AT, "--json",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()[0]["size"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(size("rfm.f >= 4"), 4, "two customers per quintile");
+    assert_eq!(size("rfm.r = 5 and rfm.f = 1"), 2);
+    assert_eq!(size("rfm.segment = \"Can't Lose Them\""), 2);
+    assert_eq!(size("rfm.monetary > 85"), 2);
+    let why = stdout(&tessera(
+        &data,
+        &[
+            "segment",
+            "explain",
+            "--where",
+            "rfm.f = 5",
+            "user_id:c10",
+            "--at",
+            AT,
+        ],
+    ));
+    assert!(
+        why.contains("rfm.f = 5") && why.contains("=> member"),
+        "{why}"
+    );
+}

@@ -242,7 +242,7 @@ fn compiled_segments_find_the_same_members_in_postgres_as_tessera() {
     );
 
     // Each with the members Tessera finds, so that none is trivially empty or everyone.
-    let conditions: [(&str, &[i64]); 9] = [
+    let conditions: [(&str, &[i64]); 10] = [
         (
             r#"count(Product Viewed where product_id = "X" in last 7d) >= 3 and age < 35"#,
             &[1],
@@ -264,6 +264,8 @@ fn compiled_segments_find_the_same_members_in_postgres_as_tessera() {
         ),
         ("not age > 29", &[3, 4]),
         ("vip = true", &[1, 3]),
+        // Built-in RFM traits: exported as of the same instant.
+        ("rfm.m >= 3 or rfm.segment = \"New Customers\"", &[3]),
     ];
     for (condition, expected) in conditions {
         let want = members(&data, &["--where", condition]);

@@ -239,7 +239,11 @@ fn sequence_match<'p>(
         });
         match follower {
             Some(b) if cond.followed => return Some((a, Some(b))),
-            None if !cond.followed && a.ts.saturating_add(gap) <= at => return Some((a, None)),
+            // Exact arithmetic: a deadline past the end of time never comes (as the real-time
+            // scheduler sees it), so an overflowing `a.ts + within` never passes.
+            None if !cond.followed && a.ts.checked_add(gap).is_some_and(|end| end <= at) => {
+                return Some((a, None))
+            }
             _ => {}
         }
     }

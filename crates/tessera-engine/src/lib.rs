@@ -50,7 +50,7 @@ pub mod interpreter;
 pub mod overlap;
 mod predicate;
 
-pub use data::{EventData, ProfileData};
+pub use data::{property, EventData, ProfileData};
 pub use error::{Error, Result};
 pub use eval::validate;
 pub use explain::Explanation;

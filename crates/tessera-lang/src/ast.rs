@@ -460,7 +460,8 @@ pub struct RecencyCond {
 
 /// Two steps of a journey. With `followed`, holds when some event of `first` is followed by an
 /// event of `second` strictly later and at most `within` after it. Without (`not followed
-/// by`), holds when some event of `first` is at least `within` old and no event of `second`
+/// by`), holds when some event of `first` is at least `within` old (`ts + within <= at`, in
+/// exact arithmetic: a deadline past the end of time never comes) and no event of `second`
 /// followed it within that time: the time to follow up has passed without one. `same` names
 /// properties that must be present and equal on both events (`with same product_id`). Each
 /// step's filter and window apply to its own events; events after `at` never count.

@@ -134,6 +134,23 @@ impl Realtime {
         changes
     }
 
+    /// Traits of `profile` were removed (computed traits a profile no longer has). Re-evaluates
+    /// only the segments testing one of them; an unknown profile is left alone.
+    pub fn remove_traits(&mut self, profile: u64, names: &[&str], at: Millis) -> Vec<Change> {
+        let (at, mut changes) = self.tick(at);
+        let Some(data) = self.state.profiles.get_mut(&profile) else {
+            return changes;
+        };
+        for name in names {
+            data.traits.remove(*name);
+        }
+        for segment in self.segments.testing_traits(names.iter().copied()) {
+            let expr = self.segments.expr(segment);
+            self.state.refresh(expr, segment, profile, at, &mut changes);
+        }
+        changes
+    }
+
     /// Identity resolution merged `from` into `into`: `from` exits every segment and is
     /// forgotten; its events join `into`'s (at equal times, `into`'s first); for a trait both
     /// have, `into`'s value wins, since `into` is the surviving profile whose values identity
@@ -195,6 +212,11 @@ impl Realtime {
     /// A known profile's data, events sorted by time.
     pub fn profile(&self, profile: u64) -> Option<&ProfileData> {
         self.state.profiles.get(&profile)
+    }
+
+    /// Every known profile's data, in no particular order.
+    pub fn profiles(&self) -> impl Iterator<Item = (u64, &ProfileData)> + '_ {
+        self.state.profiles.iter().map(|(id, data)| (*id, data))
     }
 
     pub fn profile_count(&self) -> usize {

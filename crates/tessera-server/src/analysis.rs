@@ -154,7 +154,7 @@ pub(crate) async fn explain(
                 message: format!("segment `{name}` cannot be evaluated: {e}"),
                 errors: vec![],
             })?;
-        let data = tessera_service::load_profile(store, profile, at)
+        let data = tessera_service::load_profile_for(store, &expr, profile, at)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let explanation = tessera_engine::interpreter::explain(&expr, &data, at);
         Ok(json!({

@@ -18,8 +18,29 @@ pub(crate) struct Live {
     definitions: Vec<(String, String)>,
     /// The places it was built with (conditions may measure distances to them).
     places: Vec<tessera_store::Place>,
+    /// When some segment reads the RFM traits: their configuration and last refresh.
+    rfm: Option<(tessera_store::RfmSection, Millis)>,
     /// Event names some segment reads: other events are not kept in memory.
     wanted_events: BTreeSet<String>,
+}
+
+/// How often real-time RFM scores are recomputed (they are population-relative, so every
+/// purchase may move everyone's quintiles; between refreshes they keep their last values).
+pub(crate) const RFM_REFRESH_MS: Millis = 10 * 60 * 1_000;
+
+/// RFM traits of the profiles, scored over them all.
+fn rfm_traits(
+    config: &tessera_store::RfmSection,
+    profiles: &HashMap<u64, ProfileData>,
+    now: Millis,
+) -> HashMap<u64, Vec<(&'static str, tessera_model::TraitValue)>> {
+    let mut acc = tessera_service::rfm::RfmAccumulator::new(config, now);
+    for (profile, data) in profiles {
+        for event in &data.events {
+            acc.add(*profile, &event.name, event.ts, &event.properties);
+        }
+    }
+    acc.traits()
 }
 
 impl Live {
@@ -48,7 +69,11 @@ impl Live {
                 }
             }
         }
-        let wanted_events: BTreeSet<String> = segments
+        let rfm_config = store.config().rfm.clone();
+        let uses_rfm = segments
+            .iter()
+            .any(|(_, expr)| tessera_service::rfm::reads_rfm(expr));
+        let mut wanted_events: BTreeSet<String> = segments
             .iter()
             .flat_map(|(_, expr)| {
                 expr.event_names()
@@ -57,6 +82,10 @@ impl Live {
                     .collect::<Vec<_>>()
             })
             .collect();
+        if uses_rfm {
+            // RFM is refreshed from the purchases kept in memory.
+            wanted_events.insert(rfm_config.event.clone());
+        }
         let mut profiles: HashMap<u64, ProfileData> = HashMap::new();
         store.for_each_profile(None, |p| {
             profiles.insert(p, ProfileData::default());
@@ -74,6 +103,14 @@ impl Live {
                 }
             }
         })?;
+        if uses_rfm {
+            let scored = rfm_traits(&rfm_config, &profiles, now);
+            for (profile, data) in profiles.iter_mut() {
+                for (name, value) in scored.get(profile).cloned().unwrap_or_default() {
+                    data.traits.insert(name.to_string(), value);
+                }
+            }
+        }
         let mut realtime = Realtime::new(segments);
         for (profile, data) in profiles {
             realtime.load_profile(profile, data, now);
@@ -83,6 +120,7 @@ impl Live {
             realtime,
             definitions,
             places: references.places,
+            rfm: uses_rfm.then_some((rfm_config, now)),
             wanted_events,
         };
         let changes = live.reconcile(store, now)?;
@@ -174,8 +212,51 @@ impl Live {
             *self = live;
             return Ok(changes);
         }
-        let changes = self.realtime.advance(now);
+        let mut changes = self.realtime.advance(now);
+        if let Some((config, refreshed)) = &self.rfm {
+            if now - refreshed >= RFM_REFRESH_MS {
+                let config = config.clone();
+                changes.extend(self.refresh_rfm(&config, now));
+                self.rfm = Some((config, now));
+            }
+        }
         Ok(self.to_membership(changes))
+    }
+
+    /// Rescores RFM over everyone known (scores are relative to the population, so one
+    /// purchase can move others' quintiles) and applies the differences.
+    fn refresh_rfm(&mut self, config: &tessera_store::RfmSection, now: Millis) -> Vec<Change> {
+        let profiles: HashMap<u64, ProfileData> = self
+            .realtime
+            .profiles()
+            .map(|(id, data)| (id, data.clone()))
+            .collect();
+        let scored = rfm_traits(config, &profiles, now);
+        let names: Vec<&str> = tessera_service::rfm::RFM_TRAITS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        let mut changes = Vec::new();
+        for (profile, data) in &profiles {
+            match scored.get(profile) {
+                Some(traits) => {
+                    let changed: std::collections::BTreeMap<String, tessera_model::TraitValue> =
+                        traits
+                            .iter()
+                            .filter(|(name, value)| data.traits.get(*name) != Some(value))
+                            .map(|(name, value)| (name.to_string(), value.clone()))
+                            .collect();
+                    if !changed.is_empty() {
+                        changes.extend(self.realtime.on_traits(*profile, changed, now));
+                    }
+                }
+                None if names.iter().any(|n| data.traits.contains_key(*n)) => {
+                    changes.extend(self.realtime.remove_traits(*profile, &names, now));
+                }
+                None => {}
+            }
+        }
+        changes
     }
 
     /// An erased profile leaves every segment; nothing about it is recorded.

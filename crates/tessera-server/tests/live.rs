@@ -362,3 +362,46 @@ async fn references_places_and_abandonment_are_kept_current_in_real_time() {
         members(&data, "near_abandoners").is_empty()
     });
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rfm_traits_are_scored_when_real_time_state_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut store = Store::init(&data).unwrap();
+    let (_, key) = store.create_api_key("w", Scope::Write).unwrap();
+    let reader = Store::open(&data).unwrap();
+    let (state, writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+    // Ana orders twice, Bo once.
+    post_batch(
+        &state,
+        &key,
+        &json!({"batch": [
+            {"type": "track", "userId": "ana", "event": "Order Completed", "properties": {"revenue": 30}},
+            {"type": "track", "userId": "ana", "event": "Order Completed", "properties": {"revenue": 20}},
+            {"type": "track", "userId": "bo", "event": "Order Completed", "properties": {"revenue": 5}}
+        ]}),
+    )
+    .await;
+    drop(state);
+    writer.join();
+    // A segment on RFM traits: the restarted server scores them over everyone it loads.
+    let mut store = Store::open(&data).unwrap();
+    store
+        .apply_segments(
+            &[(
+                StoredSegment::new("repeat", "rfm.frequency >= 2 and rfm.monetary = 50"),
+                vec![],
+            )],
+            now(),
+        )
+        .unwrap();
+    let reader = Store::open(&data).unwrap();
+    let (_state, _writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+    let ana = Store::open(&data)
+        .unwrap()
+        .resolve_profile("user_id:ana")
+        .unwrap();
+    eventually("ana is a repeat customer", || {
+        members(&data, "repeat") == vec![ana]
+    });
+}

@@ -11,6 +11,7 @@
 mod analysis;
 pub mod definitions;
 mod references;
+pub mod rfm;
 mod snapshot;
 
 pub use analysis::{Overlap, SegmentSize};
@@ -19,7 +20,7 @@ pub use definitions::{
     PlanEntry, PlanStatus, DEFAULT_MIN_SIZE,
 };
 pub use references::References;
-pub use snapshot::{catalog, load_profile, Snapshot};
+pub use snapshot::{catalog, load_profile, load_profile_for, Snapshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -10,6 +10,7 @@ use tessera_lang::{Catalog, Expr};
 use tessera_model::Millis;
 use tessera_store::Store;
 
+use crate::rfm::RfmAccumulator;
 use crate::{References, Result};
 
 const NO_ORDINAL: u32 = u32::MAX;
@@ -68,53 +69,62 @@ impl Snapshot {
                 builder.set_trait(ord, name, value);
             }
         })?;
-        let builder = std::thread::scope(|scope| -> Result<IndexBuilder> {
-            let (tx, rx) = sync_channel::<Vec<RawEvent>>(4);
-            let worker = scope.spawn(move || -> Result<IndexBuilder> {
-                for chunk in rx {
-                    for event in chunk {
-                        let properties: Map<String, Value> =
-                            serde_json::from_str(&event.properties).map_err(|e| {
-                                tessera_store::Error::Internal(format!("event properties: {e}"))
-                            })?;
-                        builder.add_event(event.ordinal, &event.name, event.ts, &properties);
+        let mut rfm = RfmAccumulator::new(&store.config().rfm, at);
+        let (mut builder, rfm) =
+            std::thread::scope(|scope| -> Result<(IndexBuilder, RfmAccumulator)> {
+                let (tx, rx) = sync_channel::<Vec<RawEvent>>(4);
+                let worker = scope.spawn(move || -> Result<(IndexBuilder, RfmAccumulator)> {
+                    for chunk in rx {
+                        for event in chunk {
+                            let properties: Map<String, Value> =
+                                serde_json::from_str(&event.properties).map_err(|e| {
+                                    tessera_store::Error::Internal(format!("event properties: {e}"))
+                                })?;
+                            rfm.add(event.ordinal.into(), &event.name, event.ts, &properties);
+                            builder.add_event(event.ordinal, &event.name, event.ts, &properties);
+                        }
                     }
-                }
-                Ok(builder)
-            });
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let read = store.for_each_event_json(Some(at), |profile, name, ts, properties| {
-                if let Some(ordinal) = ordinal(profile) {
-                    chunk.push(RawEvent {
-                        ordinal,
-                        name: name.to_string(),
-                        ts,
-                        properties: properties.to_string(),
-                    });
-                    if chunk.len() == CHUNK
-                        && tx
-                            .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
-                            .is_err()
-                    {
-                        // The worker stopped on an error, which `join` reports below.
-                        return Err(tessera_store::Error::Internal(
-                            "event loader stopped".into(),
-                        ));
+                    Ok((builder, rfm))
+                });
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let read = store.for_each_event_json(Some(at), |profile, name, ts, properties| {
+                    if let Some(ordinal) = ordinal(profile) {
+                        chunk.push(RawEvent {
+                            ordinal,
+                            name: name.to_string(),
+                            ts,
+                            properties: properties.to_string(),
+                        });
+                        if chunk.len() == CHUNK
+                            && tx
+                                .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                                .is_err()
+                        {
+                            // The worker stopped on an error, which `join` reports below.
+                            return Err(tessera_store::Error::Internal(
+                                "event loader stopped".into(),
+                            ));
+                        }
                     }
+                    Ok(())
+                });
+                if read.is_ok() && !chunk.is_empty() {
+                    let _ = tx.send(chunk);
                 }
-                Ok(())
-            });
-            if read.is_ok() && !chunk.is_empty() {
-                let _ = tx.send(chunk);
+                drop(tx);
+                let built = worker
+                    .join()
+                    .map_err(|_| tessera_store::Error::Internal("event loader panicked".into()))?;
+                let built = built?;
+                read?;
+                Ok(built)
+            })?;
+        // The built-in RFM traits, scored over everyone who purchased in the window.
+        for (ordinal, traits) in rfm.traits() {
+            for (name, value) in traits {
+                builder.set_trait(ordinal as u32, name, value);
             }
-            drop(tx);
-            let built = worker
-                .join()
-                .map_err(|_| tessera_store::Error::Internal("event loader panicked".into()))?;
-            let builder = built?;
-            read?;
-            Ok(builder)
-        })?;
+        }
         Ok(Snapshot {
             index: builder.finish(),
             at,
@@ -155,7 +165,7 @@ impl Snapshot {
 
 /// The traits and events segments can refer to, from the store's schema (cheap: no data read).
 pub fn catalog(store: &Store) -> Result<Catalog> {
-    Ok(Catalog {
+    let mut catalog = Catalog {
         traits: store.trait_schema()?.into_iter().collect(),
         events: store.event_catalog()?,
         places: store
@@ -164,11 +174,31 @@ pub fn catalog(store: &Store) -> Result<Catalog> {
             .map(|p| (p.name, p.tags))
             .collect(),
         segments: store.segments()?.into_iter().map(|s| s.name).collect(),
-    })
+    };
+    crate::rfm::add_to_catalog(&mut catalog);
+    Ok(catalog)
 }
 
 /// One profile read straight from the store as of `at`, in the interpreter's shape (for
 /// `explain`, which must see exactly what batch evaluation sees).
+/// [`load_profile`] with what evaluating `expr` needs beyond the stored data: the built-in
+/// RFM traits (scored over the whole population) when `expr` reads them.
+pub fn load_profile_for(
+    store: &Store,
+    expr: &Expr,
+    profile: u64,
+    at: Millis,
+) -> Result<ProfileData> {
+    let mut data = load_profile(store, profile, at)?;
+    if crate::rfm::reads_rfm(expr) {
+        let mut everyone = crate::rfm::from_store(store, at)?;
+        for (name, value) in everyone.remove(&profile).unwrap_or_default() {
+            data.traits.insert(name.to_string(), value);
+        }
+    }
+    Ok(data)
+}
+
 pub fn load_profile(store: &Store, profile: u64, at: Millis) -> Result<ProfileData> {
     let (traits, events) = store.profile_data(profile, Some(at))?;
     let events = events

@@ -17,6 +17,45 @@ pub struct Config {
     pub traits: TraitsConfig,
     #[serde(default)]
     pub server: ServerSection,
+    #[serde(default)]
+    pub rfm: RfmSection,
+}
+
+/// `[rfm]`: what the built-in RFM traits (`rfm.r`, `rfm.f`, `rfm.m`, `rfm.segment`) measure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RfmSection {
+    /// The purchase event.
+    #[serde(default = "RfmSection::default_event")]
+    pub event: String,
+    /// The purchase's value property (monetary = sum of it; non-numbers are skipped).
+    #[serde(default = "RfmSection::default_value")]
+    pub value: String,
+    /// Purchases in the last this many days count (`at - window < ts <= at`).
+    #[serde(default = "RfmSection::default_window_days")]
+    pub window_days: u32,
+}
+
+impl RfmSection {
+    fn default_event() -> String {
+        "Order Completed".into()
+    }
+    fn default_value() -> String {
+        "revenue".into()
+    }
+    fn default_window_days() -> u32 {
+        365
+    }
+}
+
+impl Default for RfmSection {
+    fn default() -> Self {
+        RfmSection {
+            event: Self::default_event(),
+            value: Self::default_value(),
+            window_days: Self::default_window_days(),
+        }
+    }
 }
 
 /// `[server]`: settings of `tessera serve`. Command-line flags and environment variables
@@ -66,6 +105,13 @@ anonymous_id = 100
 # max_batch_bytes = 512000       # largest /v1/batch body after decompression (500 KB)
 # queue_capacity = 256           # requests waiting for the writer before 429
 
+# The built-in RFM traits (rfm.r, rfm.f, rfm.m: quintile scores 1-5; rfm.segment: Champions,
+# Loyal Customers, ...; see docs/language.md) are computed from this purchase event.
+[rfm]
+# event = "Order Completed"
+# value = "revenue"
+# window_days = 365
+
 # How values of a trait from different merged records combine: lww (latest timestamp wins,
 # the default), first (earliest wins), max, or sum.
 [traits.merge]
@@ -114,6 +160,22 @@ mod tests {
         assert!(Config::parse("[server]\nlisten_on = 1\n")
             .unwrap_err()
             .contains("listen_on"));
+    }
+
+    #[test]
+    fn the_rfm_section_has_defaults_and_is_checked() {
+        let config = Config::parse("[rfm]\nwindow_days = 90\n").unwrap();
+        assert_eq!(
+            (
+                config.rfm.event.as_str(),
+                config.rfm.value.as_str(),
+                config.rfm.window_days
+            ),
+            ("Order Completed", "revenue", 90)
+        );
+        assert!(Config::parse("[rfm]\nwindow = 90\n")
+            .unwrap_err()
+            .contains("window"));
     }
 
     #[test]

@@ -32,7 +32,7 @@ use rusqlite::{Connection, OpenFlags};
 use tessera_model::TraitType;
 
 pub use checkpoint::Checkpointer;
-pub use config::{Config, ServerSection};
+pub use config::{Config, RfmSection, ServerSection};
 pub use erase::Erasure;
 pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};

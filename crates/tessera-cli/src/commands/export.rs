@@ -102,12 +102,26 @@ fn write_tables(store: &Store, at: i64, out: &mut WarehouseWriter) -> Result<()>
 
     let mut failed: Option<std::io::Error> = None;
     store.for_each_trait(Some(at), |profile, name, value| {
-        if failed.is_none() && known.contains(&profile) {
+        if failed.is_none() && known.contains(&profile) && !name.starts_with("rfm.") {
             failed = out.trait_value(profile, name, &value).err();
         }
     })?;
     if let Some(e) = failed.take() {
         return Err(e).context("writing the traits table");
+    }
+    // The built-in RFM traits as of the export's instant, so that segments reading them
+    // compile to SQL that finds the same people (stored traits named `rfm.*` are shadowed).
+    let mut scored: Vec<_> = tessera_service::rfm::from_store(store, at)?
+        .into_iter()
+        .collect();
+    scored.sort_unstable_by_key(|(profile, _)| *profile);
+    for (profile, traits) in scored {
+        if known.contains(&profile) {
+            for (name, value) in traits {
+                out.trait_value(profile, name, &value)
+                    .context("writing the traits table")?;
+            }
+        }
     }
 
     for &id in &profiles {

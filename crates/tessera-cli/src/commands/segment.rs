@@ -516,7 +516,7 @@ fn explain(
         (None, None) => bail!("name a segment or give --where CONDITION"),
     };
     let expr = tessera_service::References::load(&store)?.expand(&expr)?;
-    let data = tessera_service::load_profile(&store, profile_id, instant)?;
+    let data = tessera_service::load_profile_for(&store, &expr, profile_id, instant)?;
     let explanation = tessera_engine::interpreter::explain(&expr, &data, instant);
     outln!("profile #{profile_id} as of {}:", format_millis(instant));
     out!("{explanation}");

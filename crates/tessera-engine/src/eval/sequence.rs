@@ -76,7 +76,10 @@ pub(super) fn evaluate(
             if cond.followed {
                 followed
             } else {
-                !followed && first.table.ts[a].saturating_add(gap) <= at
+                !followed
+                    && first.table.ts[a]
+                        .checked_add(gap)
+                        .is_some_and(|end| end <= at)
             }
         });
         if holds {
