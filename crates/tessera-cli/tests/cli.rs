@@ -466,3 +466,65 @@ fn rfm_traits_score_purchasers_by_quintile_in_batch_and_explain() {
         "{why}"
     );
 }
+
+#[test]
+fn computed_traits_are_the_event_conditions_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = setup(dir.path());
+    let config = data.join("tessera.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen(
+            "[computed]\n",
+            "[computed]\nspend = \"sum(Order Completed.revenue)\"\nviews_7d = \"count(Product Viewed in last 7d)\"\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let members = |condition: &str| -> String {
+        let out = tessera(
+            &data,
+            &[
+                "segment", "members", "--where", condition, "--at", AT, "--format", "csv",
+            ],
+        );
+        assert!(out.status.success(), "{condition}: {}", stderr(&out));
+        stdout(&out)
+    };
+    for (computed, direct) in [
+        ("spend > 5", "sum(Order Completed.revenue) > 5"),
+        ("not spend > 5", "not sum(Order Completed.revenue) > 5"),
+        (
+            "views_7d >= 3 and spend = 0",
+            "count(Product Viewed in last 7d) >= 3 and sum(Order Completed.revenue) = 0",
+        ),
+    ] {
+        assert_eq!(members(computed), members(direct), "{computed}");
+    }
+    // Not vacuous: someone spent more than 5, and someone did not.
+    let spenders = members("spend > 5").lines().count() - 1;
+    let others = members("not spend > 5").lines().count() - 1;
+    assert!(spenders > 0 && others > 0, "{spenders} / {others}");
+    let wrong = tessera(
+        &data,
+        &["segment", "size", "--where", "spend exists", "--at", AT],
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        stderr(&wrong).contains("answers comparisons"),
+        "{}",
+        stderr(&wrong)
+    );
+    std::fs::write(
+        &config,
+        text.replacen("[computed]\n", "[computed]\nbad = \"did(X)\"\n", 1),
+    )
+    .unwrap();
+    let bad = tessera(
+        &data,
+        &["segment", "size", "--where", "age > 1", "--at", AT],
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("[computed] bad"), "{}", stderr(&bad));
+}

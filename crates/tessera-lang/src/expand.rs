@@ -8,9 +8,16 @@
 //!   tag (the nearest one decides). A tag no place has is an error: the condition could never
 //!   hold, which is almost certainly a mistake.
 //!
+//! - A test of a computed trait (`lifetime_spend > 500`, defined as
+//!   `sum(Order Completed.revenue)`) becomes the event condition it means
+//!   (`sum(Order Completed.revenue) > 500`), so it is exact in batch, real time and SQL.
+//!
 //! Expanding a tree that has nothing to expand returns an equal tree.
 
-use crate::ast::{Expr, GeoTarget, TraitCond, ValueTest};
+use crate::ast::{
+    AggFunc, AggregateCond, CountCond, EventQuery, Expr, GeoTarget, Literal, NumCmp, TraitCond,
+    ValueTest,
+};
 
 /// Where expansion looks up segments and places (the store, in practice).
 pub trait Definitions {
@@ -20,6 +27,97 @@ pub trait Definitions {
     fn place(&self, name: &str) -> Option<(f64, f64)>;
     /// The coordinates of every place with the tag.
     fn tagged(&self, tag: &str) -> Vec<(f64, f64)>;
+    /// A computed trait's definition.
+    fn computed(&self, _name: &str) -> Option<Computed> {
+        None
+    }
+}
+
+/// A computed trait: a number computed from a profile's events, named so that segments can
+/// test it like a trait (`lifetime_spend > 500`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Computed {
+    /// `count(Order Completed in last 90d)`: 0 without events.
+    Count(EventQuery),
+    /// `sum(Order Completed.revenue)`: a sum of nothing is 0; an average, minimum or maximum
+    /// of nothing has no value (the trait is missing).
+    Aggregate {
+        func: AggFunc,
+        query: EventQuery,
+        property: String,
+    },
+}
+
+impl Computed {
+    /// Reads a definition such as `sum(Order Completed.revenue in last 90d)`.
+    pub fn parse(text: &str) -> Result<Computed, String> {
+        // The definition is the left side of an event condition: read one and take it apart.
+        let parsed = crate::parse(&format!("{text} >= 0"));
+        if let Some(error) = parsed.diagnostics.iter().find(|d| d.is_error()) {
+            return Err(format!(
+                "`{text}`: {}{}",
+                error.message,
+                error
+                    .hint
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
+            ));
+        }
+        match parsed.expr {
+            Expr::Count(cond) => Ok(Computed::Count(cond.query)),
+            Expr::Aggregate(cond) => Ok(Computed::Aggregate {
+                func: cond.func,
+                query: cond.query,
+                property: cond.property,
+            }),
+            _ => Err(format!(
+                "`{text}` is not a count or an aggregate of events; write e.g. `sum(Order Completed.revenue)` or `count(Order Completed in last 90d)`"
+            )),
+        }
+    }
+
+    /// The event condition that `name test` means, for the numeric tests a computed trait
+    /// answers.
+    fn condition(&self, name: &str, test: &ValueTest) -> Result<Expr, ExpandError> {
+        let number = |l: &Literal| match l {
+            Literal::Number(n) => Ok(*n),
+            other => Err(ExpandError(format!(
+                "computed trait `{name}` is a number, but `{other}` is not"
+            ))),
+        };
+        let cmp = match test {
+            ValueTest::Compare { op, value } => NumCmp::Compare {
+                op: *op,
+                value: number(value)?,
+            },
+            ValueTest::Between { low, high } => NumCmp::Between {
+                low: number(low)?,
+                high: number(high)?,
+            },
+            other => {
+                return Err(ExpandError(format!(
+                    "computed trait `{name}` answers comparisons (=, !=, <, <=, >, >=, between), not `{other}`"
+                )))
+            }
+        };
+        Ok(match self {
+            Computed::Count(query) => Expr::Count(CountCond {
+                query: query.clone(),
+                cmp,
+            }),
+            Computed::Aggregate {
+                func,
+                query,
+                property,
+            } => Expr::Aggregate(AggregateCond {
+                func: *func,
+                query: query.clone(),
+                property: property.clone(),
+                cmp,
+            }),
+        })
+    }
 }
 
 /// Why a tree cannot be expanded.
@@ -73,6 +171,10 @@ fn expand_within(
             stack.pop();
             expanded?
         }
+        Expr::Trait(cond) if definitions.computed(&cond.name).is_some() => definitions
+            .computed(&cond.name)
+            .expect("checked above")
+            .condition(&cond.name, &cond.test)?,
         Expr::Trait(cond) => match &cond.test {
             ValueTest::Within { distance, of } => {
                 let points: Vec<(f64, f64)> = match of {
@@ -138,6 +240,7 @@ mod tests {
     struct Defs {
         segments: HashMap<&'static str, &'static str>,
         places: Vec<(&'static str, f64, f64, &'static str)>,
+        computed: HashMap<&'static str, &'static str>,
     }
 
     impl Definitions for Defs {
@@ -154,6 +257,33 @@ mod tests {
                 .map(|p| (p.1, p.2))
                 .collect()
         }
+        fn computed(&self, name: &str) -> Option<Computed> {
+            self.computed.get(name).map(|t| Computed::parse(t).unwrap())
+        }
+    }
+
+    #[test]
+    fn computed_traits_become_the_event_conditions_they_name() {
+        let defs = Defs {
+            computed: HashMap::from([
+                ("spend", "sum(Order Completed.revenue in last 90d)"),
+                ("orders", "count(Order Completed)"),
+            ]),
+            ..Defs::default()
+        };
+        assert_eq!(
+            expanded("spend > 500 and orders between 2 and 5", &defs).unwrap(),
+            "sum(Order Completed.revenue in last 90d) > 500 and count(Order Completed) between 2 and 5"
+        );
+        assert!(expanded("spend = \"x\"", &defs)
+            .unwrap_err()
+            .contains("is a number"));
+        assert!(expanded("spend exists", &defs)
+            .unwrap_err()
+            .contains("answers comparisons"));
+        assert!(Computed::parse("age").unwrap_err().contains("not a count"));
+        assert!(Computed::parse("did(Order Completed)").is_err());
+        assert!(Computed::parse("sum(Order Completed)").is_err());
     }
 
     fn expanded(text: &str, defs: &Defs) -> Result<String, String> {
@@ -173,6 +303,7 @@ mod tests {
                 ("downtown", 41.5, -87.5, "store|urban"),
                 ("mall", 42.0, -88.0, "store"),
             ],
+            ..Defs::default()
         };
         assert_eq!(
             expanded("in segment \"vip\" and not in segment \"adult\"", &defs).unwrap(),
@@ -198,6 +329,7 @@ mod tests {
                 ("b", "in segment \"a\""),
             ]),
             places: vec![("mall", 42.0, -88.0, "store")],
+            ..Defs::default()
         };
         assert_eq!(
             expanded("in segment \"a\"", &defs).unwrap_err(),

@@ -82,7 +82,7 @@ mod visit;
 pub use ast::*;
 pub use check::{check, Catalog};
 pub use diagnostic::{has_errors, render, Diagnostic, Severity};
-pub use expand::{expand, Definitions, ExpandError};
+pub use expand::{expand, Computed, Definitions, ExpandError};
 pub use lexer::is_keyword;
 pub use parser::{parse, Parsed};
 /// Re-exported because [`Catalog`] is keyed by it.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use tessera_lang::{Definitions, ExpandError, Expr};
+use tessera_lang::{Computed, Definitions, ExpandError, Expr};
 use tessera_store::{Place, Store};
 
 use crate::Result;
@@ -14,6 +14,8 @@ use crate::Result;
 pub struct References {
     pub segments: BTreeMap<String, Expr>,
     pub places: Vec<Place>,
+    /// `[computed]` traits of tessera.toml.
+    pub computed: BTreeMap<String, Computed>,
 }
 
 impl References {
@@ -30,6 +32,7 @@ impl References {
         Ok(References {
             segments,
             places: store.places()?,
+            computed: computed_traits(store)?,
         })
     }
 
@@ -52,7 +55,30 @@ impl References {
     }
 }
 
+/// The `[computed]` traits of the store's configuration, each checked.
+pub fn computed_traits(store: &Store) -> Result<BTreeMap<String, Computed>> {
+    store
+        .config()
+        .computed
+        .iter()
+        .map(|(name, text)| {
+            Computed::parse(text)
+                .map(|c| (name.clone(), c))
+                .map_err(|e| {
+                    crate::Error::Definitions(format!(
+                        "{}: [computed] {name}: {e}",
+                        store.dir().join(tessera_store::CONFIG_FILE).display()
+                    ))
+                })
+        })
+        .collect()
+}
+
 impl Definitions for References {
+    fn computed(&self, name: &str) -> Option<Computed> {
+        self.computed.get(name).cloned()
+    }
+
     fn segment(&self, name: &str) -> Option<Expr> {
         self.segments.get(name).cloned()
     }

@@ -19,6 +19,10 @@ pub struct Config {
     pub server: ServerSection,
     #[serde(default)]
     pub rfm: RfmSection,
+    /// `[computed]`: named traits computed from events, e.g.
+    /// `lifetime_spend = "sum(Order Completed.revenue)"` (checked where they are used).
+    #[serde(default)]
+    pub computed: std::collections::BTreeMap<String, String>,
 }
 
 /// `[rfm]`: what the built-in RFM traits (`rfm.r`, `rfm.f`, `rfm.m`, `rfm.segment`) measure.
@@ -111,6 +115,12 @@ anonymous_id = 100
 # event = "Order Completed"
 # value = "revenue"
 # window_days = 365
+
+# Computed traits: a name for a count or an aggregate of events, usable in segments like a
+# number trait (`lifetime_spend > 500`). See docs/language.md.
+[computed]
+# lifetime_spend = "sum(Order Completed.revenue)"
+# orders_90d = "count(Order Completed in last 90d)"
 
 # How values of a trait from different merged records combine: lww (latest timestamp wins,
 # the default), first (earliest wins), max, or sum.
