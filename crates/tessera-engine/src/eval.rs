@@ -113,6 +113,15 @@ impl Evaluator<'_> {
                 }
                 current
             }
+            Expr::Or(items) if within_targets(items).is_some() => {
+                // `home within D of any place tagged …` after expansion: one pass over the
+                // geo column against all the targets, not one pass per target.
+                let (name, targets) = within_targets(items).expect("checked by the guard");
+                match self.index.traits.get(name) {
+                    Some(columns) => columns.select_within_any(&targets, scope, &self.index.tuning),
+                    None => RoaringBitmap::new(),
+                }
+            }
             Expr::Or(items) => {
                 let mut found = RoaringBitmap::new();
                 let mut rest = scope.clone();
@@ -158,6 +167,34 @@ impl Evaluator<'_> {
     ) -> RoaringBitmap {
         events::evaluate(self.index, query, measure, self.at, scope)
     }
+}
+
+/// When every operand of an `or` is `T within D of point(..)` on the same trait `T`: the trait
+/// and the (centre, metres) pairs.
+fn within_targets(items: &[Expr]) -> Option<(&str, Vec<(tessera_model::GeoPoint, f64)>)> {
+    let mut name = None;
+    let mut targets = Vec::with_capacity(items.len());
+    for item in items {
+        let Expr::Trait(cond) = item else {
+            return None;
+        };
+        let tessera_lang::ValueTest::Within {
+            distance,
+            of: tessera_lang::GeoTarget::Point { lat, lon },
+        } = &cond.test
+        else {
+            return None;
+        };
+        if *name.get_or_insert(cond.name.as_str()) != cond.name {
+            return None;
+        }
+        let centre = tessera_model::GeoPoint {
+            lat: *lat,
+            lon: *lon,
+        };
+        targets.push((centre, distance.metres()));
+    }
+    Some((name?, targets))
 }
 
 /// A rough relative cost, for ordering the operands of `and`.

@@ -800,3 +800,68 @@ fn sequences_follow_strictly_later_within_the_gap_and_abandonment_waits_for_it()
         why.found
     );
 }
+
+#[test]
+fn an_or_of_within_tests_is_one_pass_that_agrees_with_each_test() {
+    // Deterministic points and targets around Chicago, some across the antimeridian.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |span: f64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * span
+    };
+    let mut profiles: Vec<ProfileData> = (0..300)
+        .map(|_| {
+            with_trait(
+                "home",
+                TraitValue::Geo(GeoPoint {
+                    lat: 41.88 + next(2.0),
+                    lon: -87.63 + next(2.0),
+                }),
+            )
+        })
+        .collect();
+    profiles.push(with_trait(
+        "home",
+        TraitValue::Geo(GeoPoint {
+            lat: 0.0,
+            lon: 179.99,
+        }),
+    ));
+    profiles.push(with_trait("home", TraitValue::String("Chicago".into())));
+    profiles.push(with_trait(
+        "elsewhere",
+        TraitValue::Geo(GeoPoint {
+            lat: 41.88,
+            lon: -87.63,
+        }),
+    ));
+    let mut tests: Vec<String> = (0..20)
+        .map(|i| {
+            let unit = ["m", "km", "mi"][i % 3];
+            let amount = match unit {
+                "m" => 5_000.0 + next(8_000.0).abs(),
+                _ => 5.0 + next(8.0).abs(),
+            };
+            format!(
+                "home within {amount} {unit} of point({}, {})",
+                41.88 + next(2.0),
+                -87.63 + next(2.0)
+            )
+        })
+        .collect();
+    tests.push("home within 10 km of point(0, -179.99)".into());
+    let fused = tessera_lang::parse(&tests.join(" or ")).expr;
+    let held = members(&fused, &profiles, AT);
+    assert!(
+        held.len() > 30 && held.len() < 290,
+        "{} of {}",
+        held.len(),
+        profiles.len()
+    );
+    assert!(
+        held.contains(&300),
+        "the antimeridian target holds across it"
+    );
+}

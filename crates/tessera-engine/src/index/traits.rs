@@ -345,6 +345,37 @@ impl TraitColumns {
             .map(TraitValue::StringList)
     }
 
+    /// The profiles in `scope` with a geo value within its distance of any of `targets`
+    /// (centre, metres): an `or` of `within` tests in one pass. Targets are sorted by latitude,
+    /// so each point tests only those whose latitude band can contain it.
+    pub(crate) fn select_within_any(
+        &self,
+        targets: &[(GeoPoint, f64)],
+        scope: &RoaringBitmap,
+        tuning: &Tuning,
+    ) -> RoaringBitmap {
+        let Some(column) = &self.geos else {
+            return RoaringBitmap::new();
+        };
+        let mut sorted: Vec<(GeoPoint, f64)> = targets.to_vec();
+        sorted.sort_by(|a, b| a.0.lat.total_cmp(&b.0.lat));
+        // The widest band any target needs (see `select` for the bound), so that a binary
+        // search on latitude finds every target that may hold.
+        let band = sorted
+            .iter()
+            .map(|(_, m)| m / 110_500.0)
+            .fold(0.0, f64::max);
+        column.select(scope, tuning, |p| {
+            let start = sorted.partition_point(|(c, _)| c.lat < p.lat - band);
+            sorted[start..]
+                .iter()
+                .take_while(|(c, _)| c.lat <= p.lat + band)
+                .any(|(c, metres)| {
+                    (p.lat - c.lat).abs() <= metres / 110_500.0 && p.distance_m(*c) <= *metres
+                })
+        })
+    }
+
     /// The profiles in `scope` whose value passes `test`.
     pub(crate) fn select(
         &self,
