@@ -1,9 +1,13 @@
 //! One module per command group, and the helpers they share.
 
+pub mod cluster;
 pub mod demo;
+pub mod discover;
 pub mod export;
 pub mod import;
+pub mod journey;
 pub mod loadgen;
+pub mod persona;
 pub mod place;
 pub mod profile;
 pub mod segment;

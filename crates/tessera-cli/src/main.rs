@@ -111,6 +111,13 @@ enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Key(commands::serve::KeyCommand),
+    /// Find segments nobody wrote: cluster profiles on a feature set, choose k, chart them.
+    #[command(subcommand)]
+    Cluster(commands::cluster::ClusterCommand),
+    /// Describe a segment against the population: features with lifts and tests, behaviour, words.
+    Persona(commands::persona::PersonaArgs),
+    /// The event paths a segment's members take to a goal event, with a funnel and a Sankey.
+    Journey(commands::journey::JourneyArgs),
     /// Generate the deterministic synthetic retail data set into a directory.
     Gen(commands::demo::GenArgs),
     /// Generate a retail chain, import it, apply the demo segments and show the results.
@@ -132,6 +139,9 @@ fn main() -> ExitCode {
         Command::Loadgen(args) => commands::loadgen::run(args),
         Command::Webhook(cmd) => commands::serve::webhook(&cli.data, cmd),
         Command::Place(cmd) => commands::place::run(&cli.data, cmd),
+        Command::Cluster(cmd) => commands::cluster::run(&cli.data, cmd),
+        Command::Persona(args) => commands::persona::run(&cli.data, args),
+        Command::Journey(args) => commands::journey::run(&cli.data, args),
         Command::Gen(args) => commands::demo::gen(args),
         Command::Demo(args) => commands::demo::demo(&cli.data, args),
     };
