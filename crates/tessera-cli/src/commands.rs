@@ -10,6 +10,7 @@ pub mod loadgen;
 pub mod persona;
 pub mod place;
 pub mod profile;
+pub mod report;
 pub mod segment;
 pub mod serve;
 pub mod sql;

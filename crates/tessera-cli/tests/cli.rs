@@ -528,3 +528,31 @@ fn computed_traits_are_the_event_conditions_they_name() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("[computed] bad"), "{}", stderr(&bad));
 }
+
+#[test]
+fn the_demo_writes_an_html_report_with_its_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = tessera(&data, &["demo", "--customers", "1500"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = data.join("report");
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    for chart in ["sizes.svg", "overlap.svg", "clusters.svg", "journey.svg"] {
+        assert!(
+            html.contains(&format!("src=\"{chart}\"")),
+            "{chart} not in the report"
+        );
+        let svg = std::fs::read_to_string(report.join(chart)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{chart}"
+        );
+    }
+    let sizes = std::fs::read_to_string(report.join("sizes.svg")).unwrap();
+    assert!(
+        sizes.contains("high_intent_no_purchase"),
+        "segment names label the bars"
+    );
+    // One persona sentence per segment, in the table.
+    assert_eq!(html.matches("<tr><td>").count(), 12, "{html}");
+}

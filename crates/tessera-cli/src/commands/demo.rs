@@ -190,10 +190,8 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
     outln!("\n== 5. overlap");
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let sets: Vec<_> = entries.iter().map(|e| e.members.clone()).collect();
-    out!(
-        "{}",
-        super::segment::render_overlap(&tessera_service::Overlap::compute(names, &sets))
-    );
+    let overlap = tessera_service::Overlap::compute(names, &sets);
+    out!("{}", super::segment::render_overlap(&overlap));
 
     outln!("\n== 6. the segments in one line each");
     for (def, size) in definitions.iter().zip(&sizes) {
@@ -205,6 +203,24 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
             def.description
         );
     }
+    outln!("\n== 7. report: personas, clusters and journeys, with charts");
+    let t = Instant::now();
+    let descriptions: Vec<(String, String)> = definitions
+        .iter()
+        .map(|d| (d.name.clone(), d.description.clone()))
+        .collect();
+    let report = super::report::write(
+        &data.join("report"),
+        &snapshot,
+        &entries,
+        &descriptions,
+        &overlap,
+    )?;
+    outln!(
+        "wrote {} in {:.1}s (open it in a browser)",
+        report.display(),
+        t.elapsed().as_secs_f64()
+    );
     outln!(
         "\ndone in {:.1}s. Explore further, e.g.:\n  tessera segment explain {} '#1' --at {} --data {}\n  tessera profile show '#1' --data {}",
         started.elapsed().as_secs_f64(),
