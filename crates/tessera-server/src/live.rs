@@ -29,15 +29,15 @@ pub(crate) struct Live {
 pub(crate) const RFM_REFRESH_MS: Millis = 10 * 60 * 1_000;
 
 /// RFM traits of the profiles, scored over them all.
-fn rfm_traits(
+fn rfm_traits<'a>(
     config: &tessera_store::RfmSection,
-    profiles: &HashMap<u64, ProfileData>,
+    profiles: impl IntoIterator<Item = (u64, &'a ProfileData)>,
     now: Millis,
 ) -> HashMap<u64, Vec<(&'static str, tessera_model::TraitValue)>> {
     let mut acc = tessera_service::rfm::RfmAccumulator::new(config, now);
     for (profile, data) in profiles {
         for event in &data.events {
-            acc.add(*profile, &event.name, event.ts, &event.properties);
+            acc.add(profile, &event.name, event.ts, &event.properties);
         }
     }
     acc.traits()
@@ -104,7 +104,7 @@ impl Live {
             }
         })?;
         if uses_rfm {
-            let scored = rfm_traits(&rfm_config, &profiles, now);
+            let scored = rfm_traits(&rfm_config, profiles.iter().map(|(p, d)| (*p, d)), now);
             for (profile, data) in profiles.iter_mut() {
                 for (name, value) in scored.get(profile).cloned().unwrap_or_default() {
                     data.traits.insert(name.to_string(), value);
@@ -226,19 +226,16 @@ impl Live {
     /// Rescores RFM over everyone known (scores are relative to the population, so one
     /// purchase can move others' quintiles) and applies the differences.
     fn refresh_rfm(&mut self, config: &tessera_store::RfmSection, now: Millis) -> Vec<Change> {
-        let profiles: HashMap<u64, ProfileData> = self
-            .realtime
-            .profiles()
-            .map(|(id, data)| (id, data.clone()))
-            .collect();
-        let scored = rfm_traits(config, &profiles, now);
+        let scored = rfm_traits(config, self.realtime.profiles(), now);
         let names: Vec<&str> = tessera_service::rfm::RFM_TRAITS
             .iter()
             .map(|(n, _)| *n)
             .collect();
-        let mut changes = Vec::new();
-        for (profile, data) in &profiles {
-            match scored.get(profile) {
+        // Decided while reading the state, applied after: only differences are re-evaluated.
+        let mut updates = Vec::new();
+        let mut removals = Vec::new();
+        for (profile, data) in self.realtime.profiles() {
+            match scored.get(&profile) {
                 Some(traits) => {
                     let changed: std::collections::BTreeMap<String, tessera_model::TraitValue> =
                         traits
@@ -247,14 +244,21 @@ impl Live {
                             .map(|(name, value)| (name.to_string(), value.clone()))
                             .collect();
                     if !changed.is_empty() {
-                        changes.extend(self.realtime.on_traits(*profile, changed, now));
+                        updates.push((profile, changed));
                     }
                 }
                 None if names.iter().any(|n| data.traits.contains_key(*n)) => {
-                    changes.extend(self.realtime.remove_traits(*profile, &names, now));
+                    removals.push(profile)
                 }
                 None => {}
             }
+        }
+        let mut changes = Vec::new();
+        for (profile, changed) in updates {
+            changes.extend(self.realtime.on_traits(profile, changed, now));
+        }
+        for profile in removals {
+            changes.extend(self.realtime.remove_traits(profile, &names, now));
         }
         changes
     }
