@@ -9,6 +9,7 @@
 
 mod events;
 mod sequence;
+mod values;
 
 use roaring::RoaringBitmap;
 use tessera_lang::{EventQuery, Expr, PropFilter, Span};
@@ -60,6 +61,7 @@ pub fn validate(expr: &Expr) -> Result<()> {
         Expr::Count(c) => query(&c.query),
         Expr::Aggregate(c) => query(&c.query),
         Expr::Recency(c) => query(&c.query),
+        Expr::Value(c) => query(&c.query),
         Expr::Missing(span) => Err(missing(span)),
     }
 }
@@ -152,6 +154,7 @@ impl Evaluator<'_> {
             Expr::Count(cond) => self.event(&cond.query, Measure::Count(&cond.cmp), scope),
             Expr::Aggregate(cond) => self.event(&cond.query, Measure::Aggregate(cond), scope),
             Expr::Recency(cond) => self.event(&cond.query, Measure::Recency(cond), scope),
+            Expr::Value(cond) => values::evaluate(self.index, cond, self.at, scope),
             // Refused by `validate`; false is the interpreter's answer.
             Expr::Sequence(cond) => sequence::evaluate(self.index, cond, self.at, scope),
             // `validate` refuses both.
@@ -202,6 +205,7 @@ fn cost(expr: &Expr) -> u32 {
     match expr {
         Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => 1,
         Expr::Did(_) | Expr::Count(_) | Expr::Aggregate(_) | Expr::Recency(_) => 8,
+        Expr::Value(_) => 12,
         Expr::Sequence(_) => 16,
         Expr::Not(inner) => cost(inner),
         Expr::And(items) | Expr::Or(items) => items.iter().map(cost).sum(),

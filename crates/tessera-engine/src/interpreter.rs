@@ -15,6 +15,8 @@
 //! - Geo points answer `within` (great-circle distance, inclusive, to a point: places are
 //!   expanded into points first), `exists` and `is null`; JSON objects only the last two.
 //! - `in segment` references are expanded first; unexpanded, they never hold.
+//! - Value conditions (`first`, `last`, `most_frequent`, `unique_count`, `distinct` of a
+//!   property) see the events in time order, ties in the order given (the store's order).
 //! - Aggregates add values in event time order, ties in the order the events were given, so the
 //!   index (which sorts by time the same way) produces bit-identical sums.
 
@@ -23,7 +25,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, EventQuery, Expr, GeoTarget, Literal, PropFilter, Recency,
-    RecencyCond, SequenceCond, ValueTest, Window,
+    RecencyCond, SequenceCond, ValueCond, ValueFunc, ValueTest, Window,
 };
 use tessera_model::{
     format_millis, parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS,
@@ -50,6 +52,10 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
         Expr::Recency(cond) => {
             let events = matching_events(&cond.query, profile, at);
             recency_ts(cond, &events).is_some_and(|ts| recency_holds(cond, ts, at))
+        }
+        Expr::Value(cond) => {
+            let events = matching_events(&cond.query, profile, at);
+            test_holds(&cond.test, value_of(cond, &events).0.as_ref().map(json_val))
         }
         Expr::Sequence(cond) => sequence_match(cond, profile, at).is_some(),
         // References are expanded before evaluation (`tessera_lang::expand`).
@@ -154,6 +160,16 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
                     leaf(found, recency_holds(cond, ts, at))
                 }
                 None => leaf("no value".into(), false),
+            }
+        }
+        Expr::Value(cond) => {
+            let events = matching_events(&cond.query, profile, at);
+            let (value, used) = value_of(cond, &events);
+            let holds = test_holds(&cond.test, value.as_ref().map(json_val));
+            let func = cond.func.as_str();
+            match value {
+                Some(value) => leaf(format!("{func} = {value} (over {used} events)"), holds),
+                None => leaf("no value".into(), holds),
             }
         }
         Expr::Sequence(cond) => match sequence_match(cond, profile, at) {
@@ -287,6 +303,45 @@ fn aggregate(cond: &AggregateCond, events: &[&EventData]) -> Option<(f64, usize)
         AggFunc::Max => values.iter().copied().reduce(f64::max),
     };
     result.map(|value| (value, values.len()))
+}
+
+/// What a value condition computes over the query's events (in time order), and how many
+/// events took part: those whose property is a string, number or boolean. Values are the
+/// same as for `with same` ([`crate::data::same_value`]: numbers as f64).
+fn value_of(cond: &ValueCond, events: &[&EventData]) -> (Option<Value>, usize) {
+    let values: Vec<&Value> = events
+        .iter()
+        .filter_map(|e| e.property(&cond.property))
+        .filter(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)))
+        .collect();
+    // Distinct values in order of first use, with their count and the position of their
+    // latest use.
+    let mut distinct: Vec<(&Value, usize, usize)> = Vec::new();
+    for (i, value) in values.iter().enumerate() {
+        match distinct
+            .iter_mut()
+            .find(|(v, _, _)| crate::data::same_value(v, value))
+        {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.2 = i;
+            }
+            None => distinct.push((value, 1, i)),
+        }
+    }
+    let value = match cond.func {
+        ValueFunc::First => values.first().map(|v| (*v).clone()),
+        ValueFunc::Last => values.last().map(|v| (*v).clone()),
+        // The most uses; among equally used values, the one used last.
+        ValueFunc::MostFrequent => distinct
+            .iter()
+            .max_by_key(|(_, count, latest)| (*count, *latest))
+            .map(|(v, _, _)| (*v).clone()),
+        ValueFunc::UniqueCount => Some(Value::from(distinct.len())),
+        ValueFunc::Distinct => (!distinct.is_empty())
+            .then(|| Value::Array(distinct.iter().map(|(v, _, _)| (*v).clone()).collect())),
+    };
+    (value, values.len())
 }
 
 fn recency_ts(cond: &RecencyCond, events: &[&EventData]) -> Option<Millis> {

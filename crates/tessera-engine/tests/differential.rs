@@ -15,7 +15,7 @@ use tessera_engine::{
     Tuning,
 };
 use tessera_lang::{
-    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, DistanceUnit, Duration, DurationUnit,
+    AggFunc, AggregateCond, ValueCond, ValueFunc, AgoRelation, CmpOp, CountCond, DistanceUnit, Duration, DurationUnit,
     EventQuery, Expr, GeoDistance, GeoTarget, Literal, NumCmp, PropFilter, Recency, RecencyCond,
     SequenceCond, Span, TraitCond, ValueTest, Window,
 };
@@ -316,7 +316,7 @@ fn path() -> impl Strategy<Value = &'static str> {
     ]
 }
 
-fn filter() -> impl Strategy<Value = PropFilter> {
+fn filter() -> BoxedStrategy<PropFilter> {
     cond(path())
         .prop_map(PropFilter::Test)
         .prop_recursive(2, 6, 3, |inner| {
@@ -326,6 +326,7 @@ fn filter() -> impl Strategy<Value = PropFilter> {
                 inner.prop_map(|f| PropFilter::Not(Box::new(f))),
             ]
         })
+        .boxed()
 }
 
 fn duration() -> impl Strategy<Value = Duration> {
@@ -348,7 +349,9 @@ fn window() -> impl Strategy<Value = Option<Window>> {
     ]
 }
 
-fn query() -> impl Strategy<Value = EventQuery> {
+// Strategies used in several places are boxed: debug builds of deeply nested unions overflow
+// the test thread's stack while generating.
+fn query() -> BoxedStrategy<EventQuery> {
     (
         prop_oneof![4 => prop::sample::select(vec!["view", "buy"]), 1 => Just("nope")],
         prop::option::of(filter()),
@@ -360,6 +363,7 @@ fn query() -> impl Strategy<Value = EventQuery> {
             window,
             span: Span::default(),
         })
+        .boxed()
 }
 
 fn num_cmp() -> impl Strategy<Value = NumCmp> {
@@ -398,7 +402,35 @@ fn leaf() -> impl Strategy<Value = Expr> {
             Expr::Recency(RecencyCond { which, query, relation, ago })
         }),
         2 => sequence(),
+        2 => value_cond(),
     ]
+}
+
+/// `first`/`last`/`most_frequent`/`unique_count`/`distinct` of a property, with tests of the
+/// kind each result answers (any test at all, sometimes: the evaluators must agree on those
+/// too, even though the checker refuses them).
+fn value_cond() -> BoxedStrategy<Expr> {
+    let func = prop::sample::select(ValueFunc::ALL.to_vec());
+    let property = prop_oneof![2 => Just("p"), 1 => Just("price"), 2 => path()];
+    (func, query(), property).prop_flat_map(|(func, query, property)| {
+        let literal = match func {
+            ValueFunc::UniqueCount => prop_oneof![
+                3 => (0u8..4).prop_map(|n| Literal::Number(f64::from(n))),
+                1 => literal_for(property),
+            ]
+            .boxed(),
+            _ => literal_for(property),
+        };
+        value_test(literal).prop_map(move |test| {
+            Expr::Value(ValueCond {
+                func,
+                query: query.clone(),
+                property: property.to_string(),
+                test,
+            })
+        })
+    })
+    .boxed()
 }
 
 /// Sequences of the generated events, with and without `with same`, and gaps from nothing to

@@ -59,6 +59,9 @@ pub enum Expr {
     Aggregate(AggregateCond),
     /// `last(Order Completed) more than 30d ago`.
     Recency(RecencyCond),
+    /// `most_frequent(Product Viewed.category in last 90d) = "shoes"`: a value computed from
+    /// a property of a profile's events, tested like a trait.
+    Value(ValueCond),
     /// `did(Added to Cart then Checkout Started within 1h)`: one event followed by another
     /// (or, negated, *not* followed by one) within a time.
     Sequence(SequenceCond),
@@ -456,6 +459,62 @@ pub struct RecencyCond {
     pub query: EventQuery,
     pub relation: AgoRelation,
     pub ago: Duration,
+}
+
+/// What a value condition computes from the property values of the matching events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueFunc {
+    /// The value of the earliest event (ties at one instant: the first stored).
+    First,
+    /// The value of the latest event (ties at one instant: the last stored).
+    Last,
+    /// The value on the most events; ties go to the value used most recently (latest event,
+    /// then last stored).
+    MostFrequent,
+    /// The number of distinct values (0 without any): a number.
+    UniqueCount,
+    /// The distinct values, as a list (tested with `contains`, `in`, `exists`, `is null`).
+    Distinct,
+}
+
+impl ValueFunc {
+    pub const ALL: [ValueFunc; 5] = [
+        ValueFunc::First,
+        ValueFunc::Last,
+        ValueFunc::MostFrequent,
+        ValueFunc::UniqueCount,
+        ValueFunc::Distinct,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueFunc::First => "first",
+            ValueFunc::Last => "last",
+            ValueFunc::MostFrequent => "most_frequent",
+            ValueFunc::UniqueCount => "unique_count",
+            ValueFunc::Distinct => "distinct",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<ValueFunc> {
+        ValueFunc::ALL.into_iter().find(|f| f.as_str() == word)
+    }
+}
+
+/// `last(Order Completed.coupon in last 30d) = "SPRING"`. The events that take part are the
+/// query's matching events (name, filter, window, `ts <= at`) whose property is a scalar: a
+/// string, number or boolean (missing, null, arrays and objects take no part). Over no such
+/// event, `first`, `last`, `most_frequent` and `distinct` have no value (only `is null`
+/// holds) and `unique_count` is 0. Values compare as event properties do in `where` (the
+/// number 1 and the string "1" are different values).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueCond {
+    pub func: ValueFunc,
+    pub query: EventQuery,
+    /// The property path whose values are computed over.
+    pub property: String,
+    pub test: ValueTest,
 }
 
 /// Two steps of a journey. With `followed`, holds when some event of `first` is followed by an

@@ -105,6 +105,12 @@ pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
                 );
             }
         }
+        Expr::Value(cond) => {
+            check_query(&cond.query, Some(&cond.property), catalog, &mut out);
+            if let Some((message, hint)) = check_value_test(cond) {
+                out.push(Diagnostic::error(cond.query.span, message).with_hint(hint));
+            }
+        }
         _ => {
             if let Some(query) = e.event_query() {
                 let aggregated = match e {
@@ -116,6 +122,63 @@ pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
         }
     });
     out
+}
+
+/// The tests a value condition's result supports: `unique_count` is a number, `distinct` a
+/// list, and `first`/`last`/`most_frequent` a scalar of whatever type the events carry (so any
+/// comparison is accepted; a literal of another type simply never matches, as in `where`).
+fn check_value_test(cond: &ValueCond) -> Option<(String, String)> {
+    let func = cond.func.as_str();
+    let numeric = |l: &Literal| matches!(l, Literal::Number(_));
+    let bad = match (&cond.func, &cond.test) {
+        (_, ValueTest::Within { .. }) => true,
+        (ValueFunc::UniqueCount, ValueTest::Compare { value, .. }) => !numeric(value),
+        (ValueFunc::UniqueCount, ValueTest::Between { low, high }) => {
+            !numeric(low) || !numeric(high)
+        }
+        (ValueFunc::UniqueCount, ValueTest::In { values }) => !values.iter().all(numeric),
+        (ValueFunc::UniqueCount, ValueTest::Exists | ValueTest::IsNull) => false,
+        (ValueFunc::UniqueCount, _) => true,
+        (
+            ValueFunc::Distinct,
+            ValueTest::Contains { .. }
+            | ValueTest::In { .. }
+            | ValueTest::Exists
+            | ValueTest::IsNull,
+        ) => false,
+        (ValueFunc::Distinct, _) => true,
+        (_, ValueTest::In { values }) => values.is_empty(),
+        _ => false,
+    };
+    if !bad {
+        return None;
+    }
+    let hint = match cond.func {
+        ValueFunc::UniqueCount => format!("`{func}(...)` is a number: compare it with numbers, e.g. `{func}(Product Viewed.product_id in last 30d) >= 5`"),
+        ValueFunc::Distinct => format!("`{func}(...)` is a list of values: use `contains`, `in`, `exists` or `is null`, e.g. `{func}(Product Viewed.category) contains \"shoes\"`"),
+        _ => format!("`{func}(...)` is one property value: compare it as in `where`, e.g. `{func}(Order Completed.coupon) = \"SPRING\"`"),
+    };
+    Some((
+        format!(
+            "`{}` cannot be used on `{func}(...)`",
+            test_word(&cond.test)
+        ),
+        hint,
+    ))
+}
+
+fn test_word(test: &ValueTest) -> &'static str {
+    match test {
+        ValueTest::Compare { op, .. } => op.as_str(),
+        ValueTest::Between { .. } => "between",
+        ValueTest::In { values } if values.is_empty() => "an empty `in` list",
+        ValueTest::In { .. } => "in",
+        ValueTest::Contains { .. } => "contains",
+        ValueTest::StartsWith { .. } => "starts_with",
+        ValueTest::Exists => "exists",
+        ValueTest::IsNull => "is null",
+        ValueTest::Within { .. } => "within",
+    }
 }
 
 /// A distance must be usable and a place or tag must exist.

@@ -170,6 +170,7 @@ impl Boolean for Expr {
             Expr::Count(cond) => cond.fmt(f),
             Expr::Aggregate(cond) => cond.fmt(f),
             Expr::Recency(cond) => cond.fmt(f),
+            Expr::Value(cond) => cond.fmt(f),
             Expr::InSegment(reference) => write!(f, "in segment {}", quote(&reference.name)),
             Expr::Sequence(cond) => {
                 let link = if cond.followed {
@@ -355,6 +356,20 @@ impl Display for AggregateCond {
         )?;
         self.query.fmt_rest(f)?;
         write!(f, ") {}", self.cmp)
+    }
+}
+
+impl Display for ValueCond {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}({}.{}",
+            self.func.as_str(),
+            event_name_text(&self.query.event),
+            name_text(&self.property)
+        )?;
+        self.query.fmt_rest(f)?;
+        write!(f, ") {}", self.test)
     }
 }
 

@@ -14,9 +14,11 @@
 //!
 //! Expanding a tree that has nothing to expand returns an equal tree.
 
+use tessera_model::TraitType;
+
 use crate::ast::{
     AggFunc, AggregateCond, CountCond, EventQuery, Expr, GeoTarget, Literal, NumCmp, TraitCond,
-    ValueTest,
+    ValueCond, ValueFunc, ValueTest,
 };
 
 /// Where expansion looks up segments and places (the store, in practice).
@@ -33,8 +35,8 @@ pub trait Definitions {
     }
 }
 
-/// A computed trait: a number computed from a profile's events, named so that segments can
-/// test it like a trait (`lifetime_spend > 500`).
+/// A computed trait: a value computed from a profile's events, named so that segments can
+/// test it like a trait (`lifetime_spend > 500`, `favourite_category = "shoes"`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Computed {
     /// `count(Order Completed in last 90d)`: 0 without events.
@@ -46,11 +48,45 @@ pub enum Computed {
         query: EventQuery,
         property: String,
     },
+    /// `most_frequent(Product Viewed.category in last 90d)`, `first`, `last`, `unique_count`,
+    /// `distinct`: see [`ValueCond`]. `ty` is what the checker holds the trait to: a number for
+    /// `unique_count`, a list for `distinct`, and for the others a string unless the definition
+    /// ends in `as number` or `as bool`.
+    Value {
+        func: ValueFunc,
+        query: EventQuery,
+        property: String,
+        ty: TraitType,
+    },
 }
 
 impl Computed {
+    /// The type segments see the trait as.
+    pub fn trait_type(&self) -> TraitType {
+        match self {
+            Computed::Count(_) | Computed::Aggregate { .. } => TraitType::Number,
+            Computed::Value { ty, .. } => *ty,
+        }
+    }
+
     /// Reads a definition such as `sum(Order Completed.revenue in last 90d)`.
     pub fn parse(text: &str) -> Result<Computed, String> {
+        let (text, declared) = match text.trim_end().rsplit_once(" as ") {
+            Some((definition, ty)) if !ty.contains(')') => {
+                let ty = match ty.trim() {
+                    "string" => TraitType::String,
+                    "number" => TraitType::Number,
+                    "bool" => TraitType::Bool,
+                    other => {
+                        return Err(format!(
+                            "`as {other}`: a computed value is declared `as string`, `as number` or `as bool`"
+                        ))
+                    }
+                };
+                (definition, Some(ty))
+            }
+            _ => (text, None),
+        };
         // The definition is the left side of an event condition: read one and take it apart.
         let parsed = crate::parse(&format!("{text} >= 0"));
         if let Some(error) = parsed.diagnostics.iter().find(|d| d.is_error()) {
@@ -71,8 +107,26 @@ impl Computed {
                 query: cond.query,
                 property: cond.property,
             }),
+            Expr::Value(cond) => {
+                let ty = match (cond.func, declared) {
+                    (ValueFunc::UniqueCount, None | Some(TraitType::Number)) => TraitType::Number,
+                    (ValueFunc::Distinct, None) => TraitType::StringList,
+                    (ValueFunc::UniqueCount | ValueFunc::Distinct, Some(_)) => {
+                        return Err(format!(
+                            "`{text}`: only first, last and most_frequent take a declared type (`as number`)"
+                        ))
+                    }
+                    (_, declared) => declared.unwrap_or(TraitType::String),
+                };
+                Ok(Computed::Value {
+                    func: cond.func,
+                    query: cond.query,
+                    property: cond.property,
+                    ty,
+                })
+            }
             _ => Err(format!(
-                "`{text}` is not a count or an aggregate of events; write e.g. `sum(Order Completed.revenue)` or `count(Order Completed in last 90d)`"
+                "`{text}` is not a count, aggregate or value of events; write e.g. `sum(Order Completed.revenue)`, `count(Order Completed in last 90d)` or `most_frequent(Product Viewed.category in last 90d)`"
             )),
         }
     }
@@ -86,7 +140,8 @@ impl Computed {
                 "computed trait `{name}` is a number, but `{other}` is not"
             ))),
         };
-        let cmp = match test {
+        let cmp = |test: &ValueTest| -> Result<NumCmp, ExpandError> {
+            Ok(match test {
             ValueTest::Compare { op, value } => NumCmp::Compare {
                 op: *op,
                 value: number(value)?,
@@ -100,11 +155,12 @@ impl Computed {
                     "computed trait `{name}` answers comparisons (=, !=, <, <=, >, >=, between), not `{other}`"
                 )))
             }
+            })
         };
         Ok(match self {
             Computed::Count(query) => Expr::Count(CountCond {
                 query: query.clone(),
-                cmp,
+                cmp: cmp(test)?,
             }),
             Computed::Aggregate {
                 func,
@@ -114,7 +170,19 @@ impl Computed {
                 func: *func,
                 query: query.clone(),
                 property: property.clone(),
-                cmp,
+                cmp: cmp(test)?,
+            }),
+            // Any test: the value is tested as the definition's events give it.
+            Computed::Value {
+                func,
+                query,
+                property,
+                ..
+            } => Expr::Value(ValueCond {
+                func: *func,
+                query: query.clone(),
+                property: property.clone(),
+                test: test.clone(),
             }),
         })
     }
@@ -284,6 +352,37 @@ mod tests {
         assert!(Computed::parse("age").unwrap_err().contains("not a count"));
         assert!(Computed::parse("did(Order Completed)").is_err());
         assert!(Computed::parse("sum(Order Completed)").is_err());
+    }
+
+    #[test]
+    fn computed_values_keep_any_test_and_have_a_type() {
+        let defs = Defs {
+            computed: HashMap::from([
+                ("favourite", "most_frequent(Product Viewed.category in last 90d)"),
+                ("last_order", "last(Order Completed.revenue) as number"),
+                ("products", "unique_count(Product Viewed.product_id)"),
+                ("categories", "distinct(Product Viewed.category)"),
+            ]),
+            ..Defs::default()
+        };
+        assert_eq!(
+            expanded("favourite in (\"shoes\", \"bags\") and not favourite is null", &defs)
+                .unwrap(),
+            "most_frequent(Product Viewed.category in last 90d) in (\"shoes\", \"bags\") and not most_frequent(Product Viewed.category in last 90d) is null"
+        );
+        assert_eq!(
+            expanded("categories contains \"shoes\" and products >= 3", &defs).unwrap(),
+            "distinct(Product Viewed.category) contains \"shoes\" and unique_count(Product Viewed.product_id) >= 3"
+        );
+        let ty = |name: &str| defs.computed(name).unwrap().trait_type();
+        assert_eq!(ty("favourite"), TraitType::String);
+        assert_eq!(ty("last_order"), TraitType::Number);
+        assert_eq!(ty("products"), TraitType::Number);
+        assert_eq!(ty("categories"), TraitType::StringList);
+        assert!(Computed::parse("last(Order Completed.revenue) as money")
+            .unwrap_err()
+            .contains("as number"));
+        assert!(Computed::parse("distinct(Product Viewed.category) as number").is_err());
     }
 
     fn expanded(text: &str, defs: &Defs) -> Result<String, String> {

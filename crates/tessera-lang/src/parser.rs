@@ -12,7 +12,7 @@ mod event;
 mod geo;
 mod value;
 
-use crate::ast::{Expr, PropFilter, Span, TraitCond};
+use crate::ast::{Expr, PropFilter, Span, TraitCond, ValueFunc};
 use crate::diagnostic::{line_col, Diagnostic};
 use crate::lexer::{lex, Keyword, Token, TokenKind};
 
@@ -118,6 +118,11 @@ impl Node for Expr {
         }
         match p.peek() {
             TokenKind::Keyword(_) => p.parse_event_cond(),
+            TokenKind::Word(w)
+                if ValueFunc::from_word(w).is_some() && *p.peek_nth(1) == TokenKind::LParen =>
+            {
+                p.parse_value_call()
+            }
             _ => p.parse_test_leaf::<Expr>(),
         }
     }

@@ -37,13 +37,14 @@ impl Expr {
         f(rebuilt)
     }
 
-    /// The event query of an event condition (`did`, `count`, aggregate, recency).
+    /// The event query of an event condition (`did`, `count`, aggregate, recency, value).
     pub fn event_query(&self) -> Option<&EventQuery> {
         match self {
             Expr::Did(query) => Some(query),
             Expr::Count(cond) => Some(&cond.query),
             Expr::Aggregate(cond) => Some(&cond.query),
             Expr::Recency(cond) => Some(&cond.query),
+            Expr::Value(cond) => Some(&cond.query),
             _ => None,
         }
     }
@@ -99,6 +100,9 @@ impl Expr {
                 let props = out.entry(query.event.as_str()).or_default();
                 props.extend(query.property_names());
                 if let Expr::Aggregate(cond) = e {
+                    props.insert(cond.property.as_str());
+                }
+                if let Expr::Value(cond) = e {
                     props.insert(cond.property.as_str());
                 }
                 if let Expr::Sequence(cond) = e {

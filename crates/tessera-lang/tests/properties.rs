@@ -112,7 +112,7 @@ fn cmp_op() -> impl Strategy<Value = CmpOp> {
     ])
 }
 
-fn value_test() -> impl Strategy<Value = ValueTest> {
+fn value_test() -> BoxedStrategy<ValueTest> {
     prop_oneof![
         (cmp_op(), literal()).prop_map(|(op, value)| ValueTest::Compare { op, value }),
         (literal(), literal()).prop_map(|(low, high)| ValueTest::Between { low, high }),
@@ -122,6 +122,7 @@ fn value_test() -> impl Strategy<Value = ValueTest> {
         Just(ValueTest::Exists),
         Just(ValueTest::IsNull),
     ]
+    .boxed()
 }
 
 fn trait_cond() -> impl Strategy<Value = TraitCond> {
@@ -151,7 +152,9 @@ fn window() -> impl Strategy<Value = Window> {
     ]
 }
 
-fn prop_filter() -> impl Strategy<Value = PropFilter> {
+// Strategies used in several places are boxed: debug builds of deeply nested unions
+// overflow the test thread's stack while generating.
+fn prop_filter() -> BoxedStrategy<PropFilter> {
     trait_cond()
         .prop_map(PropFilter::Test)
         .prop_recursive(3, 12, 3, |inner| {
@@ -161,9 +164,10 @@ fn prop_filter() -> impl Strategy<Value = PropFilter> {
                 inner.prop_map(|f| PropFilter::Not(Box::new(f))),
             ]
         })
+        .boxed()
 }
 
-fn event_query() -> impl Strategy<Value = EventQuery> {
+fn event_query() -> BoxedStrategy<EventQuery> {
     (
         event_name(),
         prop::option::of(prop_filter()),
@@ -175,6 +179,7 @@ fn event_query() -> impl Strategy<Value = EventQuery> {
             window,
             span: Span::default(),
         })
+        .boxed()
 }
 
 fn num_cmp() -> impl Strategy<Value = NumCmp> {
@@ -208,6 +213,20 @@ fn leaf() -> impl Strategy<Value = Expr> {
                 ago,
             })
         }),
+        (
+            select(ValueFunc::ALL.to_vec()),
+            event_query(),
+            name(),
+            value_test()
+        )
+            .prop_map(|(func, query, property, test)| Expr::Value(ValueCond {
+                func,
+                query,
+                property,
+                test,
+            }))
+            // Boxed: debug builds of deeply nested unions overflow the test thread's stack.
+            .boxed(),
         (
             event_query(),
             any::<bool>(),

@@ -66,6 +66,7 @@ fn next(expr: &Expr, profile: &ProfileData, at: Millis, sorted: bool) -> Option<
         Expr::Did(query) => query_next(query, None, events, at, sorted),
         Expr::Count(cond) => query_next(&cond.query, None, events, at, sorted),
         Expr::Aggregate(cond) => query_next(&cond.query, None, events, at, sorted),
+        Expr::Value(cond) => query_next(&cond.query, None, events, at, sorted),
         Expr::Recency(cond) => query_next(&cond.query, Some(cond.ago.millis()), events, at, sorted),
         // Either step's events appearing or leaving a window, and the instant `ts + within`
         // of a first step's event, when its time to be followed runs out.

@@ -176,8 +176,8 @@ pub fn catalog(store: &Store) -> Result<Catalog> {
         segments: store.segments()?.into_iter().map(|s| s.name).collect(),
     };
     crate::rfm::add_to_catalog(&mut catalog);
-    for name in crate::references::computed_traits(store)?.into_keys() {
-        catalog.traits.insert(name, tessera_lang::TraitType::Number);
+    for (name, computed) in crate::references::computed_traits(store)? {
+        catalog.traits.insert(name, computed.trait_type());
     }
     Ok(catalog)
 }

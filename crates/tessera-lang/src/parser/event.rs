@@ -10,6 +10,15 @@ use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{Keyword, TokenKind};
 
+/// Whether a call names a property after the event (`sum(Order Completed.revenue)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Property {
+    No,
+    Required,
+    /// `first`/`last`: with a property it is a value, without one a recency condition.
+    Optional,
+}
+
 impl Parser<'_> {
     /// An event condition, the cursor on its keyword. Broken input gives `Expr::Missing`.
     pub(super) fn parse_event_cond(&mut self) -> Expr {
@@ -34,11 +43,14 @@ impl Parser<'_> {
 
     fn parse_did(&mut self) -> Option<Expr> {
         let negated = self.eat_kw(Keyword::Not);
-        let did =
-            match self.parse_call_body(if negated { "did not" } else { "did" }, false, true)? {
-                CallBody::Query(query, _) => Expr::Did(query),
-                CallBody::Sequence(cond) => Expr::Sequence(cond),
-            };
+        let did = match self.parse_call_body(
+            if negated { "did not" } else { "did" },
+            Property::No,
+            true,
+        )? {
+            CallBody::Query(query, _) => Expr::Did(query),
+            CallBody::Sequence(cond) => Expr::Sequence(cond),
+        };
         Some(if negated {
             Expr::Not(Box::new(did))
         } else {
@@ -47,14 +59,14 @@ impl Parser<'_> {
     }
 
     fn parse_count(&mut self) -> Option<Expr> {
-        let call = self.parse_call("count", false);
+        let call = self.parse_call("count", Property::No);
         let cmp = self.parse_tail(call.is_some(), |p| p.parse_num_cmp("`count(...)`", true));
         let ((query, _), cmp) = (call?, cmp?);
         Some(Expr::Count(CountCond { query, cmp }))
     }
 
     fn parse_aggregate(&mut self, func: AggFunc) -> Option<Expr> {
-        let call = self.parse_call(func.as_str(), true);
+        let call = self.parse_call(func.as_str(), Property::Required);
         let what = format!("`{}(...)`", func.as_str());
         let cmp = self.parse_tail(call.is_some(), |p| p.parse_num_cmp(&what, false));
         let ((query, property), cmp) = (call?, cmp?);
@@ -66,9 +78,17 @@ impl Parser<'_> {
         }))
     }
 
+    /// `first(E) more than 30d ago` (recency) or `first(E.p) = "x"` (a value condition).
     fn parse_recency(&mut self, which: Recency) -> Option<Expr> {
         let func = which.to_string();
-        let call = self.parse_call(&func, false);
+        let call = self.parse_call(&func, Property::Optional);
+        if let Some((query, Some(property))) = call {
+            let func = match which {
+                Recency::First => ValueFunc::First,
+                Recency::Last => ValueFunc::Last,
+            };
+            return self.parse_value_rest(func, query, property);
+        }
         let ago = self.parse_tail(call.is_some(), |p| p.parse_ago(&func));
         let ((query, _), (relation, ago)) = (call?, ago?);
         Some(Expr::Recency(RecencyCond {
@@ -77,6 +97,55 @@ impl Parser<'_> {
             relation,
             ago,
         }))
+    }
+
+    /// `most_frequent(E.p ...) test`, `unique_count(...)`, `distinct(...)`: the cursor on the
+    /// function's name, which is an ordinary word unless a `(` follows it.
+    pub(super) fn parse_value_call(&mut self) -> Expr {
+        let word = self.bump();
+        let start = word.span.start;
+        let func = match &word.kind {
+            TokenKind::Word(w) => ValueFunc::from_word(w),
+            _ => None,
+        };
+        let expr = func.and_then(|func| {
+            let call = self.parse_call(func.as_str(), Property::Required);
+            match call {
+                Some((query, Some(property))) => self.parse_value_rest(func, query, property),
+                _ => {
+                    let mark = self.diagnostics.len();
+                    let _ = self.parse_value_test(func.as_str());
+                    self.diagnostics.truncate(mark);
+                    None
+                }
+            }
+        });
+        expr.unwrap_or_else(|| {
+            self.recover();
+            Expr::Missing(self.span_from(start))
+        })
+    }
+
+    /// The test after a value call: `= "x"`, `not in (...)`, `contains "y"`, …
+    fn parse_value_rest(
+        &mut self,
+        func: ValueFunc,
+        query: EventQuery,
+        property: String,
+    ) -> Option<Expr> {
+        let what = format!("{}(...)", func.as_str());
+        let (test, negated) = self.parse_value_test(&what)?;
+        let cond = Expr::Value(ValueCond {
+            func,
+            query,
+            property,
+            test,
+        });
+        Some(if negated {
+            Expr::Not(Box::new(cond))
+        } else {
+            cond
+        })
     }
 
     /// Parses what follows a call; after a broken call its errors would only be echoes, so
@@ -100,9 +169,9 @@ impl Parser<'_> {
     fn parse_call(
         &mut self,
         func: &str,
-        with_property: bool,
+        property: Property,
     ) -> Option<(EventQuery, Option<String>)> {
-        match self.parse_call_body(func, with_property, false)? {
+        match self.parse_call_body(func, property, false)? {
             CallBody::Query(query, property) => Some((query, property)),
             CallBody::Sequence(_) => None,
         }
@@ -112,7 +181,7 @@ impl Parser<'_> {
     fn parse_call_body(
         &mut self,
         func: &str,
-        with_property: bool,
+        property: Property,
         sequence_ok: bool,
     ) -> Option<CallBody> {
         if !self.at(&TokenKind::LParen) {
@@ -128,7 +197,7 @@ impl Parser<'_> {
             return None;
         }
         let open = self.bump().span;
-        let query = self.parse_query(func, with_property);
+        let query = self.parse_query(func, property);
         let query = match query {
             Some((first, _)) if sequence_ok && self.at_sequence_link() => {
                 let Some(cond) = self.parse_sequence_rest(first) else {
@@ -191,11 +260,13 @@ impl Parser<'_> {
     fn parse_query(
         &mut self,
         func: &str,
-        with_property: bool,
+        property: Property,
     ) -> Option<(EventQuery, Option<String>)> {
         let start = self.span().start;
         let event = self.parse_event_name(func)?;
-        let property = if with_property {
+        let property = if property == Property::Required
+            || (property == Property::Optional && self.at(&TokenKind::Dot))
+        {
             if !self.at(&TokenKind::Dot) {
                 self.expected(
                     "`.` and a property after the event name",
@@ -298,7 +369,7 @@ impl Parser<'_> {
             true
         };
         let link = if followed { "then" } else { "not followed by" };
-        let (second, _) = self.parse_query(link, false)?;
+        let (second, _) = self.parse_query(link, Property::No)?;
         if !self.eat_kw(Keyword::Within) {
             self.expected(
                 "`within` and a time after the second event",

@@ -69,7 +69,7 @@ impl Parser<'_> {
     }
 
     /// The test after a name, and whether it was written negated (`not in`, `is not null`).
-    fn parse_value_test(&mut self, name: &str) -> Option<(ValueTest, bool)> {
+    pub(super) fn parse_value_test(&mut self, name: &str) -> Option<(ValueTest, bool)> {
         let kind = self.peek().clone();
         let test = match kind {
             TokenKind::Op(op) => {

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
     Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, SequenceCond, Span, TraitCond,
-    ValueTest, Window,
+    ValueCond, ValueFunc, ValueTest, Window,
 };
 use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS};
 
@@ -305,7 +305,33 @@ fn leaf() -> impl Strategy<Value = Expr> {
                     same: same.map(|p| vec![p.to_string()]).unwrap_or_default(),
                 })
             }),
+        2 => value_cond(),
     ]
+}
+
+/// Value conditions: windows slide values in and out, so `last(..)` and `most_frequent(..)`
+/// change with time alone.
+fn value_cond() -> BoxedStrategy<Expr> {
+    let func = prop::sample::select(ValueFunc::ALL.to_vec());
+    let property = prop::sample::select(vec!["p", "p", "price", "a.c.d"]);
+    (func, query(), property)
+        .prop_flat_map(|(func, query, property)| {
+            let literal = match func {
+                ValueFunc::UniqueCount => (0u8..4)
+                    .prop_map(|n| Literal::Number(f64::from(n)))
+                    .boxed(),
+                _ => literal_for(property),
+            };
+            value_test(literal).prop_map(move |test| {
+                Expr::Value(ValueCond {
+                    func,
+                    query: query.clone(),
+                    property: property.to_string(),
+                    test,
+                })
+            })
+        })
+        .boxed()
 }
 
 /// A segment tree of depth at most 3 (two levels of and/or/not above the conditions).
