@@ -15,9 +15,9 @@ use tessera_engine::{
     Tuning,
 };
 use tessera_lang::{
-    AggFunc, AggregateCond, ValueCond, ValueFunc, AgoRelation, CmpOp, CountCond, DistanceUnit, Duration, DurationUnit,
+    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, DistanceUnit, Duration, DurationUnit,
     EventQuery, Expr, GeoDistance, GeoTarget, Literal, NumCmp, PropFilter, Recency, RecencyCond,
-    SequenceCond, Span, TraitCond, ValueTest, Window,
+    SequenceCond, Span, TraitCond, ValueCond, ValueFunc, ValueTest, Window,
 };
 use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS};
 
@@ -412,25 +412,26 @@ fn leaf() -> impl Strategy<Value = Expr> {
 fn value_cond() -> BoxedStrategy<Expr> {
     let func = prop::sample::select(ValueFunc::ALL.to_vec());
     let property = prop_oneof![2 => Just("p"), 1 => Just("price"), 2 => path()];
-    (func, query(), property).prop_flat_map(|(func, query, property)| {
-        let literal = match func {
-            ValueFunc::UniqueCount => prop_oneof![
-                3 => (0u8..4).prop_map(|n| Literal::Number(f64::from(n))),
-                1 => literal_for(property),
-            ]
-            .boxed(),
-            _ => literal_for(property),
-        };
-        value_test(literal).prop_map(move |test| {
-            Expr::Value(ValueCond {
-                func,
-                query: query.clone(),
-                property: property.to_string(),
-                test,
+    (func, query(), property)
+        .prop_flat_map(|(func, query, property)| {
+            let literal = match func {
+                ValueFunc::UniqueCount => prop_oneof![
+                    3 => (0u8..4).prop_map(|n| Literal::Number(f64::from(n))),
+                    1 => literal_for(property),
+                ]
+                .boxed(),
+                _ => literal_for(property),
+            };
+            value_test(literal).prop_map(move |test| {
+                Expr::Value(ValueCond {
+                    func,
+                    query: query.clone(),
+                    property: property.to_string(),
+                    test,
+                })
             })
         })
-    })
-    .boxed()
+        .boxed()
 }
 
 /// Sequences of the generated events, with and without `with same`, and gaps from nothing to

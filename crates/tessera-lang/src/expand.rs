@@ -358,7 +358,10 @@ mod tests {
     fn computed_values_keep_any_test_and_have_a_type() {
         let defs = Defs {
             computed: HashMap::from([
-                ("favourite", "most_frequent(Product Viewed.category in last 90d)"),
+                (
+                    "favourite",
+                    "most_frequent(Product Viewed.category in last 90d)",
+                ),
                 ("last_order", "last(Order Completed.revenue) as number"),
                 ("products", "unique_count(Product Viewed.product_id)"),
                 ("categories", "distinct(Product Viewed.category)"),

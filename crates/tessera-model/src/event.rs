@@ -139,6 +139,95 @@ impl EventContext {
     }
 }
 
+/// The part of a Segment `context` that segments read, as the object segments see under the
+/// event property `context` (`where context.device.type = "mobile"`,
+/// `first(Page Viewed.context.channel) = "Email"`): `device.type`, `campaign.source`,
+/// `campaign.medium`, `campaign.name`, `campaign.term`, `campaign.content`, `timezone`,
+/// `locale` (each only when a non-empty string) and always `channel`, see [`channel`].
+/// `None` for an empty context (identify calls, imported rows without one).
+pub fn segment_context(context: &Map<String, Value>) -> Option<Map<String, Value>> {
+    if context.is_empty() {
+        return None;
+    }
+    let text = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.to_string()))
+    };
+    let mut out = Map::new();
+    if let Some(kind) = text(context.get("device").and_then(|d| d.get("type"))) {
+        out.insert(
+            "device".into(),
+            Value::Object(Map::from_iter([("type".into(), kind)])),
+        );
+    }
+    let campaign = context.get("campaign").and_then(Value::as_object);
+    let mut utm = Map::new();
+    for key in ["source", "medium", "name", "term", "content"] {
+        if let Some(value) = text(campaign.and_then(|c| c.get(key))) {
+            utm.insert(key.into(), value);
+        }
+    }
+    let source = utm.get("source").and_then(Value::as_str);
+    let medium = utm.get("medium").and_then(Value::as_str);
+    out.insert(
+        "channel".into(),
+        Value::String(channel(source, medium).into()),
+    );
+    if !utm.is_empty() {
+        out.insert("campaign".into(), Value::Object(utm));
+    }
+    for key in ["timezone", "locale"] {
+        if let Some(value) = text(context.get(key)) {
+            out.insert(key.into(), value);
+        }
+    }
+    Some(out)
+}
+
+/// The marketing channel of a visit from its UTM source and medium, after Google Analytics'
+/// default channel grouping (simplified to what UTM parameters alone can tell; case is
+/// ignored): no source and no medium is `Direct`; medium `cpc`, `ppc`, `paidsearch` or
+/// starting with `paid` (except `paid_social`/`paidsocial`: `Paid Social`) is `Paid Search`;
+/// `display`, `banner`, `cpm`, `interstitial` → `Display`; `email`, `e-mail`, `e_mail`,
+/// `e mail` → `Email`; `affiliate` → `Affiliates`; `referral`, `app`, `link` → `Referral`;
+/// `organic` → `Organic Search`; `social`, `social-network`, `social-media`, `sm`, or a
+/// social source (facebook, instagram, twitter, x, linkedin, tiktok, pinterest, reddit,
+/// youtube) → `Organic Social`; `sms` → `SMS`; `push` → `Mobile Push Notifications`; anything
+/// else `Unassigned`.
+pub fn channel(source: Option<&str>, medium: Option<&str>) -> &'static str {
+    let source = source.map(str::to_ascii_lowercase);
+    let medium = medium.map(str::to_ascii_lowercase);
+    let (source, medium) = (source.as_deref(), medium.as_deref());
+    const SOCIAL: [&str; 9] = [
+        "facebook",
+        "instagram",
+        "twitter",
+        "x",
+        "linkedin",
+        "tiktok",
+        "pinterest",
+        "reddit",
+        "youtube",
+    ];
+    match (source, medium) {
+        (None, None) => "Direct",
+        (_, Some("paid_social" | "paidsocial" | "paid-social")) => "Paid Social",
+        (_, Some("cpc" | "ppc" | "paidsearch")) => "Paid Search",
+        (_, Some(m)) if m.starts_with("paid") => "Paid Search",
+        (_, Some("display" | "banner" | "cpm" | "interstitial")) => "Display",
+        (_, Some("email" | "e-mail" | "e_mail" | "e mail")) => "Email",
+        (_, Some("affiliate")) => "Affiliates",
+        (_, Some("referral" | "app" | "link")) => "Referral",
+        (_, Some("organic")) => "Organic Search",
+        (_, Some("social" | "social-network" | "social-media" | "sm")) => "Organic Social",
+        (Some(s), _) if SOCIAL.contains(&s) => "Organic Social",
+        (_, Some("sms")) => "SMS",
+        (_, Some("push")) => "Mobile Push Notifications",
+        _ => "Unassigned",
+    }
+}
+
 /// An event as stored: the message id makes storing it idempotent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
@@ -149,4 +238,59 @@ pub struct EventRecord {
     pub received_at: Millis,
     pub properties: Map<String, Value>,
     pub context: Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_segment_context_keeps_what_segments_read_and_names_the_channel() {
+        let context = json!({
+            "device": {"type": "mobile", "id": "d1"},
+            "campaign": {"source": "Newsletter", "medium": "EMAIL", "name": "spring", "term": ""},
+            "timezone": "Europe/Paris",
+            "userAgent": "Mozilla/5.0",
+            "library": {"name": "analytics.js"}
+        });
+        let summary = segment_context(context.as_object().unwrap()).unwrap();
+        assert_eq!(
+            Value::Object(summary),
+            json!({
+                "device": {"type": "mobile"},
+                "campaign": {"source": "Newsletter", "medium": "EMAIL", "name": "spring"},
+                "channel": "Email",
+                "timezone": "Europe/Paris"
+            })
+        );
+        let plain = json!({"library": {"name": "analytics-python"}});
+        assert_eq!(
+            Value::Object(segment_context(plain.as_object().unwrap()).unwrap()),
+            json!({"channel": "Direct"})
+        );
+        assert_eq!(segment_context(&Map::new()), None);
+    }
+
+    #[test]
+    fn channels_follow_the_default_grouping() {
+        let cases = [
+            (None, None, "Direct"),
+            (Some("google"), Some("cpc"), "Paid Search"),
+            (Some("google"), Some("paid"), "Paid Search"),
+            (Some("facebook"), Some("paid_social"), "Paid Social"),
+            (Some("facebook"), None, "Organic Social"),
+            (Some("x"), Some("referral"), "Referral"),
+            (Some("google"), Some("organic"), "Organic Search"),
+            (Some("partner"), Some("affiliate"), "Affiliates"),
+            (Some("gdn"), Some("banner"), "Display"),
+            (None, Some("sms"), "SMS"),
+            (None, Some("push"), "Mobile Push Notifications"),
+            (Some("somewhere"), Some("print"), "Unassigned"),
+        ];
+        for (source, medium, expected) in cases {
+            assert_eq!(channel(source, medium), expected, "{source:?} {medium:?}");
+        }
+    }
 }

@@ -184,11 +184,15 @@ impl Live {
                 changes.extend(self.realtime.on_traits(profile, traits, now));
             }
             if record.kind.is_behavioural() && self.wanted_events.contains(&record.name) {
-                let event = EventData::new(
-                    record.name.clone(),
-                    record.timestamp,
-                    record.properties.clone(),
-                );
+                // As the store hands events to batch evaluation: with the segment context
+                // under `context`, unless a property of that name exists.
+                let mut properties = record.properties.clone();
+                if !properties.contains_key("context") {
+                    if let Some(context) = tessera_model::segment_context(&record.context) {
+                        properties.insert("context".into(), serde_json::Value::Object(context));
+                    }
+                }
+                let event = EventData::new(record.name.clone(), record.timestamp, properties);
                 changes.extend(self.realtime.on_event(profile, event, now));
             }
         }

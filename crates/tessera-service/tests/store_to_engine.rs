@@ -83,6 +83,50 @@ fn demo_segments_on_the_loaded_snapshot_match_the_interpreter_per_profile() {
     );
 }
 
+/// Value conditions and event context (device, UTM, channel) on realistic data: the snapshot,
+/// which reads the stored segment context in bulk, agrees with the interpreter reading each
+/// profile, and the conditions select real audiences.
+#[test]
+fn value_and_context_conditions_match_the_interpreter_on_generated_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = import_generated(dir.path(), 400);
+    let snapshot = Snapshot::load(&store, config.now).unwrap();
+    let mut profiles = Vec::new();
+    store
+        .for_each_profile(Some(config.now), |p| profiles.push(p))
+        .unwrap();
+    let data: Vec<(u64, ProfileData)> = profiles
+        .iter()
+        .map(|&p| (p, load_profile(&store, p, config.now).unwrap()))
+        .collect();
+    let conditions = [
+        r#"first(Page Viewed.context.channel) = "Email""#,
+        r#"first(Page Viewed.context.channel) = "Direct""#,
+        r#"last(Page Viewed.context.device.type) = "mobile""#,
+        r#"most_frequent(Page Viewed.context.device.type in last 90d) in ("desktop", "tablet")"#,
+        r#"did(Page Viewed where context.campaign.source exists in last 30d)"#,
+        r#"unique_count(Order Completed.category) >= 2"#,
+        r#"distinct(Page Viewed.context.channel) contains "Email" and not last(Page Viewed.context.channel) = "Email""#,
+    ];
+    for text in conditions {
+        let parsed = tessera_lang::parse(text);
+        assert!(!tessera_lang::has_errors(&parsed.diagnostics), "{text}");
+        let engine = snapshot.profile_ids(&snapshot.evaluate(&parsed.expr).unwrap());
+        let reference: Vec<u64> = data
+            .iter()
+            .filter(|(_, profile)| interpreter::eval(&parsed.expr, profile, config.now))
+            .map(|(p, _)| *p)
+            .collect();
+        assert_eq!(engine, reference, "{text}");
+        assert!(
+            !engine.is_empty() && engine.len() < data.len(),
+            "{text} selects {} of {} profiles",
+            engine.len(),
+            data.len()
+        );
+    }
+}
+
 fn tessera_gen_segments() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tessera-gen/segments")
 }

@@ -240,8 +240,8 @@ impl Batch<'_> {
             ])?;
         }
         tx.prepare_cached(
-            "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context, segment_context)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             record.message_id,
@@ -252,6 +252,8 @@ impl Batch<'_> {
             record.received_at,
             json_text(&record.properties)?,
             json_text(&record.context)?,
+            tessera_model::segment_context(&record.context)
+                .map(|summary| Value::Object(summary).to_string()),
         ])?;
         if record.kind.is_behavioural() {
             self.note_catalog(record)?;

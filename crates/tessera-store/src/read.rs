@@ -304,7 +304,7 @@ impl Store {
     ) -> Result<()> {
         let canonical = self.canonical_ids()?;
         let mut stmt = self.conn.prepare(
-            "SELECT profile_id, name, ts, properties FROM events
+            "SELECT profile_id, name, ts, properties, segment_context FROM events
              WHERE kind IN ('track', 'page', 'screen') AND ts <= ?1",
         )?;
         let mut rows = stmt.query([at.unwrap_or(i64::MAX)])?;
@@ -316,12 +316,12 @@ impl Store {
                     "event of profile row {record}, which does not exist"
                 )));
             }
-            f(
-                person,
-                row.get_ref(1)?.as_str()?,
-                row.get(2)?,
-                row.get_ref(3)?.as_str()?,
-            )?;
+            let properties = row.get_ref(3)?.as_str()?;
+            let properties = match row.get_ref(4)?.as_str_or_null()? {
+                Some(context) => with_segment_context(properties, context),
+                None => std::borrow::Cow::Borrowed(properties),
+            };
+            f(person, row.get_ref(1)?.as_str()?, row.get(2)?, &properties)?;
         }
         Ok(())
     }
@@ -339,7 +339,7 @@ impl Store {
             traits.insert(name.to_string(), value);
         })?;
         let mut stmt = self.conn.prepare(
-            "SELECT e.name, e.ts, e.properties FROM events e JOIN profiles p ON p.id = e.profile_id
+            "SELECT e.name, e.ts, e.properties, e.segment_context FROM events e JOIN profiles p ON p.id = e.profile_id
              WHERE p.canonical = ?1 AND e.kind IN ('track', 'page', 'screen') AND e.ts <= ?2
              ORDER BY e.ts, e.seq",
         )?;
@@ -348,11 +348,16 @@ impl Store {
                 r.get::<_, String>(0)?,
                 r.get::<_, Millis>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
             ))
         })?;
         let mut events = Vec::new();
         for row in rows {
-            let (name, ts, props) = row?;
+            let (name, ts, props, context) = row?;
+            let props = match &context {
+                Some(context) => with_segment_context(&props, context),
+                None => std::borrow::Cow::Borrowed(props.as_str()),
+            };
             let props = serde_json::from_str(&props)
                 .map_err(|e| Error::Internal(format!("event properties: {e}")))?;
             events.push((name, ts, props));
@@ -494,5 +499,24 @@ impl Store {
             out.push(p);
         }
         Ok(out)
+    }
+}
+
+/// Event properties as segments see them: the stored properties with the event's segment
+/// context (`tessera_model::segment_context`) under `context`, unless the properties have a
+/// `context` of their own, which wins. Both texts are JSON objects written by this crate; the
+/// context goes first so that a property named `context` later in the text overrides it (a
+/// JSON object's last duplicate key wins when parsed).
+pub(crate) fn with_segment_context<'a>(
+    properties: &'a str,
+    context: &str,
+) -> std::borrow::Cow<'a, str> {
+    match properties.strip_prefix('{') {
+        Some(rest) if rest.trim_start().starts_with('}') => {
+            format!("{{\"context\":{context}}}").into()
+        }
+        Some(rest) => format!("{{\"context\":{context},{rest}").into(),
+        // Not an object (never written so): left as it is.
+        None => std::borrow::Cow::Borrowed(properties),
     }
 }

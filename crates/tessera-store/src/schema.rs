@@ -205,7 +205,33 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt_at) WHERE delivered_at IS NULL AND dead = 0;
     "#,
+    // 6: the part of each event's context that segments read (`tessera_model::segment_context`),
+    // kept beside the raw context so that loading events does not parse every context again.
+    // Rows stored before are filled in by `backfill_segment_context` in the same transaction.
+    r#"
+    ALTER TABLE events ADD COLUMN segment_context TEXT;
+    "#,
 ];
+
+/// Fills `events.segment_context` for rows stored before migration 6.
+fn backfill_segment_context(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    let mut read = tx.prepare("SELECT seq, context FROM events WHERE context != '{}'")?;
+    let mut write = tx.prepare("UPDATE events SET segment_context = ?1 WHERE seq = ?2")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let context: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(row.get_ref(1)?.as_str()?)
+                .map_err(|e| crate::Error::Internal(format!("event context: {e}")))?;
+        if let Some(summary) = tessera_model::segment_context(&context) {
+            write.execute(rusqlite::params![
+                serde_json::Value::Object(summary).to_string(),
+                seq
+            ])?;
+        }
+    }
+    Ok(())
+}
 
 /// Brings the database up to the newest schema version.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
@@ -220,6 +246,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if index == 5 {
+            backfill_segment_context(&tx)?;
+        }
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
         tx.commit()?;
     }
@@ -245,5 +274,39 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         let err = migrate(&mut conn).unwrap_err().to_string();
         assert!(err.contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn events_stored_before_version_6_get_their_segment_context() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO profiles (id, canonical, created_at) VALUES (1, 1, 0);
+               INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context)
+               VALUES ('a', 1, 'track', 'X', 1, 1, '{}', '{"campaign":{"source":"google","medium":"cpc"}}'),
+                      ('b', 1, 'track', 'X', 2, 2, '{}', '{}');"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let summaries: Vec<Option<String>> = conn
+            .prepare("SELECT segment_context FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            summaries,
+            vec![
+                Some(
+                    r#"{"campaign":{"medium":"cpc","source":"google"},"channel":"Paid Search"}"#
+                        .to_string()
+                ),
+                None
+            ]
+        );
     }
 }

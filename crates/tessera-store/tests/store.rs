@@ -65,7 +65,7 @@ fn replayed_messages_are_stored_once_and_data_survives_reopening() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.stats().unwrap().events, 2);
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.schema_version().unwrap(), 6);
 }
 
 #[test]
@@ -484,4 +484,50 @@ fn membership_changes_derived_from_a_batch_commit_with_it_or_not_at_all() {
     fn crate_error(profile: u64) -> Result<Vec<MembershipChange>, Error> {
         Err(Error::Internal(format!("follow failed for {profile}")))
     }
+}
+
+#[test]
+fn events_carry_their_segment_context_unless_a_property_is_named_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    let context = json!({
+        "device": {"type": "mobile"},
+        "campaign": {"source": "newsletter", "medium": "email"},
+        "userAgent": "Mozilla/5.0"
+    });
+    let with_context = Record {
+        context: context.as_object().cloned().unwrap(),
+        ..track("m1", 1, "u1", "Page Viewed")
+    };
+    let own_property = Record {
+        context: context.as_object().cloned().unwrap(),
+        properties: json!({"context": "mine"}).as_object().cloned().unwrap(),
+        ..track("m2", 2, "u1", "Page Viewed")
+    };
+    let without = track("m3", 3, "u1", "Page Viewed");
+    let profile = stored_profile(
+        &store
+            .ingest_batch(&[with_context, own_property, without])
+            .unwrap()[0],
+    );
+    let expected = [
+        json!({"revenue": 10, "context": {"device": {"type": "mobile"}, "channel": "Email",
+               "campaign": {"source": "newsletter", "medium": "email"}}}),
+        json!({"context": "mine"}),
+        json!({"revenue": 10}),
+    ];
+    // Batch reads and one profile's read see the same properties.
+    let mut seen = Vec::new();
+    store
+        .for_each_event(None, |_, _, _, properties| {
+            seen.push(Value::Object(properties.clone()))
+        })
+        .unwrap();
+    assert_eq!(seen, expected);
+    let (_, events) = store.profile_data(profile, None).unwrap();
+    let one: Vec<Value> = events
+        .into_iter()
+        .map(|(_, _, p)| Value::Object(p))
+        .collect();
+    assert_eq!(one, expected);
 }

@@ -121,10 +121,7 @@ impl Codes {
                 .collect(),
             _ => values.iter().map(|v| json_matches(&cond.test, v)).collect(),
         };
-        Codes {
-            scalar,
-            passes,
-        }
+        Codes { scalar, passes }
     }
 }
 

@@ -317,9 +317,9 @@ fn value_cond() -> BoxedStrategy<Expr> {
     (func, query(), property)
         .prop_flat_map(|(func, query, property)| {
             let literal = match func {
-                ValueFunc::UniqueCount => (0u8..4)
-                    .prop_map(|n| Literal::Number(f64::from(n)))
-                    .boxed(),
+                ValueFunc::UniqueCount => {
+                    (0u8..4).prop_map(|n| Literal::Number(f64::from(n))).boxed()
+                }
                 _ => literal_for(property),
             };
             value_test(literal).prop_map(move |test| {
