@@ -12,8 +12,9 @@ use sqlparser::ast::{
     BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint,
     JoinOperator, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, ObjectName,
-    ObjectNamePart, OneOrManyWithParens, Query, Select, SelectFlavor, SelectItem, SetExpr,
-    TableAlias, TableAliasColumnDef, TableFactor, TableWithJoins, UnaryOperator, Value,
+    ObjectNamePart, OneOrManyWithParens, OrderByExpr, OrderByOptions, OrderBySort, Query, Select,
+    SelectFlavor, SelectItem, SetExpr, TableAlias, TableAliasColumnDef, TableFactor,
+    TableWithJoins, UnaryOperator, Value, WindowSpec, WindowType,
 };
 use sqlparser::tokenizer::Span;
 
@@ -91,7 +92,11 @@ pub(crate) fn func(name: &str, args: Vec<Expr>) -> Expr {
 }
 
 pub(crate) fn func_args(name: &str, args: Vec<FunctionArg>) -> Expr {
-    Expr::Function(Function {
+    Expr::Function(call(name, args))
+}
+
+fn call(name: &str, args: Vec<FunctionArg>) -> Function {
+    Function {
         name: object_name(&[name]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
@@ -104,7 +109,7 @@ pub(crate) fn func_args(name: &str, args: Vec<FunctionArg>) -> Expr {
         null_treatment: None,
         over: None,
         within_group: Vec::new(),
-    })
+    }
 }
 
 /// `COUNT(*)`.
@@ -113,6 +118,37 @@ pub(crate) fn count_star() -> Expr {
         "COUNT",
         vec![FunctionArg::Unnamed(FunctionArgExpr::Wildcard)],
     )
+}
+
+/// An ordering direction in `ORDER BY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Ascending,
+    Descending,
+}
+
+/// `row_number() OVER (PARTITION BY partition ORDER BY e1 [DESC], …)`: the rows of each
+/// partition numbered from 1 in that order. (Lowercase: ClickHouse's window functions are
+/// registered under that name.)
+pub(crate) fn row_number(partition: Vec<Expr>, order: Vec<(Expr, Direction)>) -> Expr {
+    let mut f = call("row_number", Vec::new());
+    f.over = Some(WindowType::WindowSpec(WindowSpec {
+        window_name: None,
+        partition_by: partition,
+        order_by: order
+            .into_iter()
+            .map(|(expr, direction)| OrderByExpr {
+                expr,
+                options: OrderByOptions {
+                    sort: (direction == Direction::Descending).then_some(OrderBySort::Desc),
+                    nulls_first: None,
+                },
+                with_fill: None,
+            })
+            .collect(),
+        window_frame: None,
+    }));
+    Expr::Function(f)
 }
 
 /// `param -> body`, for the dialects whose arrays are searched with higher-order functions.

@@ -23,12 +23,15 @@
 //! - Time is epoch milliseconds, so windows are integer comparisons computed here, exactly as
 //!   the interpreter does (`at - d < ts <= at`, `from <= ts < to`).
 //!
-//! Two leaves have modules of their own: geo `within` (`geo.rs`, a haversine distance on a
-//! trait row) and sequences (`sequence.rs`, a join of a step's events with the other step's
-//! inside one CTE, still one row per profile and no correlated subquery).
+//! Three leaves have modules of their own: geo `within` (`geo.rs`, a haversine distance on a
+//! trait row), sequences (`sequence.rs`, a join of a step's events with the other step's
+//! inside one CTE, still one row per profile and no correlated subquery) and value conditions
+//! (`value_cond.rs`: `first`, `last`, `most_frequent`, `unique_count` and `distinct` of a
+//! property, with window functions over the events in `(ts, seq)` order inside one CTE).
 
 mod geo;
 mod sequence;
+mod value_cond;
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
@@ -179,6 +182,7 @@ impl Compiler {
                 and(vec![matched(&cte), binary(col(&cte, "v"), op, edge)])
             }
             Segment::Sequence(cond) => self.sequence(cond, segment)?,
+            Segment::Value(cond) => self.value_condition(cond, segment)?,
             Segment::Missing(_) => {
                 return Err(SqlError::Incomplete {
                     condition: segment.to_string(),

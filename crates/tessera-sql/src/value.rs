@@ -1,5 +1,6 @@
-//! Value tests (`=`, `between`, `in`, `contains`, …) on a trait row or a JSON property value,
-//! with the interpreter's rules (`tessera_engine::interpreter`):
+//! Value tests (`=`, `between`, `in`, `contains`, …) on a trait row, a JSON property value or
+//! a value condition's value (read into one column per kind), with the interpreter's rules
+//! (`tessera_engine::interpreter`):
 //!
 //! - a value only compares with a literal of its own kind (strings by bytes, numbers as
 //!   doubles, booleans with `false < true`, timestamps as epoch milliseconds); any other
@@ -50,11 +51,22 @@ pub(crate) fn cmp_operator(op: CmpOp) -> BinaryOperator {
     }
 }
 
-/// What a test looks at: a row of `traits` (alias `t`), or a JSON value.
+/// What a test looks at: a row of `traits` (alias `t`), a JSON value, or a value already read
+/// into one column per kind.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Subject<'a> {
     TraitRow,
     Json(&'a Expr),
+    Columns(&'a KindColumns),
+}
+
+/// A value held in one column per kind, each `NULL` unless the value is of that kind (as the
+/// value conditions compute them). A kind without a column is one the value never has.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KindColumns {
+    pub string: Option<Expr>,
+    pub number: Option<Expr>,
+    pub boolean: Option<Expr>,
 }
 
 /// A value read in one kind: `guard` (when present) holds only for values of that kind, and
@@ -65,9 +77,14 @@ struct Typed {
 }
 
 impl Typed {
-    fn test(self, comparison: impl FnOnce(Expr) -> Expr) -> Expr {
-        let compared = comparison(self.value);
-        match self.guard {
+    /// `comparison` on the value, for values of the kind; `None` (a subject that never has
+    /// the kind) is false.
+    fn test(typed: Option<Typed>, comparison: impl FnOnce(Expr) -> Expr) -> Expr {
+        let Some(typed) = typed else {
+            return boolean(false);
+        };
+        let compared = comparison(typed.value);
+        match typed.guard {
             Some(guard) => and(vec![guard, compared]),
             None => compared,
         }
@@ -90,9 +107,9 @@ impl ValueTests<'_> {
         }
     }
 
-    /// How `subject` reads as `kind`.
-    fn typed(&self, subject: &Subject<'_>, kind: Kind) -> Result<Typed, Refusal> {
-        Ok(match subject {
+    /// How `subject` reads as `kind`; `None` when it never is of that kind.
+    fn typed(&self, subject: &Subject<'_>, kind: Kind) -> Result<Option<Typed>, Refusal> {
+        Ok(Some(match subject {
             Subject::TraitRow => {
                 let (name, column) = match kind {
                     Kind::String => ("string", "string_value"),
@@ -124,7 +141,25 @@ impl ValueTests<'_> {
                     value: case_when(f.json_is(Expr::clone(v), json_kind), read, None),
                 }
             }
-        })
+            Subject::Columns(columns) => {
+                let column = match kind {
+                    Kind::String => &columns.string,
+                    Kind::Number => &columns.number,
+                    Kind::Bool => &columns.boolean,
+                    // Only a string is read as a date; a value that is never a string never
+                    // compares with a timestamp.
+                    Kind::Timestamp if columns.string.is_some() => return Err(timestamp_refusal()),
+                    Kind::Timestamp => &None,
+                };
+                let Some(value) = column else {
+                    return Ok(None);
+                };
+                Typed {
+                    guard: None,
+                    value: value.clone(),
+                }
+            }
+        }))
     }
 
     /// `value op literal` within the literal's kind.
@@ -135,7 +170,9 @@ impl ValueTests<'_> {
         literal: &Literal,
     ) -> Result<Expr, Refusal> {
         let typed = self.typed(subject, kind_of(literal))?;
-        Ok(typed.test(|value| self.comparison(value, op, literal)))
+        Ok(Typed::test(typed, |value| {
+            self.comparison(value, op, literal)
+        }))
     }
 
     /// `value op literal` for a value already read in the literal's kind.
@@ -150,7 +187,11 @@ impl ValueTests<'_> {
     }
 
     /// Equality with any of `literals`, grouped by kind (one `IN` list per kind).
-    fn equals_any(&self, subject: &Subject<'_>, literals: &[Literal]) -> Result<Expr, Refusal> {
+    pub(crate) fn equals_any(
+        &self,
+        subject: &Subject<'_>,
+        literals: &[Literal],
+    ) -> Result<Expr, Refusal> {
         let mut tests = Vec::new();
         for kind in [Kind::String, Kind::Number, Kind::Bool, Kind::Timestamp] {
             let of_kind: Vec<Expr> = literals
@@ -162,7 +203,7 @@ impl ValueTests<'_> {
                 continue;
             }
             let typed = self.typed(subject, kind)?;
-            tests.push(typed.test(|value| in_list(value, of_kind)));
+            tests.push(Typed::test(typed, |value| in_list(value, of_kind)));
         }
         Ok(or(tests))
     }
@@ -184,7 +225,7 @@ impl ValueTests<'_> {
                     return Ok(boolean(false));
                 }
                 let typed = self.typed(subject, kind_of(low))?;
-                Ok(typed.test(|value| {
+                Ok(Typed::test(typed, |value| {
                     and(vec![
                         self.comparison(value.clone(), CmpOp::Ge, low),
                         self.comparison(value, CmpOp::Le, high),
@@ -194,8 +235,9 @@ impl ValueTests<'_> {
             ValueTest::In { values } => self.equals_any(subject, values),
             ValueTest::Contains { value } => self.substring_test(subject, value, false),
             ValueTest::StartsWith { value } => self.substring_test(subject, value, true),
-            // No JSON value is a geo point (the checker rejects `within` in a filter).
-            ValueTest::Within { .. } if matches!(subject, Subject::Json(_)) => Ok(boolean(false)),
+            // No JSON value is a geo point (the checker rejects `within` in a filter and on a
+            // value condition).
+            ValueTest::Within { .. } if !matches!(subject, Subject::TraitRow) => Ok(boolean(false)),
             other => Err(format!("the test `{other}` is not supported in SQL yet")),
         }
     }
@@ -213,7 +255,7 @@ impl ValueTests<'_> {
         };
         let typed = self.typed(subject, Kind::String)?;
         let needle_expr = self.flavor.string(needle);
-        Ok(typed.test(|value| {
+        Ok(Typed::test(typed, |value| {
             if needle.is_empty() {
                 Expr::IsNotNull(Box::new(value))
             } else if prefix {

@@ -107,13 +107,16 @@ pub const IDENTIFIERS: Table = Table {
 };
 
 /// Behavioural events (track, page, screen) attributed to canonical profiles; `properties`
-/// is a JSON object as text.
+/// is a JSON object as text. `seq` is the event's position in the export (0, 1, 2, … in the
+/// order the events were written, which is the store's order): events of a profile at the
+/// same `ts` are ordered by it, as Tessera orders them (`first`, `last`, `most_frequent`).
 pub const EVENTS: Table = Table {
     name: "events",
     columns: &[
         column("profile_id", BigInt),
         column("name", Text),
         column("ts", BigInt),
+        column("seq", BigInt),
         column("properties", Text),
     ],
     sort_key: "profile_id",

@@ -102,6 +102,32 @@ fn conditions_sql_cannot_express_exactly_are_refused_by_name() {
     .is_ok());
 }
 
+/// A value read as a date (a string compared with a timestamp literal) is refused as in
+/// `where`; a value that is never a string (`unique_count`) simply never equals one.
+#[test]
+fn value_conditions_compared_with_timestamps_are_refused_in_every_dialect() {
+    for dialect in Dialect::ALL {
+        for text in [
+            "last(Order Completed.day) >= 2026-01-01",
+            "not first(Order Completed.day in last 7d) in (2026-01-01, 5)",
+            "most_frequent(Order Completed.day) between 2026-01-01 and 2026-02-01",
+            "distinct(Order Completed.day) contains 2026-01-01",
+        ] {
+            let message = refusal(text, dialect);
+            assert!(
+                message.contains(&format!("cannot be compiled to {dialect} SQL: an event property compared with a timestamp literal")),
+                "{message}"
+            );
+        }
+        assert!(compile(
+            &parse("unique_count(Order Completed.day) = 2026-01-01").expr,
+            0,
+            dialect
+        )
+        .is_ok());
+    }
+}
+
 #[test]
 fn conditions_not_supported_yet_are_refused_in_every_dialect() {
     for dialect in Dialect::ALL {

@@ -13,6 +13,8 @@ mod engines;
 #[path = "support/random_segments.rs"]
 mod random_segments;
 
+use std::collections::BTreeSet;
+
 use engines::Engine;
 use tessera_lang::{check, has_errors, parse, Expr, GeoTarget, ValueTest};
 use tessera_sql::compile;
@@ -101,11 +103,11 @@ fn random_segments_select_the_same_members_in_duckdb_and_postgres() {
     }
 }
 
-/// The random segments' geo and sequence conditions must mostly tell profiles apart on their
-/// datasets, or the comparison above would mostly see them fail for everyone.
+/// The random segments' geo, sequence and value conditions must mostly tell profiles apart on
+/// their datasets, or the comparison above would mostly see them fail for everyone.
 #[test]
-fn random_geo_and_sequence_conditions_split_the_generated_profiles() {
-    let (mut sequences, mut geo) = ((0, 0), (0, 0));
+fn random_geo_sequence_and_value_conditions_split_the_generated_profiles() {
+    let (mut sequences, mut geo, mut values) = ((0, 0), (0, 0), (0, 0));
     for seed in RANDOM_SEEDS {
         let dataset = data::dataset(seed);
         let total = dataset.profiles.len();
@@ -114,6 +116,7 @@ fn random_geo_and_sequence_conditions_split_the_generated_profiles() {
                 let tally = match e {
                     Expr::Sequence(_) => &mut sequences,
                     Expr::Trait(c) if matches!(c.test, ValueTest::Within { .. }) => &mut geo,
+                    Expr::Value(_) => &mut values,
                     _ => return,
                 };
                 let n = dataset.members(e).len();
@@ -127,6 +130,7 @@ fn random_geo_and_sequence_conditions_split_the_generated_profiles() {
         "{sequences:?}"
     );
     assert!(geo.1 >= 40 && geo.0 * 3 >= geo.1 * 2, "{geo:?}");
+    assert!(values.1 >= 100 && values.0 * 2 >= values.1, "{values:?}");
 }
 
 /// Every `within` measures from a target and a distance the generated points are kept clear
@@ -183,11 +187,12 @@ fn corpus_segments_split_the_generated_profiles() {
     );
 }
 
-/// Geo and sequence conditions are new to the compiler, so each of them must tell profiles
-/// apart on its own, on at least one of the datasets the corpus is compared on (so that the
-/// comparison sees it both hold and not hold), except the one that cannot hold by design.
+/// Geo, sequence and value conditions are new to the compiler, so each of them must tell
+/// profiles apart on its own, on at least one of the datasets the corpus is compared on (so
+/// that the comparison sees it both hold and not hold), except the one that cannot hold by
+/// design.
 #[test]
-fn corpus_geo_and_sequence_segments_each_split_the_generated_profiles() {
+fn corpus_geo_sequence_and_value_segments_each_split_the_generated_profiles() {
     /// Nothing is 60,000,000,000 days old, so nothing has waited that long for a follow-up.
     const NEVER: &[&str] = &["did(Email Opened not followed by Login within 60000000000d)"];
     let datasets: Vec<data::Dataset> = CORPUS_SEEDS.iter().map(|&s| data::dataset(s)).collect();
@@ -196,7 +201,7 @@ fn corpus_geo_and_sequence_segments_each_split_the_generated_profiles() {
         let segment = corpus_segment(text);
         let mut new_kind = false;
         segment.walk(&mut |e| {
-            new_kind |= matches!(e, Expr::Sequence(_))
+            new_kind |= matches!(e, Expr::Sequence(_) | Expr::Value(_))
                 || matches!(e, Expr::Trait(c) if matches!(c.test, ValueTest::Within { .. }));
         });
         if !new_kind {
@@ -216,4 +221,32 @@ fn corpus_geo_and_sequence_segments_each_split_the_generated_profiles() {
         }
     }
     assert!(trivial.is_empty(), "{trivial:#?}");
+}
+
+/// Ties at one instant must decide value conditions on the generated data, or the comparison
+/// would not see whether the SQL breaks them by `seq`: on the corpus's datasets, storing every
+/// profile's events in the reverse order changes the members of some `first`, some `last` and
+/// some `most_frequent` segment.
+#[test]
+fn store_order_decides_some_corpus_value_conditions() {
+    let mut decided = BTreeSet::new();
+    for seed in CORPUS_SEEDS {
+        let dataset = data::dataset(seed);
+        let mut reversed = data::dataset(seed);
+        for (_, profile) in &mut reversed.profiles {
+            profile.events.reverse();
+        }
+        for text in corpus::CORPUS {
+            let segment = corpus_segment(text);
+            if let Expr::Value(cond) = &segment {
+                if dataset.members(&segment) != reversed.members(&segment) {
+                    decided.insert(cond.func.as_str());
+                }
+            }
+        }
+    }
+    assert_eq!(
+        decided.into_iter().collect::<Vec<_>>(),
+        ["first", "last", "most_frequent"]
+    );
 }

@@ -28,6 +28,10 @@ const CASES: &[(&str, &str)] = &[
         "sequences",
         "did(Added to Cart where value > 10 in last 7d then Checkout Started within 1h) or did(Added to Cart in last 7d not followed by Order Completed within 24h with same product_id, cart.id)",
     ),
+    (
+        "values",
+        r#"last(Order Completed.coupon in last 30d) = "SPRING" and not most_frequent(Product Viewed.category where price > 10) in ("shoes", "bags") or unique_count(Product Viewed.product_id) >= 5 and distinct(Page Viewed.context.campaign.source) contains "google""#,
+    ),
 ];
 
 fn check(name: &str, text: &str) {

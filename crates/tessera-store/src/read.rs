@@ -304,8 +304,11 @@ impl Store {
     ) -> Result<()> {
         let canonical = self.canonical_ids()?;
         let mut stmt = self.conn.prepare(
+            // In store order: events of one person at one instant keep the order they were
+            // stored in, which `first`/`last` of equal times depend on (a scan in row order,
+            // so the ORDER BY costs no sort).
             "SELECT profile_id, name, ts, properties, segment_context FROM events
-             WHERE kind IN ('track', 'page', 'screen') AND ts <= ?1",
+             WHERE kind IN ('track', 'page', 'screen') AND ts <= ?1 ORDER BY seq",
         )?;
         let mut rows = stmt.query([at.unwrap_or(i64::MAX)])?;
         while let Some(row) = rows.next()? {

@@ -59,6 +59,8 @@ pub struct RowCounts(pub Vec<(&'static str, u64)>);
 pub struct WarehouseWriter {
     dir: PathBuf,
     files: Vec<TableFile>,
+    /// The `seq` of the next event.
+    next_seq: i64,
 }
 
 impl std::fmt::Debug for WarehouseWriter {
@@ -90,6 +92,7 @@ impl WarehouseWriter {
         Ok(WarehouseWriter {
             dir: dir.to_path_buf(),
             files,
+            next_seq: 0,
         })
     }
 
@@ -165,7 +168,9 @@ impl WarehouseWriter {
         )
     }
 
-    /// An event; `properties` is its JSON object as text.
+    /// An event; `properties` is its JSON object as text. Its `seq` is the number of events
+    /// written before it: pass the events in the store's order (at least for the events of a
+    /// profile at the same `ts`), which is the order Tessera breaks ties in.
     pub fn event(
         &mut self,
         profile_id: u64,
@@ -173,15 +178,19 @@ impl WarehouseWriter {
         ts: Millis,
         properties: &str,
     ) -> io::Result<()> {
+        let seq = self.next_seq;
         self.row(
             &EVENTS,
             &[
                 id(profile_id),
                 Field::Text(name),
                 Field::Int(ts),
+                Field::Int(seq),
                 Field::Text(properties),
             ],
-        )
+        )?;
+        self.next_seq += 1;
+        Ok(())
     }
 
     pub fn place(&mut self, name: &str, lat: f64, lon: f64, tags: &[String]) -> io::Result<()> {
@@ -211,4 +220,27 @@ impl WarehouseWriter {
 /// Profile ids are store row ids, far below `i64::MAX`; the cast keeps `BIGINT` signed.
 fn id(profile_id: u64) -> Field<'static> {
     Field::Int(profile_id as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_numbered_in_the_order_they_are_written() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut out = WarehouseWriter::create(dir.path(), Format::Csv).expect("files");
+        out.event(2, "Login", 5, "{}").expect("written");
+        out.event(1, "Login", 5, r#"{"a":1}"#).expect("written");
+        out.event(2, "Login", 5, "{}").expect("written");
+        out.finish().expect("finished");
+        let text = std::fs::read_to_string(dir.path().join("events.csv")).expect("events.csv");
+        assert_eq!(
+            text,
+            "profile_id,name,ts,seq,properties\n\
+             2,\"Login\",5,0,\"{}\"\n\
+             1,\"Login\",5,1,\"{\"\"a\"\":1}\"\n\
+             2,\"Login\",5,2,\"{}\"\n"
+        );
+    }
 }

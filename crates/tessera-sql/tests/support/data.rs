@@ -24,6 +24,14 @@
 //! or just after it) and a second one after [`FOLLOW_GAPS`] (0, the same millisecond, which
 //! is not "after"; exactly `D`; `D ± 1 ms`), often with the first event's `product_id` (or
 //! the same number written `7.0`), `category` or `shipping`.
+//!
+//! Value conditions (`first`, `last`, `most_frequent`, …) need ties: events are stored out of
+//! time order, many share an instant (the offsets are few), and some profiles get bursts of
+//! events of one name at one instant with values from a few, so that only the store order
+//! (`seq`) decides `first` and `last`, and equally frequent values are common. `plan` mixes
+//! the kinds a value can have (`"1"`, `1` and `1.0`, `0` and `-0.0`, booleans) with values
+//! that take no part (arrays, objects, `null`); `context.campaign.source` is nested (and
+//! sometimes a dotted top-level key).
 
 #![allow(dead_code)] // the SQL-text tests use only the names and `at`, not the datasets
 
@@ -400,7 +408,53 @@ fn properties(rng: &mut ChaCha8Rng) -> Map<String, Value> {
     maybe(rng, &mut p, "k/y~z", 0.3, odd);
     let quoted = json!(pick(rng, &["v", "it's", "w"]));
     maybe(rng, &mut p, "quo'te", 0.3, quoted);
+    let plan = plan(rng);
+    maybe(rng, &mut p, "plan", 0.7, plan);
+    let context = match rng.random_range(0..6) {
+        0 => json!("web"),
+        // Strings (one empty), a number, and values that take no part in value conditions.
+        _ => {
+            let sources = [
+                json!("google"),
+                json!("bing"),
+                json!(""),
+                json!(1),
+                json!(["google"]),
+                Value::Null,
+            ];
+            json!({"campaign": {"source": pick_value(rng, &sources)}})
+        }
+    };
+    maybe(rng, &mut p, "context", 0.5, context);
+    let dotted = pick_value(rng, &[json!("direct"), Value::Null]);
+    maybe(rng, &mut p, "context.campaign.source", 0.15, dotted);
     p
+}
+
+fn pick_value(rng: &mut ChaCha8Rng, values: &[Value]) -> Value {
+    values.choose(rng).expect("non-empty").clone()
+}
+
+/// A value of `plan`, the property value conditions read most: strings, the string `"1"` and
+/// the numbers `1` and `1.0` (one value), `0` and `-0.0` (one value), booleans, and values
+/// that take no part (an array, an object, `null`).
+fn plan(rng: &mut ChaCha8Rng) -> Value {
+    let plans = [
+        json!("gold"),
+        json!("silver"),
+        json!("Gold"),
+        json!("1"),
+        json!(1),
+        json!(1.0),
+        json!(0),
+        json!(-0.0),
+        json!(true),
+        json!(false),
+        json!(["gold"]),
+        json!({"tier": "gold"}),
+        Value::Null,
+    ];
+    pick_value(rng, &plans)
 }
 
 /// Two events close together: the first at a [`JOURNEY_STARTS`] instant (or any recent
@@ -469,6 +523,46 @@ fn journey(rng: &mut ChaCha8Rng) -> [EventData; 2] {
     [first, second]
 }
 
+/// Two to four events of one name at one instant, each inserted anywhere among the profile's
+/// events: ties in time that only the store order (`seq` in the warehouse) breaks, with values
+/// from a few (`1` and `1.0` among them) so that `most_frequent` often has equally frequent
+/// values.
+fn burst(rng: &mut ChaCha8Rng, events: &mut Vec<EventData>) {
+    let name = pick(rng, &["Product Viewed", "Order Completed", "Login"]);
+    let ts = if rng.random_bool(0.8) {
+        at() + *OFFSETS.choose(rng).expect("offsets")
+    } else {
+        time(rng)
+    };
+    let few: [(&str, Vec<Value>); 3] = [
+        (
+            "plan",
+            vec![
+                json!("gold"),
+                json!("silver"),
+                json!(1),
+                json!(1.0),
+                json!("1"),
+            ],
+        ),
+        ("category", vec![json!("shoes"), json!("socks"), json!(5)]),
+        (
+            "product_id",
+            vec![json!("X"), json!("Y"), json!(7), json!(7.0)],
+        ),
+    ];
+    for _ in 0..rng.random_range(2..=4) {
+        let mut properties = properties(rng);
+        for (key, values) in &few {
+            if rng.random_bool(0.7) {
+                properties.insert(key.to_string(), pick_value(rng, values));
+            }
+        }
+        let position = rng.random_range(0..=events.len());
+        events.insert(position, EventData::new(name, ts, properties));
+    }
+}
+
 /// A dataset of 30 to 200 profiles.
 pub fn dataset(seed: u64) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -491,6 +585,11 @@ pub fn dataset(seed: u64) -> Dataset {
             if rng.random_bool(0.7) {
                 for _ in 0..rng.random_range(1..=4) {
                     events.extend(journey(&mut rng));
+                }
+            }
+            if rng.random_bool(0.6) {
+                for _ in 0..rng.random_range(1..=3) {
+                    burst(&mut rng, &mut events);
                 }
             }
             (id, ProfileData { traits, events })

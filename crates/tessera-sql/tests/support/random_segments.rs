@@ -1,6 +1,7 @@
 //! Seeded random segments over the names and values of `data.rs`, well typed for its catalog
 //! (as checked segments are), with every condition and test the compiler supports (geo tests
-//! only from the targets and distances `data.rs` keeps its points clear of).
+//! only from the targets and distances `data.rs` keeps its points clear of; value conditions
+//! with the tests the checker accepts for each function).
 
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -8,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
     Expr, GeoTarget, Literal, NumCmp, PropFilter, Recency, RecencyCond, SequenceCond, Span,
-    TraitCond, ValueTest, Window,
+    TraitCond, ValueCond, ValueFunc, ValueTest, Window,
 };
 use tessera_model::{Millis, TraitType, DAY_MS};
 
@@ -39,6 +40,8 @@ const PROPERTIES: &[&str] = &[
     "a.b",
     "k/y~z",
     "quo'te",
+    "plan",
+    "context.campaign.source",
     "missing",
 ];
 /// Properties whose numbers are exact in any order of addition (see `data.rs`).
@@ -174,26 +177,134 @@ fn property_literal(rng: &mut ChaCha8Rng) -> Literal {
 }
 
 fn property_test(rng: &mut ChaCha8Rng) -> ValueTest {
+    scalar_test(rng, property_literal)
+}
+
+/// Any test but `within`, with literals from `literal`.
+fn scalar_test(rng: &mut ChaCha8Rng, literal: impl Fn(&mut ChaCha8Rng) -> Literal) -> ValueTest {
     match rng.random_range(0..10) {
         0 => ValueTest::Exists,
         1 => ValueTest::IsNull,
         2 => ValueTest::Between {
-            low: property_literal(rng),
-            high: property_literal(rng),
+            low: literal(rng),
+            high: literal(rng),
         },
         3 => ValueTest::In {
-            values: vec![property_literal(rng), property_literal(rng)],
+            values: vec![literal(rng), literal(rng)],
         },
         4 => ValueTest::Contains {
-            value: property_literal(rng),
+            value: literal(rng),
         },
         5 => ValueTest::StartsWith {
-            value: property_literal(rng),
+            value: literal(rng),
         },
         _ => ValueTest::Compare {
             op: op(rng),
-            value: property_literal(rng),
+            value: literal(rng),
         },
+    }
+}
+
+/// A property value conditions compute over, with literals like its values (of every kind
+/// for `plan`, which mixes them; arrays of `tags` take no part; no event has `missing`).
+fn value_property(rng: &mut ChaCha8Rng) -> (&'static str, Vec<Literal>) {
+    use Literal::{Bool as B, Number as N};
+    let s = |x: &str| Literal::String(x.to_string());
+    match rng.random_range(0..28) {
+        0..=5 => (
+            "plan",
+            vec![
+                s("gold"),
+                s("silver"),
+                s("Gold"),
+                s("1"),
+                N(1.0),
+                N(0.0),
+                N(-0.0),
+                B(true),
+                B(false),
+            ],
+        ),
+        6..=9 => (
+            "category",
+            vec![s("shoes"), s("socks"), s("Shoes"), s(""), s("it's"), N(5.0)],
+        ),
+        10..=13 => ("product_id", vec![s("X"), s("Y"), N(7.0), s("7")]),
+        14 | 15 => ("coupon", vec![B(true), B(false)]),
+        16 | 17 => ("price", vec![N(0.0), N(10.0), N(100.0), N(150.0), N(299.0)]),
+        18 | 19 => ("score", vec![N(0.1), N(0.0), N(1e21), N(0.2)]),
+        20..=22 => (
+            "context.campaign.source",
+            vec![s("google"), s("bing"), s(""), N(1.0), s("direct"), s("g")],
+        ),
+        23 | 24 => (
+            "shipping.cost",
+            vec![N(0.0), N(1.0), N(2.5), N(5.0), s("free")],
+        ),
+        25 => ("tags", vec![s("shoes"), s("x"), N(2.0)]),
+        26 => ("a.b.c", vec![N(0.0), N(1.0), N(2.0)]),
+        _ => ("missing", vec![s("x"), N(1.0)]),
+    }
+}
+
+const UNIQUE_COUNTS: &[f64] = &[0.0, 1.0, 1.5, 2.0, 3.0, 4.0];
+
+/// A value condition with a test the checker accepts for its function, mostly with literals
+/// like the property's values.
+fn value_cond(rng: &mut ChaCha8Rng) -> ValueCond {
+    let func = pick(rng, &ValueFunc::ALL);
+    let (property, literals) = value_property(rng);
+    let literal = |rng: &mut ChaCha8Rng| {
+        if rng.random_bool(0.9) {
+            pick(rng, &literals)
+        } else {
+            property_literal(rng)
+        }
+    };
+    let test = match func {
+        ValueFunc::UniqueCount => {
+            let n = |rng: &mut ChaCha8Rng| Literal::Number(pick(rng, UNIQUE_COUNTS));
+            match rng.random_range(0..8) {
+                0 => ValueTest::Exists,
+                1 => ValueTest::IsNull,
+                2 => ValueTest::Between {
+                    low: n(rng),
+                    high: n(rng),
+                },
+                3 => ValueTest::In {
+                    values: vec![n(rng), n(rng)],
+                },
+                _ => ValueTest::Compare {
+                    op: op(rng),
+                    value: n(rng),
+                },
+            }
+        }
+        ValueFunc::Distinct => match rng.random_range(0..6) {
+            0 => ValueTest::Exists,
+            1 => ValueTest::IsNull,
+            2 | 3 => ValueTest::Contains {
+                value: literal(rng),
+            },
+            _ => ValueTest::In {
+                values: vec![literal(rng), literal(rng)],
+            },
+        },
+        ValueFunc::First | ValueFunc::Last | ValueFunc::MostFrequent => scalar_test(rng, literal),
+    };
+    let mut query = query(rng);
+    // Fewer filters and windows, so that more profiles have values.
+    if rng.random_bool(0.6) {
+        query.filter = None;
+    }
+    if rng.random_bool(0.4) {
+        query.window = None;
+    }
+    ValueCond {
+        func,
+        query,
+        property: property.to_string(),
+        test,
     }
 }
 
@@ -331,7 +442,7 @@ fn num_cmp(rng: &mut ChaCha8Rng) -> NumCmp {
 }
 
 fn leaf(rng: &mut ChaCha8Rng) -> Expr {
-    match rng.random_range(0..7) {
+    match rng.random_range(0..8) {
         0 | 1 => {
             // Geo traits are one of eight; `within` is new enough to deserve more turns.
             let (name, ty) = if rng.random_bool(0.2) {
@@ -356,6 +467,7 @@ fn leaf(rng: &mut ChaCha8Rng) -> Expr {
             cmp: num_cmp(rng),
         }),
         5 => Expr::Sequence(sequence(rng)),
+        6 => Expr::Value(value_cond(rng)),
         _ => Expr::Recency(RecencyCond {
             which: pick(rng, &[Recency::First, Recency::Last]),
             query: query(rng),
