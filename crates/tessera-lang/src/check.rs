@@ -129,49 +129,62 @@ pub fn check(expr: &Expr, catalog: &Catalog) -> Vec<Diagnostic> {
 /// comparison is accepted; a literal of another type simply never matches, as in `where`).
 fn check_value_test(cond: &ValueCond) -> Option<(String, String)> {
     let func = cond.func.as_str();
-    let numeric = |l: &Literal| matches!(l, Literal::Number(_));
-    let bad = match (&cond.func, &cond.test) {
-        (_, ValueTest::Within { .. }) => true,
-        (ValueFunc::UniqueCount, ValueTest::Compare { value, .. }) => !numeric(value),
-        (ValueFunc::UniqueCount, ValueTest::Between { low, high }) => {
-            !numeric(low) || !numeric(high)
+    let hint = match cond.func {
+        ValueFunc::UniqueCount => format!("`{func}(...)` is a number: compare it with numbers, e.g. `{func}(Product Viewed.product_id in last 30d) >= 5`"),
+        ValueFunc::Distinct => format!("`{func}(...)` is a list of values: use `contains`, `in`, `exists` or `is null`, e.g. `{func}(Product Viewed.category) contains \"shoes\"`"),
+        _ => format!("`{func}(...)` is one property value: compare it as in `where`, e.g. `{func}(Order Completed.coupon) = \"SPRING\"`"),
+    };
+    let refused = |word: &str| {
+        Some((
+            format!("`{word}` cannot be used on `{func}(...)`"),
+            hint.clone(),
+        ))
+    };
+    match (&cond.func, &cond.test) {
+        (_, ValueTest::In { values }) if values.is_empty() => Some((
+            "an `in` list with no values".into(),
+            "list at least one value".into(),
+        )),
+        (_, ValueTest::Within { .. }) => refused("within"),
+        (ValueFunc::UniqueCount, ValueTest::Exists | ValueTest::IsNull) => None,
+        (
+            ValueFunc::UniqueCount,
+            test @ (ValueTest::Compare { .. } | ValueTest::Between { .. } | ValueTest::In { .. }),
+        ) => {
+            let literals: Vec<&Literal> = match test {
+                ValueTest::Compare { value, .. } => vec![value],
+                ValueTest::Between { low, high } => vec![low, high],
+                ValueTest::In { values } => values.iter().collect(),
+                _ => vec![],
+            };
+            let wrong = literals
+                .into_iter()
+                .find(|l| !matches!(l, Literal::Number(_)))?;
+            Some((
+                format!(
+                    "`{func}(...)` is a number but `{wrong}` is {}",
+                    describe(wrong)
+                ),
+                hint,
+            ))
         }
-        (ValueFunc::UniqueCount, ValueTest::In { values }) => !values.iter().all(numeric),
-        (ValueFunc::UniqueCount, ValueTest::Exists | ValueTest::IsNull) => false,
-        (ValueFunc::UniqueCount, _) => true,
+        (ValueFunc::UniqueCount, test) => refused(test_word(test)),
         (
             ValueFunc::Distinct,
             ValueTest::Contains { .. }
             | ValueTest::In { .. }
             | ValueTest::Exists
             | ValueTest::IsNull,
-        ) => false,
-        (ValueFunc::Distinct, _) => true,
-        (_, ValueTest::In { values }) => values.is_empty(),
-        _ => false,
-    };
-    if !bad {
-        return None;
+        ) => None,
+        (ValueFunc::Distinct, test) => refused(test_word(test)),
+        _ => None,
     }
-    let hint = match cond.func {
-        ValueFunc::UniqueCount => format!("`{func}(...)` is a number: compare it with numbers, e.g. `{func}(Product Viewed.product_id in last 30d) >= 5`"),
-        ValueFunc::Distinct => format!("`{func}(...)` is a list of values: use `contains`, `in`, `exists` or `is null`, e.g. `{func}(Product Viewed.category) contains \"shoes\"`"),
-        _ => format!("`{func}(...)` is one property value: compare it as in `where`, e.g. `{func}(Order Completed.coupon) = \"SPRING\"`"),
-    };
-    Some((
-        format!(
-            "`{}` cannot be used on `{func}(...)`",
-            test_word(&cond.test)
-        ),
-        hint,
-    ))
 }
 
 fn test_word(test: &ValueTest) -> &'static str {
     match test {
         ValueTest::Compare { op, .. } => op.as_str(),
         ValueTest::Between { .. } => "between",
-        ValueTest::In { values } if values.is_empty() => "an empty `in` list",
         ValueTest::In { .. } => "in",
         ValueTest::Contains { .. } => "contains",
         ValueTest::StartsWith { .. } => "starts_with",
