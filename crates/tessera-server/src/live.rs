@@ -179,7 +179,7 @@ impl Live {
                 // Traits as the store merged them (types, merge rules), not as sent.
                 // Only the traits this record set, so that only segments reading them are
                 // re-evaluated.
-                let (mut traits, _) = store.profile_data(profile, None)?;
+                let mut traits = store.profile_traits(profile, None)?;
                 traits.retain(|name, _| record.traits.iter().any(|(sent, _)| sent == name));
                 changes.extend(self.realtime.on_traits(profile, traits, now));
             }

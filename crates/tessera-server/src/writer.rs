@@ -143,10 +143,14 @@ pub(crate) fn spawn(
     tracing::info!(changes = initial.len(), "real-time membership loaded");
     // Stops with the writer thread, which owns it.
     let checkpointer = store.checkpoint_in_background()?;
+    // Events by profile and message ids are indexed off this thread (see tessera-store's
+    // `index.rs`).
+    let indexer = store.index_in_background()?;
     let thread = std::thread::Builder::new()
         .name("tessera-writer".into())
         .spawn(move || {
             let _checkpointer = checkpointer;
+            let _indexer = indexer;
             let identity = store.config().identity.clone();
             let normalizer = Normalizer::new(&identity);
             let mut next: Option<Job> = None;

@@ -1,6 +1,6 @@
 //! Erasure (GDPR Art. 17): a person's data removed in one transaction, the fact recorded.
 
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -27,31 +27,47 @@ impl Store {
     pub fn erase_profile(&mut self, profile: u64) -> Result<Erasure> {
         // Our own writes do not change `data_version`: drop cached owners explicitly.
         self.identity_cache = Default::default();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let records: Vec<u64> = tx
-            .prepare("SELECT id FROM profiles WHERE canonical = ?1")?
-            .query_map([profile], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        // A manual transaction, so that the store's own reads run inside it.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match self.erase_in_transaction(profile) {
+            Ok((erasure, records, message_ids)) => {
+                self.conn.execute_batch("COMMIT")?;
+                // After the commit: a crash before this leaves index entries that point at
+                // no event, which readers skip.
+                self.forget_in_index(&records, &message_ids)?;
+                Ok(erasure)
+            }
+            Err(e) => {
+                if !self.conn.is_autocommit() {
+                    self.conn.execute_batch("ROLLBACK")?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The erasure's changes inside the open transaction; returns what was erased and the
+    /// records and message ids to remove from the index.
+    #[allow(clippy::type_complexity)]
+    fn erase_in_transaction(&self, profile: u64) -> Result<(Erasure, Vec<u64>, Vec<String>)> {
+        let tx = &self.conn;
+        // Read inside the write transaction: no event of these records can be added meanwhile.
+        let records = self.records_of(profile)?;
         if records.is_empty() {
             return Err(crate::Error::ProfileNotFound(format!("#{profile}")));
         }
+        let events = self.events_of_records(&records)?;
         let mut erasure = Erasure {
             profiles: records.len() as u64,
             ..Default::default()
         };
         {
-            let mut ids = tx.prepare("SELECT message_id FROM events WHERE profile_id = ?1")?;
             let mut insert =
-                tx.prepare("INSERT OR IGNORE INTO erased_messages (hash) VALUES (?1)")?;
-            for record in &records {
-                let message_ids: Vec<String> = ids
-                    .query_map([record], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?;
-                for id in message_ids {
-                    insert.execute([message_hash(&id)])?;
-                }
+                tx.prepare_cached("INSERT OR IGNORE INTO erased_messages (hash) VALUES (?1)")?;
+            let mut delete = tx.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
+            for event in &events {
+                insert.execute([message_hash(&event.message_id)])?;
+                erasure.events += delete.execute([event.seq])? as u64;
             }
         }
         for record in &records {
@@ -66,8 +82,6 @@ impl Store {
             erasure.traits +=
                 tx.execute("DELETE FROM trait_values WHERE profile_id = ?1", [record])? as u64;
             tx.execute("DELETE FROM consents WHERE profile_id = ?1", [record])?;
-            erasure.events +=
-                tx.execute("DELETE FROM events WHERE profile_id = ?1", [record])? as u64;
             erasure.memberships +=
                 tx.execute("DELETE FROM memberships WHERE profile_id = ?1", [record])? as u64;
             // The history of an erased person's memberships goes too.
@@ -102,8 +116,8 @@ impl Store {
                 erasure.memberships
             ],
         )?;
-        tx.commit()?;
-        Ok(erasure)
+        let message_ids = events.into_iter().map(|e| e.message_id).collect();
+        Ok((erasure, records, message_ids))
     }
 
     /// How many erasures have been recorded.

@@ -9,6 +9,7 @@ use tessera_model::{
     ConsentPurpose, EventKind, Identifier, IdentifierKind, Millis, TraitType, TraitValue,
 };
 
+use crate::index::{message_key, RecentMessages};
 use crate::{MembershipChange, Result, Store};
 
 /// A trait value as an importer hands it over: raw JSON (typed against the store's schema,
@@ -67,6 +68,15 @@ impl Store {
         records: &[Record],
         follow: impl FnOnce(&Store, &[Outcome]) -> Result<Vec<MembershipChange>>,
     ) -> Result<(Vec<Outcome>, Vec<MembershipChange>)> {
+        // Past this many unindexed messages, deduplication would hold too many in memory:
+        // index them first (the server's background indexer normally keeps the tail short).
+        if self
+            .recent
+            .as_ref()
+            .is_some_and(|recent| recent.len() > crate::index::RECENT_LIMIT)
+        {
+            self.catch_up_index()?;
+        }
         // A manual transaction rather than rusqlite's guard, so that `follow` can use the
         // store's own read methods inside it.
         self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
@@ -86,8 +96,9 @@ impl Store {
                 Ok((outcomes, changes))
             }
             Err(e) => {
-                // The transaction is gone: forget what it wrote into the cache.
+                // The transaction is gone: forget what it wrote into the caches.
                 self.identity_cache.clear();
+                self.recent = None;
                 if !self.conn.is_autocommit() {
                     self.conn.execute_batch("ROLLBACK")?;
                 }
@@ -118,6 +129,18 @@ impl Store {
             self.identity_cache.clear();
             self.identity_cache.data_version = Some(version);
         }
+        // Messages stored after the index's mark are deduplicated from memory. The mark only
+        // moves forward, so what it covers stays in the index for the lookups below.
+        let through = crate::index::indexed_through(&self.index)?;
+        let recent = match self.recent.take() {
+            Some(mut recent) if recent.data_version == version => {
+                recent.indexed_through(through);
+                recent
+            }
+            // First batch, or another connection stored messages.
+            _ => RecentMessages::load(conn, through, version)?,
+        };
+        let recent = self.recent.insert(recent);
         // Most stores never erased anyone: skip a lookup per record then.
         let any_erased: bool = conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_messages)")?
@@ -132,6 +155,8 @@ impl Store {
             new_catalog: Vec::new(),
             cache: &mut self.identity_cache,
             next_profile_id: None,
+            index: &self.index,
+            recent,
         };
         let mut ingested = Vec::with_capacity(records.len());
         for record in records {
@@ -180,11 +205,16 @@ struct Batch<'b> {
     cache: &'b mut IdentityCache,
     /// The id the next new profile gets (read from the table once per batch).
     next_profile_id: Option<u64>,
+    /// The deferred index, for message ids stored before its mark.
+    index: &'b Connection,
+    /// Message ids stored after the mark, this batch's included.
+    recent: &'b mut RecentMessages,
 }
 
 impl Batch<'_> {
     fn ingest(&mut self, record: &Record) -> Result<Outcome> {
-        if self.is_known_message(&record.message_id)? {
+        let key = message_key(&record.message_id);
+        if self.is_known_message(&record.message_id, &key)? {
             return Ok(Outcome::Duplicate);
         }
         if record.identifiers.is_empty() {
@@ -255,6 +285,7 @@ impl Batch<'_> {
             tessera_model::segment_context(&record.context)
                 .map(|summary| Value::Object(summary).to_string()),
         ])?;
+        self.recent.insert(tx.last_insert_rowid(), key);
         if record.kind.is_behavioural() {
             self.note_catalog(record)?;
         }
@@ -317,13 +348,14 @@ impl Batch<'_> {
         Ok(traits)
     }
 
-    fn is_known_message(&self, message_id: &str) -> Result<bool> {
-        let stored = self
-            .tx
-            .prepare_cached("SELECT 1 FROM events WHERE message_id = ?1")?
-            .query_row([message_id], |_| Ok(()))
-            .optional()?
-            .is_some();
+    fn is_known_message(&self, message_id: &str, key: &[u8; 16]) -> Result<bool> {
+        let stored = self.recent.contains(key)
+            || self
+                .index
+                .prepare_cached("SELECT 1 FROM message_keys WHERE key = ?1")?
+                .query_row([&key[..]], |_| Ok(()))
+                .optional()?
+                .is_some();
         if stored || !self.any_erased {
             return Ok(stored);
         }
@@ -523,6 +555,9 @@ impl Store {
             "UPDATE imports SET finished_at = ?2, stored = ?3, duplicates = ?4, rejected = ?5 WHERE seq = ?1",
             params![id, crate::now_millis(), stored, duplicates, rejected],
         )?;
+        // Reads by profile that follow an import find its events in the index, not by
+        // scanning the log's tail.
+        self.catch_up_index()?;
         Ok(())
     }
 

@@ -11,12 +11,15 @@
 //!   stored is durable (`synchronous = FULL`); if the process dies before that, none of the
 //!   batch is visible.
 //! - Events are idempotent by message id: storing a message id twice stores it once.
+//! - `events` is an append-only log; its indexes by profile and by message id are deferred
+//!   into `tessera-index.db` (see `index.rs`), and every read combines them with the tail.
 //! - `profiles.canonical` always names the root of the merge group directly.
 //! - Trait values are append-only observations; current and "as of" views are derived.
 
 mod checkpoint;
 mod config;
 mod erase;
+mod index;
 mod ingest;
 mod keys;
 mod places;
@@ -34,6 +37,7 @@ use tessera_model::TraitType;
 pub use checkpoint::Checkpointer;
 pub use config::{Config, RfmSection, ServerSection};
 pub use erase::Erasure;
+pub use index::{Indexer, INDEX_FILE};
 pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};
 pub use places::{InvalidPlace, Place};
@@ -91,6 +95,11 @@ pub struct Store {
     catalog_cache: std::collections::HashSet<(String, String)>,
     /// Identity lookups remembered across batches (see `ingest::IdentityCache`).
     identity_cache: ingest::IdentityCache,
+    /// The deferred event index (`tessera-index.db`), read for deduplication and per-profile
+    /// reads.
+    index: Connection,
+    /// Messages stored after the index's mark, loaded at the first batch.
+    recent: Option<index::RecentMessages>,
 }
 
 impl std::fmt::Debug for Store {
@@ -144,6 +153,7 @@ impl Store {
         conn.pragma_update(None, "cache_size", -262_144)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         schema::migrate(&mut conn)?;
+        let index = index::open_index(dir, &conn)?;
         let mut store = Store {
             conn,
             dir: dir.to_path_buf(),
@@ -151,6 +161,8 @@ impl Store {
             trait_types: HashMap::new(),
             catalog_cache: Default::default(),
             identity_cache: Default::default(),
+            index,
+            recent: None,
         };
         store.reload_caches()?;
         Ok(store)

@@ -337,44 +337,41 @@ impl Store {
     ) -> Result<(BTreeMap<String, TraitValue>, EventRows)> {
         // Shares the merge logic with the batch loader, so that `explain` sees exactly what
         // batch evaluation sees.
-        let mut traits = BTreeMap::new();
-        self.merged_traits(at, Some(profile), |_, name, value| {
-            traits.insert(name.to_string(), value);
-        })?;
-        let mut stmt = self.conn.prepare(
-            "SELECT e.name, e.ts, e.properties, e.segment_context FROM events e JOIN profiles p ON p.id = e.profile_id
-             WHERE p.canonical = ?1 AND e.kind IN ('track', 'page', 'screen') AND e.ts <= ?2
-             ORDER BY e.ts, e.seq",
-        )?;
-        let rows = stmt.query_map(params![profile, at.unwrap_or(i64::MAX)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Millis>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })?;
+        let traits = self.profile_traits(profile, at)?;
+        let at = at.unwrap_or(i64::MAX);
         let mut events = Vec::new();
-        for row in rows {
-            let (name, ts, props, context) = row?;
-            let props = match &context {
-                Some(context) => with_segment_context(&props, context),
-                None => std::borrow::Cow::Borrowed(props.as_str()),
+        for event in self.events_of_records(&self.records_of(profile)?)? {
+            let behavioural = matches!(event.kind.as_str(), "track" | "page" | "screen");
+            if !behavioural || event.ts > at {
+                continue;
+            }
+            let props = match &event.segment_context {
+                Some(context) => with_segment_context(&event.properties, context),
+                None => std::borrow::Cow::Borrowed(event.properties.as_str()),
             };
             let props = serde_json::from_str(&props)
                 .map_err(|e| Error::Internal(format!("event properties: {e}")))?;
-            events.push((name, ts, props));
+            events.push((event.name, event.ts, props));
         }
         Ok((traits, events))
     }
 
+    /// One canonical profile's traits, merged, as of `at` (now if `None`).
+    pub fn profile_traits(
+        &self,
+        profile: u64,
+        at: Option<Millis>,
+    ) -> Result<BTreeMap<String, TraitValue>> {
+        let mut traits = BTreeMap::new();
+        self.merged_traits(at, Some(profile), |_, name, value| {
+            traits.insert(name.to_string(), value);
+        })?;
+        Ok(traits)
+    }
+
     /// The full view of one canonical profile.
     pub fn profile_view(&self, profile: u64, recent: usize) -> Result<ProfileView> {
-        let records: Vec<u64> = self
-            .conn
-            .prepare("SELECT id FROM profiles WHERE canonical = ?1 ORDER BY id")?
-            .query_map([profile], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let records = self.records_of(profile)?;
         if records.is_empty() {
             return Err(Error::ProfileNotFound(format!("#{profile}")));
         }
@@ -391,7 +388,7 @@ impl Store {
                 ))
             })?
             .collect::<Result<_, _>>()?;
-        let (traits, _) = self.profile_data(profile, None)?;
+        let traits = self.profile_traits(profile, None)?;
         let traits = traits.into_iter().map(|(k, v)| (k, v.to_json())).collect();
         let mut consents = Consents::default();
         let mut stmt = self.conn.prepare(
@@ -430,28 +427,21 @@ impl Store {
                 })
             })?
             .collect::<Result<_, _>>()?;
-        let event_count: i64 = self.conn.query_row(
-            "SELECT count(*) FROM events e JOIN profiles p ON p.id = e.profile_id WHERE p.canonical = ?1",
-            [profile],
-            |r| r.get(0),
-        )?;
-        let recent_events = self
-            .conn
-            .prepare(
-                "SELECT e.ts, e.kind, e.name, e.properties FROM events e
-                 JOIN profiles p ON p.id = e.profile_id WHERE p.canonical = ?1
-                 ORDER BY e.ts DESC, e.seq DESC LIMIT ?2",
-            )?
-            .query_map(params![profile, recent as i64], |r| {
-                let props: String = r.get(3)?;
-                Ok((
-                    tessera_model::format_millis(r.get(0)?),
-                    r.get(1)?,
-                    r.get(2)?,
-                    serde_json::from_str(&props).unwrap_or(Value::Null),
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
+        let events = self.events_of_records(&records)?;
+        let event_count = events.len();
+        let recent_events = events
+            .into_iter()
+            .rev()
+            .take(recent)
+            .map(|e| {
+                (
+                    tessera_model::format_millis(e.ts),
+                    e.kind,
+                    e.name,
+                    serde_json::from_str(&e.properties).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
         Ok(ProfileView {
             profile,
             records,

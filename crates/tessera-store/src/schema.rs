@@ -211,6 +211,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE events ADD COLUMN segment_context TEXT;
     "#,
+    // 7: `events` becomes an append-only log: no index is updated in the commit of an event.
+    // Events by profile and message ids are indexed in `tessera-index.db` in deferred,
+    // sorted merges (see `index.rs`), which needs `seq` never to be given twice (AUTOINCREMENT
+    // even after the newest events are erased) and an id that ties that file to this store.
+    r#"
+    CREATE TABLE events_log (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id      TEXT NOT NULL,
+        profile_id      INTEGER NOT NULL REFERENCES profiles(id),
+        kind            TEXT NOT NULL,
+        name            TEXT NOT NULL,
+        ts              INTEGER NOT NULL,
+        received_at     INTEGER NOT NULL,
+        properties      TEXT NOT NULL,
+        context         TEXT NOT NULL,
+        segment_context TEXT
+    );
+    INSERT INTO events_log (seq, message_id, profile_id, kind, name, ts, received_at, properties, context, segment_context)
+        SELECT seq, message_id, profile_id, kind, name, ts, received_at, properties, context, segment_context
+        FROM events ORDER BY seq;
+    DROP TABLE events;
+    ALTER TABLE events_log RENAME TO events;
+    INSERT INTO counters (name, value) VALUES ('store_id', abs(random()));
+    "#,
 ];
 
 /// Fills `events.segment_context` for rows stored before migration 6.

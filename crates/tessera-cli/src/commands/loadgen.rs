@@ -47,6 +47,17 @@ pub struct LoadgenArgs {
     /// segment such as `did(Order Completed in last 1h)`.
     #[arg(long, value_name = "HOST:PORT")]
     webhook_receiver: Option<String>,
+    /// How message ids are made: `random` UUIDs, as the analytics SDKs send them (each one
+    /// lands on a random page of the store's message-id index), or `sequential` per
+    /// connection (an unrealistically friendly order, for comparison).
+    #[arg(long, value_enum, default_value_t = MessageIds::Random)]
+    message_ids: MessageIds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageIds {
+    Random,
+    Sequential,
 }
 
 /// When each user's message was sent, and when its webhook arrived.
@@ -114,6 +125,7 @@ pub fn run(args: LoadgenArgs) -> Result<std::process::ExitCode> {
         for connection in 0..args.connections {
             let (target, auth) = (args.target.clone(), auth.clone());
             let (batch, users, track) = (args.batch, args.users, track.clone());
+            let ids = args.message_ids;
             tasks.push(tokio::spawn(async move {
                 drive(
                     connection,
@@ -121,6 +133,7 @@ pub fn run(args: LoadgenArgs) -> Result<std::process::ExitCode> {
                     &auth,
                     batch,
                     users,
+                    ids,
                     per_connection,
                     deadline,
                     track,
@@ -239,6 +252,7 @@ async fn drive(
     auth: &str,
     batch: usize,
     users: u64,
+    ids: MessageIds,
     rate: Option<f64>,
     deadline: Instant,
     track: Option<Timings>,
@@ -262,9 +276,9 @@ async fn drive(
             next_send += interval;
         }
         let body = match &track {
-            None => batch_body(&mut rng, connection, &mut sequence, batch, users),
+            None => batch_body(&mut rng, ids, connection, &mut sequence, batch, users),
             Some(sent) => {
-                let (body, ids) = new_buyers_body(connection, &mut sequence, batch);
+                let (body, ids) = new_buyers_body(&mut rng, ids, connection, &mut sequence, batch);
                 let now = Instant::now();
                 sent.lock()
                     .expect("not poisoned")
@@ -350,6 +364,7 @@ async fn exchange(
 /// A batch of realistic e-commerce messages (mostly product views, some carts and orders).
 fn batch_body(
     rng: &mut SmallRng,
+    ids: MessageIds,
     connection: usize,
     sequence: &mut u64,
     batch: usize,
@@ -378,10 +393,10 @@ fn batch_body(
         if i > 0 {
             out.push(',');
         }
+        let message_id = message_id(rng, ids, connection, *sequence);
         out.push_str(&format!(
-            "{{\"type\":\"track\",\"event\":\"{event}\",\"userId\":\"lg-{user}\",\"messageId\":\"lg-{connection}-{seq}\",\"properties\":{{\"product_id\":\"P{product:04}\",\"category\":\"cat{}\"{extra}}},\"context\":{{\"device\":{{\"type\":\"mobile\"}},\"library\":{{\"name\":\"tessera-loadgen\"}}}}}}",
+            "{{\"type\":\"track\",\"event\":\"{event}\",\"userId\":\"lg-{user}\",\"messageId\":\"{message_id}\",\"properties\":{{\"product_id\":\"P{product:04}\",\"category\":\"cat{}\"{extra}}},\"context\":{{\"device\":{{\"type\":\"mobile\"}},\"library\":{{\"name\":\"tessera-loadgen\"}}}}}}",
             product % 12,
-            seq = *sequence
         ));
     }
     out.push_str("]}");
@@ -390,21 +405,79 @@ fn batch_body(
 
 /// Each message is the first `Order Completed` of a new user, so each one makes someone
 /// enter a segment such as `did(Order Completed in last 1h)`.
-fn new_buyers_body(connection: usize, sequence: &mut u64, batch: usize) -> (String, Vec<String>) {
-    let mut ids = Vec::with_capacity(batch);
+fn new_buyers_body(
+    rng: &mut SmallRng,
+    ids: MessageIds,
+    connection: usize,
+    sequence: &mut u64,
+    batch: usize,
+) -> (String, Vec<String>) {
+    let mut users = Vec::with_capacity(batch);
     let mut messages = Vec::with_capacity(batch);
     for _ in 0..batch {
         *sequence += 1;
         let user = format!("lgw-{connection}-{sequence}");
+        let message_id = message_id(rng, ids, connection, *sequence);
         messages.push(format!(
-            "{{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"{user}\",\"messageId\":\"{user}\",\"properties\":{{\"revenue\":10}}}}"
+            "{{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"{user}\",\"messageId\":\"{message_id}\",\"properties\":{{\"revenue\":10}}}}"
         ));
-        ids.push(user);
+        users.push(user);
     }
-    (format!("{{\"batch\":[{}]}}", messages.join(",")), ids)
+    (format!("{{\"batch\":[{}]}}", messages.join(",")), users)
+}
+
+/// A message id: a random (version 4) UUID in its canonical text form, as the analytics SDKs
+/// make them, or `lg-CONNECTION-SEQUENCE`.
+fn message_id(rng: &mut SmallRng, ids: MessageIds, connection: usize, sequence: u64) -> String {
+    match ids {
+        MessageIds::Sequential => format!("lg-{connection}-{sequence}"),
+        MessageIds::Random => {
+            let bits: u128 = rng.random();
+            // RFC 9562: version 4 in bits 48..52, variant 0b10 in bits 64..66.
+            let bits = (bits & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
+            let hex = format!("{bits:032x}");
+            format!(
+                "{}-{}-{}-{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            )
+        }
+    }
 }
 
 fn basic_credentials(key: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_message_ids_are_version_4_uuids() {
+        let mut rng = SmallRng::seed_from_u64(7);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let id = message_id(&mut rng, MessageIds::Random, 0, 0);
+            let groups: Vec<&str> = id.split('-').collect();
+            let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+            assert_eq!(lengths, [8, 4, 4, 4, 12], "{id}");
+            assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
+            assert!(groups[2].starts_with('4'), "version 4: {id}");
+            assert!(
+                matches!(&groups[3][..1], "8" | "9" | "a" | "b"),
+                "variant: {id}"
+            );
+            assert!(seen.insert(id));
+        }
+        let mut rng = SmallRng::seed_from_u64(7);
+        assert_eq!(
+            message_id(&mut rng, MessageIds::Sequential, 3, 42),
+            "lg-3-42"
+        );
+    }
 }

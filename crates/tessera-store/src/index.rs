@@ -1,0 +1,426 @@
+//! Deferred secondary indexes of the event log: events by profile, and message ids.
+//!
+//! Why deferred: every message that a client sends carries a random message id (the SDKs make
+//! UUIDs) and belongs to one of many profiles, so an index kept in the same commit as the
+//! event gets one insert at a random place per message, and each commit writes every page it
+//! touched to the WAL again. Measured with `tessera loadgen` (random UUIDs): the two indexes
+//! held ingestion to 32k messages/s; without them it runs at 124k/s (BENCHMARKS.md). So
+//! `events` is an append-only log (its rowid `seq` only grows) and the indexes live in a file
+//! of their own, `tessera-index.db`, filled in large sorted merges off the writer's path: by a
+//! background thread in the server ([`Store::index_in_background`]), and by the writer itself
+//! when the unindexed tail gets long ([`RECENT_LIMIT`]) or an import ends.
+//!
+//! Invariants:
+//! - Every event with `seq <= indexed_through` is in `profile_events` and `message_keys`; the
+//!   tail after the mark is read from `events` directly (a rowid range), so readers never miss
+//!   an event however far the index lags.
+//! - `events.seq` only grows (AUTOINCREMENT), so no event appears at or below the mark after
+//!   the mark was set.
+//! - The file is derived data: missing, from another store (`store_id` differs) or ahead of
+//!   the log, it is rebuilt. It is written with `synchronous = NORMAL`: a power cut can only
+//!   move the mark back, never split a merge.
+//! - An erased profile's entries are removed after its events; a crash in between leaves
+//!   entries that point at no event, which readers skip (they read events by `seq`).
+
+use std::collections::{HashSet, VecDeque};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::{Result, Store, DB_FILE};
+
+/// The index file inside the data directory.
+pub const INDEX_FILE: &str = "tessera-index.db";
+
+/// Unindexed messages past which the writer indexes them itself before its next batch (bounds
+/// the memory of [`RecentMessages`] to about 100 MB when no background indexer keeps up).
+pub(crate) const RECENT_LIMIT: usize = 2_000_000;
+/// Events indexed per merge when the index is not empty (one transaction each).
+const MERGE_ROWS: i64 = 4_000_000;
+/// How often the background indexer merges the tail: the longer, the more inserts share a
+/// page (the point of deferring), the more messages are kept in memory for deduplication.
+const INTERVAL: Duration = Duration::from_millis(1000);
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS profile_events (
+        profile_id  INTEGER NOT NULL,
+        ts          INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, ts, seq)
+    ) WITHOUT ROWID;
+    -- The first 16 bytes of SHA-256 of each message id: compact keys, and no message id
+    -- (which a client may have built from personal data) outside the main store.
+    CREATE TABLE IF NOT EXISTS message_keys (
+        key         BLOB PRIMARY KEY
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS index_state (
+        id              INTEGER PRIMARY KEY CHECK (id = 0),
+        store_id        INTEGER NOT NULL,
+        indexed_through INTEGER NOT NULL
+    );
+";
+
+/// The deduplication key of a message id.
+pub(crate) fn message_key(message_id: &str) -> [u8; 16] {
+    let digest = Sha256::digest(message_id.as_bytes());
+    let mut key = [0; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+/// Opens (creating if needed) the index file next to `tessera.db`, rebuilding it from nothing
+/// when it belongs to another store or is ahead of the log.
+pub(crate) fn open_index(dir: &Path, store: &Connection) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        dir.join(INDEX_FILE),
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -131_072)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.execute_batch(SCHEMA)?;
+    let store_id: i64 = store.query_row(
+        "SELECT value FROM counters WHERE name = 'store_id'",
+        [],
+        |r| r.get(0),
+    )?;
+    let last_seq: i64 = store
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let state: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT store_id, indexed_through FROM index_state",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if state.is_none_or(|(id, through)| id != store_id || through > last_seq) {
+        if state.is_some() {
+            tracing::warn!(
+                "the event index belongs to another store or is ahead of it: rebuilding it"
+            );
+        }
+        conn.execute_batch(
+            "BEGIN IMMEDIATE; DELETE FROM profile_events; DELETE FROM message_keys;
+             DELETE FROM index_state;",
+        )?;
+        conn.execute(
+            "INSERT INTO index_state (id, store_id, indexed_through) VALUES (0, ?1, 0)",
+            [store_id],
+        )?;
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok(conn)
+}
+
+/// Every event with `seq` at or below this is indexed.
+pub(crate) fn indexed_through(index: &Connection) -> Result<i64> {
+    Ok(index
+        .prepare_cached("SELECT indexed_through FROM index_state")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// A connection that merges the log's tail into the index: the index file with the store
+/// attached as `store`, and `message_key()` as an SQL function.
+struct Merger {
+    conn: Connection,
+}
+
+impl Merger {
+    fn open(dir: &Path) -> Result<Merger> {
+        let conn = Connection::open_with_flags(
+            dir.join(INDEX_FILE),
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", -131_072)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        let store = dir.join(DB_FILE);
+        conn.execute(
+            "ATTACH DATABASE ?1 AS store",
+            [store.to_string_lossy().as_ref()],
+        )?;
+        conn.create_scalar_function(
+            "message_key",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| Ok(message_key(ctx.get_raw(0).as_str()?).to_vec()),
+        )?;
+        Ok(Merger { conn })
+    }
+
+    /// Indexes the next part of the tail in one transaction; returns how many events it read.
+    fn merge(&self) -> Result<u64> {
+        let conn = &self.conn;
+        // The first statement writes the index, so the transaction holds the index's write
+        // lock (another merger waits) without ever taking the store's: the writer goes on.
+        conn.execute_batch("BEGIN; UPDATE index_state SET indexed_through = indexed_through;")?;
+        let merged = (|| -> Result<u64> {
+            let from = indexed_through(conn)?;
+            let last: Option<i64> =
+                conn.query_row("SELECT max(seq) FROM store.events", [], |r| r.get(0))?;
+            let Some(last) = last.filter(|&last| last > from) else {
+                return Ok(0);
+            };
+            // An empty index is built in one sorted pass, whatever the size of the log.
+            let through = if from == 0 {
+                last
+            } else {
+                last.min(from + MERGE_ROWS)
+            };
+            // Sorted inserts: each page of the index is written once per merge.
+            conn.execute(
+                "INSERT OR IGNORE INTO profile_events (profile_id, ts, seq)
+                 SELECT profile_id, ts, seq FROM store.events WHERE seq > ?1 AND seq <= ?2
+                 ORDER BY 1, 2, 3",
+                params![from, through],
+            )?;
+            let read = conn.execute(
+                "INSERT OR IGNORE INTO message_keys (key)
+                 SELECT message_key(message_id) FROM store.events WHERE seq > ?1 AND seq <= ?2
+                 ORDER BY 1",
+                params![from, through],
+            )?;
+            conn.execute(
+                "UPDATE index_state SET indexed_through = ?1",
+                params![through],
+            )?;
+            Ok(read as u64)
+        })();
+        match merged {
+            Ok(n) => {
+                conn.execute_batch("COMMIT")?;
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Merges until the index has caught up with the log as it was when this started.
+    fn catch_up(&self) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let n = self.merge()?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// The background indexer; stops when dropped.
+pub struct Indexer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Store {
+    /// Indexes every event stored so far (the writer does this by itself when the unindexed
+    /// tail grows past [`RECENT_LIMIT`]; an import calls it when it ends).
+    pub fn catch_up_index(&mut self) -> Result<u64> {
+        let merged = Merger::open(&self.dir)?.catch_up()?;
+        Ok(merged)
+    }
+
+    /// Keeps the index close behind the log from a thread of its own, merging once a second.
+    pub fn index_in_background(&self) -> Result<Indexer> {
+        let merger = Merger::open(&self.dir)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("tessera-indexer".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::Relaxed) {
+                    if let Err(e) = merger.catch_up() {
+                        tracing::warn!(error = %e, "indexing events failed; retrying");
+                    }
+                    // Sleeps in short steps so that dropping the indexer is prompt.
+                    let mut slept = Duration::ZERO;
+                    while slept < INTERVAL && !stopping.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(50));
+                        slept += Duration::from_millis(50);
+                    }
+                }
+            })
+            .map_err(|e| crate::Error::Internal(format!("spawning the indexer: {e}")))?;
+        Ok(Indexer {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Keys of the messages this writer knows to be stored after the index's mark: what the
+/// index cannot answer yet for deduplication.
+#[derive(Debug, Default)]
+pub(crate) struct RecentMessages {
+    keys: HashSet<[u8; 16]>,
+    by_seq: VecDeque<(i64, [u8; 16])>,
+    /// The store's `data_version` when loaded: another connection's commit makes it stale.
+    pub(crate) data_version: i64,
+}
+
+impl RecentMessages {
+    /// The messages stored after `through`, read from the log.
+    pub(crate) fn load(store: &Connection, through: i64, data_version: i64) -> Result<Self> {
+        let mut recent = RecentMessages {
+            data_version,
+            ..Default::default()
+        };
+        let mut stmt = store.prepare("SELECT seq, message_id FROM events WHERE seq > ?1")?;
+        let mut rows = stmt.query([through])?;
+        while let Some(row) = rows.next()? {
+            recent.insert(row.get(0)?, message_key(row.get_ref(1)?.as_str()?));
+        }
+        Ok(recent)
+    }
+
+    pub(crate) fn insert(&mut self, seq: i64, key: [u8; 16]) {
+        if self.keys.insert(key) {
+            self.by_seq.push_back((seq, key));
+        }
+    }
+
+    pub(crate) fn contains(&self, key: &[u8; 16]) -> bool {
+        self.keys.contains(key)
+    }
+
+    /// Forgets what the index now holds.
+    pub(crate) fn indexed_through(&mut self, through: i64) {
+        while let Some(&(seq, key)) = self.by_seq.front() {
+            if seq > through {
+                break;
+            }
+            self.keys.remove(&key);
+            self.by_seq.pop_front();
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+/// One stored event, as the per-profile reads need it.
+#[derive(Debug)]
+pub(crate) struct StoredEvent {
+    pub seq: i64,
+    pub message_id: String,
+    pub kind: String,
+    pub name: String,
+    pub ts: tessera_model::Millis,
+    pub properties: String,
+    pub segment_context: Option<String>,
+}
+
+impl Store {
+    /// The profile rows (this one and those merged into it) of a canonical profile.
+    pub(crate) fn records_of(&self, profile: u64) -> Result<Vec<u64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM profiles WHERE canonical = ?1 ORDER BY id")?
+            .query_map([profile], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Every event of these profile rows, oldest first (by time, then store order): from the
+    /// index up to its mark, and from the log's tail after it.
+    pub(crate) fn events_of_records(&self, records: &[u64]) -> Result<Vec<StoredEvent>> {
+        const COLUMNS: &str =
+            "seq, message_id, kind, name, ts, properties, segment_context FROM events";
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(StoredEvent {
+                seq: r.get(0)?,
+                message_id: r.get(1)?,
+                kind: r.get(2)?,
+                name: r.get(3)?,
+                ts: r.get(4)?,
+                properties: r.get(5)?,
+                segment_context: r.get(6)?,
+            })
+        };
+        let through = indexed_through(&self.index)?;
+        let mut indexed = self
+            .index
+            .prepare_cached("SELECT seq FROM profile_events WHERE profile_id = ?1 AND seq <= ?2")?;
+        let mut by_seq = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} WHERE seq = ?1"))?;
+        let mut tail = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} WHERE seq > ?1 AND profile_id = ?2"
+        ))?;
+        let mut events = Vec::new();
+        for &record in records {
+            // Entries above the mark read here come from a merge that ended after the mark
+            // was read: the tail has them.
+            let seqs: Vec<i64> = indexed
+                .query_map(params![record, through], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for seq in seqs {
+                // None: erased after it was indexed.
+                if let Some(event) = by_seq.query_row([seq], row).optional()? {
+                    events.push(event);
+                }
+            }
+            for event in tail.query_map(params![through, record], row)? {
+                events.push(event?);
+            }
+        }
+        events.sort_by_key(|e| (e.ts, e.seq));
+        Ok(events)
+    }
+
+    /// Removes an erased person's entries from the index (after their events are gone).
+    pub(crate) fn forget_in_index(&self, records: &[u64], message_ids: &[String]) -> Result<()> {
+        self.index.execute_batch("BEGIN IMMEDIATE")?;
+        let forgotten = (|| -> Result<()> {
+            let mut events = self
+                .index
+                .prepare_cached("DELETE FROM profile_events WHERE profile_id = ?1")?;
+            for record in records {
+                events.execute([record])?;
+            }
+            let mut keys = self
+                .index
+                .prepare_cached("DELETE FROM message_keys WHERE key = ?1")?;
+            for id in message_ids {
+                keys.execute([&message_key(id)[..]])?;
+            }
+            Ok(())
+        })();
+        match forgotten {
+            Ok(()) => Ok(self.index.execute_batch("COMMIT")?),
+            Err(e) => {
+                let _ = self.index.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
