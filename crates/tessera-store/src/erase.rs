@@ -32,9 +32,11 @@ impl Store {
         match self.erase_in_transaction(profile) {
             Ok((erasure, records, message_ids)) => {
                 self.conn.execute_batch("COMMIT")?;
-                // After the commit: a crash before this leaves index entries that point at
-                // no event, which readers skip.
-                self.forget_in_index(&records, &message_ids)?;
+                // After the commit. A crash or failure here leaves entries that point at no
+                // event, which readers skip (and erased keys still count as seen).
+                if let Err(e) = self.forget_in_index(&records, &message_ids) {
+                    tracing::warn!(error = %e, "removing an erased person's index entries failed");
+                }
                 Ok(erasure)
             }
             Err(e) => {

@@ -93,6 +93,15 @@ pub(crate) fn open_index(dir: &Path, store: &Connection) -> Result<Connection> {
         [],
         |r| r.get(0),
     )?;
+    // The mark first, the log's end second: a server indexing meanwhile can then never make
+    // its own index look ahead of the log.
+    let state: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT store_id, indexed_through FROM index_state",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
     let last_seq: i64 = store
         .query_row(
             "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
@@ -101,13 +110,6 @@ pub(crate) fn open_index(dir: &Path, store: &Connection) -> Result<Connection> {
         )
         .optional()?
         .unwrap_or(0);
-    let state: Option<(i64, i64)> = conn
-        .query_row(
-            "SELECT store_id, indexed_through FROM index_state",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
     if state.is_none_or(|(id, through)| id != store_id || through > last_seq) {
         if state.is_some() {
             tracing::warn!(
@@ -283,6 +285,9 @@ impl Store {
 pub(crate) struct RecentMessages {
     keys: HashSet<[u8; 16]>,
     by_seq: VecDeque<(i64, [u8; 16])>,
+    /// The index's mark when last pruned. A mark that moves back means the index was
+    /// rebuilt, so keys pruned before may be in neither place: the caller reloads.
+    pub(crate) through: i64,
     /// The store's `data_version` when loaded: another connection's commit makes it stale.
     pub(crate) data_version: i64,
 }
@@ -292,6 +297,7 @@ impl RecentMessages {
     pub(crate) fn load(store: &Connection, through: i64, data_version: i64) -> Result<Self> {
         let mut recent = RecentMessages {
             data_version,
+            through,
             ..Default::default()
         };
         let mut stmt = store.prepare("SELECT seq, message_id FROM events WHERE seq > ?1")?;
@@ -314,6 +320,7 @@ impl RecentMessages {
 
     /// Forgets what the index now holds.
     pub(crate) fn indexed_through(&mut self, through: i64) {
+        self.through = through;
         while let Some(&(seq, key)) = self.by_seq.front() {
             if seq > through {
                 break;

@@ -133,11 +133,11 @@ impl Store {
         // moves forward, so what it covers stays in the index for the lookups below.
         let through = crate::index::indexed_through(&self.index)?;
         let recent = match self.recent.take() {
-            Some(mut recent) if recent.data_version == version => {
+            Some(mut recent) if recent.data_version == version && recent.through <= through => {
                 recent.indexed_through(through);
                 recent
             }
-            // First batch, or another connection stored messages.
+            // First batch, another connection stored messages, or the index was rebuilt.
             _ => RecentMessages::load(conn, through, version)?,
         };
         let recent = self.recent.insert(recent);

@@ -151,6 +151,31 @@ fn a_lost_or_foreign_index_is_rebuilt_and_the_log_never_reuses_a_sequence_number
 }
 
 #[test]
+fn a_writer_notices_that_the_index_was_rebuilt_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = Store::init(dir.path()).unwrap();
+    writer
+        .ingest_batch(&[track("m1", 1, "u1"), track("m2", 2, "u1")])
+        .unwrap();
+    writer.catch_up_index().unwrap();
+    // Its next batch forgets m1 and m2 from memory: the index has them.
+    writer.ingest_batch(&[track("m3", 3, "u1")]).unwrap();
+    // Another process finds the index foreign and rebuilds it empty; the log is unchanged.
+    let conn = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
+    conn.execute("UPDATE index_state SET store_id = store_id + 1", [])
+        .unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    assert_eq!(index_rows(dir.path()), (0, 0, 0));
+    assert_eq!(
+        writer
+            .ingest_batch(&[track("m1", 1, "u1"), track("m3", 3, "u1")])
+            .unwrap(),
+        vec![Outcome::Duplicate; 2]
+    );
+    assert_eq!(events_of(&writer, "u1"), ["m1", "m2", "m3"]);
+}
+
+#[test]
 fn erasure_removes_the_persons_index_entries_and_blocks_replays() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path()).unwrap();
