@@ -247,8 +247,7 @@ impl Store {
     /// Indexes every event stored so far (the writer does this by itself when the unindexed
     /// tail grows past [`RECENT_LIMIT`]; an import calls it when it ends).
     pub fn catch_up_index(&mut self) -> Result<u64> {
-        let merged = Merger::open(&self.dir)?.catch_up()?;
-        Ok(merged)
+        Merger::open(&self.dir)?.catch_up()
     }
 
     /// Keeps the index close behind the log from a thread of its own, merging once a second.

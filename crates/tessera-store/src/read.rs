@@ -341,7 +341,8 @@ impl Store {
         let at = at.unwrap_or(i64::MAX);
         let mut events = Vec::new();
         for event in self.events_of_records(&self.records_of(profile)?)? {
-            let behavioural = matches!(event.kind.as_str(), "track" | "page" | "screen");
+            let behavioural =
+                tessera_model::EventKind::parse(&event.kind).is_some_and(|k| k.is_behavioural());
             if !behavioural || event.ts > at {
                 continue;
             }
