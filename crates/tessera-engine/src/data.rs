@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tessera_model::{Millis, TraitValue};
+use tessera_model::{local_time, LocalField, Millis, TraitValue};
 
 /// Everything the engine knows about one profile.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -35,6 +35,38 @@ impl EventData {
     pub fn property(&self, path: &str) -> Option<&Value> {
         property(&self.properties, path)
     }
+}
+
+/// The time zone `local_hour` and `local_weekday` read for a profile as of `at`, by name:
+/// - the trait `timezone` when the profile has it (a value that is not a string names no zone,
+///   and the events are then not consulted);
+/// - otherwise the `context.timezone` of the profile's latest event at or before `at` where it
+///   is a string: latest by time, then by event name (byte order, the greater wins), then by
+///   the order the events were stored in.
+///
+/// The name may still name no zone (`local_time::zone` decides); then the profile has no
+/// local time.
+pub fn zone_name(profile: &ProfileData, at: Millis) -> Option<&str> {
+    if let Some(value) = profile.traits.get(local_time::TIMEZONE_TRAIT) {
+        return match value {
+            TraitValue::String(name) => Some(name),
+            _ => None,
+        };
+    }
+    let mut latest: Option<(Millis, &str, &str)> = None;
+    for event in profile.events.iter().filter(|e| e.ts <= at) {
+        if let Some(Value::String(zone)) = event.property(local_time::CONTEXT_TIMEZONE) {
+            if latest.is_none_or(|(ts, name, _)| (event.ts, event.name.as_str()) >= (ts, name)) {
+                latest = Some((event.ts, &event.name, zone));
+            }
+        }
+    }
+    latest.map(|(_, _, zone)| zone)
+}
+
+/// A built-in local-time trait's value for a profile as of `at` (see [`zone_name`]).
+pub fn local_value(field: LocalField, profile: &ProfileData, at: Millis) -> Option<TraitValue> {
+    field.value(local_time::zone(zone_name(profile, at)?)?, at)
 }
 
 /// The value at a property path, or `None` when it is missing.

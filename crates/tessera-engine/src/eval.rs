@@ -8,6 +8,7 @@
 //! its scope for which its condition holds.
 
 mod events;
+mod local_time;
 mod sequence;
 mod values;
 
@@ -138,6 +139,10 @@ impl Evaluator<'_> {
                 found
             }
             Expr::Not(inner) => scope - self.eval(inner, scope),
+            Expr::Trait(cond) if tessera_model::LocalField::from_name(&cond.name).is_some() => {
+                let field = tessera_model::LocalField::from_name(&cond.name).expect("guard");
+                local_time::evaluate(self.index, field, &cond.test, self.at, scope)
+            }
             Expr::Trait(cond) => match self.index.traits.get(&cond.name) {
                 Some(columns) => columns.select(&cond.test, scope, &self.index.tuning),
                 // Nobody has the trait: only `is null` holds.
@@ -203,6 +208,8 @@ fn within_targets(items: &[Expr]) -> Option<(&str, Vec<(tessera_model::GeoPoint,
 /// A rough relative cost, for ordering the operands of `and`.
 fn cost(expr: &Expr) -> u32 {
     match expr {
+        // A local-time test reads every event table with a time zone.
+        Expr::Trait(cond) if tessera_model::LocalField::from_name(&cond.name).is_some() => 8,
         Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => 1,
         Expr::Did(_) | Expr::Count(_) | Expr::Aggregate(_) | Expr::Recency(_) => 8,
         Expr::Value(_) => 12,

@@ -28,10 +28,11 @@ use tessera_lang::{
     RecencyCond, SequenceCond, ValueCond, ValueFunc, ValueTest, Window,
 };
 use tessera_model::{
-    format_millis, parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS, MINUTE_MS,
+    format_millis, local_time, parse_timestamp, GeoPoint, LocalField, Millis, TraitValue, DAY_MS,
+    HOUR_MS, MINUTE_MS,
 };
 
-use crate::data::{EventData, ProfileData};
+use crate::data::{local_value, zone_name, EventData, ProfileData};
 use crate::explain::Explanation;
 
 /// Whether `expr` holds for `profile` as of `at`. Always equal to `explain(..).held`.
@@ -40,7 +41,13 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
         Expr::And(items) => items.iter().all(|item| eval(item, profile, at)),
         Expr::Or(items) => items.iter().any(|item| eval(item, profile, at)),
         Expr::Not(inner) => !eval(inner, profile, at),
-        Expr::Trait(cond) => test_holds(&cond.test, profile.traits.get(&cond.name).map(trait_val)),
+        Expr::Trait(cond) => match LocalField::from_name(&cond.name) {
+            Some(field) => test_holds(
+                &cond.test,
+                local_value(field, profile, at).as_ref().map(trait_val),
+            ),
+            None => test_holds(&cond.test, profile.traits.get(&cond.name).map(trait_val)),
+        },
         Expr::Did(query) => !matching_events(query, profile, at).is_empty(),
         Expr::Count(cond) => cond
             .cmp
@@ -102,6 +109,22 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
                 held: !child.held,
                 children: vec![child],
             }
+        }
+        Expr::Trait(cond) if LocalField::from_name(&cond.name).is_some() => {
+            let field = LocalField::from_name(&cond.name).expect("checked by the guard");
+            let value = local_value(field, profile, at);
+            let found = match (zone_name(profile, at), &value) {
+                (Some(zone), Some(value)) => format!(
+                    "{} = {value} (local time {} in {zone})",
+                    cond.name,
+                    local_clock(zone, at)
+                ),
+                (Some(zone), None) => format!("no value: \"{zone}\" is not a known time zone"),
+                (None, _) => "no value: no time zone (no `timezone` trait and no event with \
+                     `context.timezone`)"
+                    .to_string(),
+            };
+            leaf(found, test_holds(&cond.test, value.as_ref().map(trait_val)))
         }
         Expr::Trait(cond) => {
             let value = profile.traits.get(&cond.name);
@@ -395,6 +418,11 @@ fn json_val(value: &Value) -> Val<'_> {
 }
 
 /// A value test on a value that may be missing (`None`).
+/// Whether a trait value (or its absence) passes a test: the one definition of trait tests.
+pub fn trait_test_holds(test: &ValueTest, value: Option<&TraitValue>) -> bool {
+    test_holds(test, value.map(trait_val))
+}
+
 fn test_holds(test: &ValueTest, value: Option<Val<'_>>) -> bool {
     let Some(value) = value else {
         return matches!(test, ValueTest::IsNull);
@@ -471,6 +499,13 @@ fn describe_count(events: &[&EventData]) -> String {
 }
 
 /// A length of time in its two largest units: `51d 3h`, `2h 5m`, `40s`.
+/// `Tue 12:34` in the zone (for explanations).
+fn local_clock(zone: &str, at: Millis) -> String {
+    local_time::zone(zone)
+        .and_then(|z| local_time::clock_text(z, at))
+        .unwrap_or_default()
+}
+
 fn human_duration(ms: Millis) -> String {
     let units = [(DAY_MS, "d"), (HOUR_MS, "h"), (MINUTE_MS, "m"), (1000, "s")];
     for (i, &(size, suffix)) in units.iter().enumerate() {

@@ -660,3 +660,6 @@ fn results_cross_bitmap_word_and_container_boundaries() {
 
 /// Geography and sequences, at their edges.
 mod geo_and_sequences;
+
+/// Local time in the profile's zone.
+mod local_time;

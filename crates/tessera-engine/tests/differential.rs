@@ -187,13 +187,39 @@ fn properties() -> impl Strategy<Value = Map<String, Value>> {
         })
 }
 
+/// Zone names: real ones (with offsets of whole, half and three-quarter hours, and daylight
+/// saving), a lower-case spelling and a name that is no zone.
+const ZONES: &[&str] = &[
+    "Europe/Paris",
+    "America/Chicago",
+    "Asia/Kathmandu",
+    "Australia/Adelaide",
+    "UTC",
+    "europe/paris",
+    "Mars/Base",
+];
+
+fn zone_json() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        6 => prop::sample::select(ZONES).prop_map(|z| Value::String(z.to_string())),
+        1 => scalar_json(),
+    ]
+}
+
 fn event() -> impl Strategy<Value = EventData> {
     (
         prop::sample::select(vec!["view", "buy"]),
         time(),
         properties(),
+        // Segment's context, as the store hands it over under the property `context`.
+        prop::option::weighted(0.5, zone_json()),
     )
-        .prop_map(|(name, ts, props)| EventData::new(name, ts, props))
+        .prop_map(|(name, ts, mut props, zone)| {
+            if let Some(zone) = zone {
+                props.insert("context".into(), json!({ "timezone": zone }));
+            }
+            EventData::new(name, ts, props)
+        })
 }
 
 /// A value for a trait: usually of the trait's usual type, sometimes of any type (sources
@@ -204,6 +230,9 @@ fn trait_entry(name: &'static str) -> impl Strategy<Value = Option<(String, Trai
         "city" => string().prop_map(TraitValue::String).boxed(),
         "vip" => any::<bool>().prop_map(TraitValue::Bool).boxed(),
         "signup" => time().prop_map(TraitValue::Timestamp).boxed(),
+        "timezone" => prop::sample::select(ZONES)
+            .prop_map(|z| TraitValue::String(z.to_string()))
+            .boxed(),
         _ => prop::collection::vec(string(), 0..4)
             .prop_map(TraitValue::StringList)
             .boxed(),
@@ -220,11 +249,12 @@ fn profile() -> impl Strategy<Value = ProfileData> {
             trait_entry("vip"),
             trait_entry("signup"),
             trait_entry("tags"),
+            prop::option::weighted(0.3, trait_entry("timezone")).prop_map(Option::flatten),
         ),
         prop::collection::vec(event(), 0..8),
     )
-        .prop_map(|((a, b, c, d, e), events)| ProfileData {
-            traits: [a, b, c, d, e].into_iter().flatten().collect(),
+        .prop_map(|((a, b, c, d, e, f), events)| ProfileData {
+            traits: [a, b, c, d, e, f].into_iter().flatten().collect(),
             events,
         })
 }
@@ -403,7 +433,33 @@ fn leaf() -> impl Strategy<Value = Expr> {
         }),
         2 => sequence(),
         2 => value_cond(),
+        2 => local_time(),
     ]
+}
+
+/// `local_hour` and `local_weekday` tests, of the kinds they answer and sometimes any.
+fn local_time() -> BoxedStrategy<Expr> {
+    let hour = (0u8..24).prop_map(|h| Literal::Number(f64::from(h)));
+    let weekday = prop::sample::select(tessera_model::local_time::WEEKDAYS.to_vec())
+        .prop_map(|d| Literal::String(d.to_string()));
+    prop_oneof![
+        (
+            Just("local_hour"),
+            value_test(prop_oneof![4 => hour, 1 => literal()].boxed())
+        ),
+        (
+            Just("local_weekday"),
+            value_test(prop_oneof![4 => weekday, 1 => literal()].boxed())
+        ),
+    ]
+    .prop_map(|(name, test)| {
+        Expr::Trait(TraitCond {
+            name: name.to_string(),
+            test,
+            span: Span::default(),
+        })
+    })
+    .boxed()
 }
 
 /// `first`/`last`/`most_frequent`/`unique_count`/`distinct` of a property, with tests of the
@@ -578,7 +634,8 @@ fn check(
 }
 
 fn at() -> impl Strategy<Value = Millis> {
-    prop::sample::select(vec![0, -DAY_MS, 7 * DAY_MS]).prop_map(|o| base() + o)
+    prop::sample::select(vec![0, -DAY_MS, 7 * DAY_MS, 13 * HOUR_MS + 1_800_000])
+        .prop_map(|o| base() + o)
 }
 
 proptest! {

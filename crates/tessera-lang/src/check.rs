@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use tessera_model::{parse_timestamp, TraitType};
+use tessera_model::local_time::WEEKDAYS;
+use tessera_model::{parse_timestamp, LocalField, TraitType};
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
@@ -248,13 +249,51 @@ fn check_trait(cond: &TraitCond, catalog: &Catalog) -> Option<Diagnostic> {
             Diagnostic::error(cond.span, format!("unknown trait `{}`", cond.name)).with_hint(hint),
         );
     };
-    check_test(&cond.name, ty, &cond.test).map(|(message, hint)| {
-        let d = Diagnostic::error(cond.span, message);
-        match hint {
-            Some(hint) => d.with_hint(hint),
-            None => d,
-        }
-    })
+    check_test(&cond.name, ty, &cond.test)
+        .or_else(|| check_local_time(&cond.name, &cond.test))
+        .map(|(message, hint)| {
+            let d = Diagnostic::error(cond.span, message);
+            match hint {
+                Some(hint) => d.with_hint(hint),
+                None => d,
+            }
+        })
+}
+
+/// `local_hour = 25` or `local_weekday = "monday"` can never hold: say so.
+fn check_local_time(name: &str, test: &ValueTest) -> Option<(String, Option<String>)> {
+    let field = LocalField::from_name(name)?;
+    let literals: Vec<&Literal> = match test {
+        ValueTest::Compare {
+            op: CmpOp::Eq,
+            value,
+        } => vec![value],
+        ValueTest::In { values } => values.iter().collect(),
+        _ => return None,
+    };
+    literals
+        .into_iter()
+        .find_map(|literal| match (field, literal) {
+            (LocalField::Hour, Literal::Number(h))
+                if !(0.0..=23.0).contains(h) || h.fract() != 0.0 =>
+            {
+                Some((
+                    format!("`local_hour` is a whole hour from 0 to 23, never {h}"),
+                    None,
+                ))
+            }
+            (LocalField::Weekday, Literal::String(day)) if !WEEKDAYS.contains(&day.as_str()) => {
+                let hint = WEEKDAYS
+                    .iter()
+                    .find(|w| w.eq_ignore_ascii_case(day))
+                    .map_or_else(
+                        || format!("weekdays are {}", WEEKDAYS.join(", ")),
+                        |w| format!("did you mean \"{w}\"?"),
+                    );
+                Some((format!("\"{day}\" is not a weekday"), Some(hint)))
+            }
+            _ => None,
+        })
 }
 
 /// A type error in `name test` as (message, hint).
@@ -547,6 +586,31 @@ mod tests {
             messages(
                 r#"tags contains "a" and tags in ("a", "b") and home exists and signup between 2026-01-01 and 2026-02-01 and vip != false and city_tier starts_with "u""#
             ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn local_time_values_that_never_occur_are_errors() {
+        let catalog = catalog()
+            .with_trait("local_hour", TraitType::Number)
+            .with_trait("local_weekday", TraitType::String);
+        let messages = |text: &str| -> Vec<String> {
+            check(&parse(text).expr, &catalog)
+                .iter()
+                .map(|d| d.to_line("t", text))
+                .collect()
+        };
+        assert_eq!(
+            messages(r#"local_weekday in ("Saturday", "sunday")"#),
+            vec!["t:1:1: error: \"sunday\" is not a weekday\n  hint: did you mean \"Sunday\"?"]
+        );
+        assert_eq!(
+            messages("local_hour = 24"),
+            vec!["t:1:1: error: `local_hour` is a whole hour from 0 to 23, never 24"]
+        );
+        assert_eq!(
+            messages(r#"local_hour between 11 and 14 and local_weekday != "Sunday""#),
             Vec::<String>::new()
         );
     }

@@ -6,11 +6,13 @@
 mod consent;
 mod event;
 mod identifier;
+pub mod local_time;
 mod time;
 mod traits;
 
 pub use consent::{ConsentPurpose, Consents};
 pub use event::{channel, segment_context, Campaign, Device, EventContext, EventKind, EventRecord};
 pub use identifier::{Identifier, IdentifierKind};
+pub use local_time::LocalField;
 pub use time::{format_millis, parse_timestamp, Millis, DAY_MS, HOUR_MS, MINUTE_MS};
 pub use traits::{GeoPoint, TraitType, TraitValue, EARTH_RADIUS_M};

@@ -19,9 +19,10 @@
 //! - a candidate past `Millis::MAX` never comes: the interpreter's saturating arithmetic keeps
 //!   such an event visible (or the recency comparison unchanged) for all representable time.
 
+use tessera_engine::data::zone_name;
 use tessera_engine::{interpreter, EventData, ProfileData};
 use tessera_lang::{EventQuery, Expr, Window};
-use tessera_model::Millis;
+use tessera_model::{local_time, LocalField, Millis};
 
 /// The earliest instant strictly after `at` at which `interpreter::eval(expr, profile, t)` may
 /// differ from its value at `at` when no new data arrives; `None` if it can never change.
@@ -60,6 +61,9 @@ fn next(expr: &Expr, profile: &ProfileData, at: Millis, sorted: bool) -> Option<
         Expr::And(items) => combine(items, profile, at, sorted, false),
         Expr::Or(items) => combine(items, profile, at, sorted, true),
         Expr::Not(inner) => next(inner, profile, at, sorted),
+        Expr::Trait(cond) if LocalField::from_name(&cond.name).is_some() => {
+            local_time_next(profile, at, sorted)
+        }
         // Traits do not change with time, and a `Missing` node never holds. References are
         // expanded before real-time evaluation; unexpanded, they never hold.
         Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => None,
@@ -78,6 +82,32 @@ fn next(expr: &Expr, profile: &ProfileData, at: Millis, sorted: bool) -> Option<
         .flatten()
         .min(),
     }
+}
+
+/// `local_hour` and `local_weekday` change at the next local hour boundary (or daylight-saving
+/// change) of the profile's zone, and the zone itself changes when a later event with a
+/// `context.timezone` becomes visible (for a profile without the `timezone` trait).
+fn local_time_next(profile: &ProfileData, at: Millis, sorted: bool) -> Option<Millis> {
+    let clock = zone_name(profile, at)
+        .and_then(local_time::zone)
+        .and_then(|zone| local_time::next_local_change(zone, at));
+    let zone_event = if profile.traits.contains_key(local_time::TIMEZONE_TRAIT) {
+        None
+    } else {
+        let later = |e: &&EventData| {
+            e.ts > at
+                && e.property(local_time::CONTEXT_TIMEZONE)
+                    .is_some_and(|zone| zone.is_string())
+        };
+        let events = &profile.events;
+        if sorted {
+            let start = events.partition_point(|e| e.ts <= at);
+            events[start..].iter().find(later).map(|e| e.ts)
+        } else {
+            events.iter().filter(later).map(|e| e.ts).min()
+        }
+    };
+    clock.into_iter().chain(zone_event).min()
 }
 
 /// The earliest change among the operands of an `and` (`pinned` = false) or an `or`

@@ -100,7 +100,7 @@ impl Realtime {
             self.state
                 .refresh_all(&self.segments, profile, at, &mut changes);
         } else {
-            for &segment in reading {
+            for &segment in reading.iter() {
                 let expr = self.segments.expr(segment);
                 self.state.refresh(expr, segment, profile, at, &mut changes);
             }

@@ -176,6 +176,11 @@ pub fn catalog(store: &Store) -> Result<Catalog> {
         segments: store.segments()?.into_iter().map(|s| s.name).collect(),
     };
     crate::rfm::add_to_catalog(&mut catalog);
+    for field in tessera_model::LocalField::ALL {
+        catalog
+            .traits
+            .insert(field.name().to_string(), field.trait_type());
+    }
     for (name, computed) in crate::references::computed_traits(store)? {
         catalog.traits.insert(name, computed.trait_type());
     }

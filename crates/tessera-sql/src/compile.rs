@@ -30,6 +30,7 @@
 //! property, with window functions over the events in `(ts, seq)` order inside one CTE).
 
 mod geo;
+mod local_time;
 mod sequence;
 mod value_cond;
 
@@ -148,9 +149,12 @@ impl Compiler {
             Segment::And(items) => and(self.conditions(items)?),
             Segment::Or(items) => or(self.conditions(items)?),
             Segment::Not(inner) => not(self.condition(inner)?),
-            Segment::Trait(cond) => self
-                .trait_condition(cond)
-                .map_err(|reason| self.unsupported(segment, reason))?,
+            Segment::Trait(cond) => match tessera_model::LocalField::from_name(&cond.name) {
+                Some(field) => self.local_time(field, cond, segment)?,
+                None => self
+                    .trait_condition(cond)
+                    .map_err(|reason| self.unsupported(segment, reason))?,
+            },
             Segment::Did(q) => {
                 let cte = self.event_cte(q, Measure::Count, segment)?;
                 matched(&cte)

@@ -57,12 +57,12 @@ pub enum SegmentCommand {
     },
     /// Evaluate segments and print their sizes (flagging those below their minimum size).
     #[command(
-        after_help = "Examples:\n  tessera segment size                      # every stored segment\n  tessera segment size vip lapsed --at 2026-10-01\n  tessera segment size --where 'count(Order Completed in last 30d) >= 2'"
+        after_help = "Examples:\n  tessera segment size                      # every stored segment\n  tessera segment size vip lapsed --at 2026-10-01\n  tessera segment size --where 'count(Order Completed in last 30d) >= 2'\n  tessera segment size --where 'age < 30' --where 'age >= 30' --timings 11   # one load"
     )]
     Size {
         names: Vec<String>,
         #[command(flatten)]
-        condition: WhereArg,
+        conditions: WhereArgs,
         #[command(flatten)]
         at: AtArg,
         #[arg(long)]
@@ -105,14 +105,22 @@ pub enum SegmentCommand {
         at: AtArg,
     },
     /// Pairwise overlap of segments: intersection counts and Jaccard indexes.
-    #[command(after_help = "Example:\n  tessera segment overlap vip lapsed runners")]
+    #[command(
+        after_help = "Examples:\n  tessera segment overlap vip lapsed runners\n  tessera segment overlap --where 'age < 30' --where 'income > 75000' --timings 11"
+    )]
     Overlap {
         /// Segments to compare (default: every stored segment).
         names: Vec<String>,
         #[command(flatten)]
+        conditions: WhereArgs,
+        #[command(flatten)]
         at: AtArg,
         #[arg(long)]
         json: bool,
+        /// Compute the whole matrix (every segment's members, then every intersection) this
+        /// many times and report the median time.
+        #[arg(long, value_name = "RUNS")]
+        timings: Option<u32>,
     },
 }
 
@@ -128,6 +136,15 @@ pub struct WhereArg {
     /// An ad-hoc condition instead of a stored segment.
     #[arg(long = "where", value_name = "CONDITION")]
     condition: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhereArgs {
+    /// An ad-hoc condition instead of stored segments. Repeat it to evaluate several
+    /// conditions on one load of the store; they are named `(where 1)`, `(where 2)`, … in
+    /// the output (a single one is `(where)`).
+    #[arg(long = "where", value_name = "CONDITION")]
+    conditions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -158,11 +175,11 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
         } => check_command(data, file, condition, json),
         SegmentCommand::Size {
             names,
-            condition,
+            conditions,
             at,
             json,
             timings,
-        } => size(data, names, condition, &at, json, timings),
+        } => size(data, names, &conditions.conditions, &at, json, timings),
         SegmentCommand::Members {
             name,
             condition,
@@ -179,7 +196,13 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
             let profile = targets.pop().expect("clap requires at least one value");
             explain(data, targets.pop(), &profile, condition, &at)
         }
-        SegmentCommand::Overlap { names, at, json } => overlap(data, names, &at, json),
+        SegmentCommand::Overlap {
+            names,
+            conditions,
+            at,
+            json,
+            timings,
+        } => overlap(data, names, &conditions.conditions, &at, json, timings),
     }
 }
 
@@ -293,22 +316,34 @@ pub(crate) fn checked_condition(text: &str, catalog: &tessera_lang::Catalog) -> 
     Ok(expr)
 }
 
-/// The conditions to evaluate: stored segments by name, or the `--where` condition.
+/// The conditions to evaluate: stored segments by name, or the `--where` conditions (named
+/// `(where)` when there is one, `(where 1)`, `(where 2)`, … when there are several).
 fn conditions(
     store: &Store,
     snapshot: &Snapshot,
     names: &[String],
-    condition: &WhereArg,
+    texts: &[String],
 ) -> Result<Vec<(String, Expr, u64)>> {
-    if let Some(text) = &condition.condition {
+    if !texts.is_empty() {
         if !names.is_empty() {
             bail!("give segment names or --where, not both");
         }
-        return Ok(vec![(
-            "(where)".into(),
-            checked_condition(text, &snapshot.catalog)?,
-            DEFAULT_MIN_SIZE,
-        )]);
+        return texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let name = if texts.len() == 1 {
+                    "(where)".to_string()
+                } else {
+                    format!("(where {})", i + 1)
+                };
+                Ok((
+                    name,
+                    checked_condition(text, &snapshot.catalog)?,
+                    DEFAULT_MIN_SIZE,
+                ))
+            })
+            .collect();
     }
     let stored = if names.is_empty() {
         store.segments()?
@@ -337,7 +372,7 @@ fn conditions(
 fn size(
     data: &Path,
     names: Vec<String>,
-    condition: WhereArg,
+    condition: &[String],
     at: &AtArg,
     json: bool,
     timings: Option<u32>,
@@ -347,7 +382,7 @@ fn size(
     let population = snapshot.index.len() as u64;
     let mut sizes = Vec::new();
     let mut medians = Vec::new();
-    for (name, expr, min_size) in conditions(&store, &snapshot, &names, &condition)? {
+    for (name, expr, min_size) in conditions(&store, &snapshot, &names, condition)? {
         let runs = timings.unwrap_or(1).max(1);
         let mut times = Vec::with_capacity(runs as usize);
         let mut members = RoaringBitmap::new();
@@ -414,7 +449,8 @@ fn members(
     if names.is_empty() && condition.condition.is_none() {
         bail!("name a segment or give --where CONDITION");
     }
-    let (_, expr, _) = conditions(&store, &snapshot, &names, &condition)?.remove(0);
+    let (_, expr, _) =
+        conditions(&store, &snapshot, &names, condition.condition.as_slice())?.remove(0);
     let members = snapshot.evaluate(&expr)?;
     let mut ids = snapshot.profile_ids(&members);
     if let Some(purpose) = consent {
@@ -531,21 +567,47 @@ fn explain(
     Ok(ExitCode::SUCCESS)
 }
 
-fn overlap(data: &Path, names: Vec<String>, at: &AtArg, json: bool) -> Result<ExitCode> {
+fn overlap(
+    data: &Path,
+    names: Vec<String>,
+    texts: &[String],
+    at: &AtArg,
+    json: bool,
+    timings: Option<u32>,
+) -> Result<ExitCode> {
     let store = super::open(data)?;
     let snapshot = load_snapshot(&store, at)?;
-    let conditions = conditions(&store, &snapshot, &names, &WhereArg { condition: None })?;
-    let mut sets: Vec<RoaringBitmap> = Vec::new();
-    let mut labels = Vec::new();
-    for (name, expr, _) in &conditions {
-        sets.push(snapshot.evaluate(expr)?);
-        labels.push(name.clone());
+    let conditions = conditions(&store, &snapshot, &names, texts)?;
+    let labels: Vec<String> = conditions.iter().map(|(name, _, _)| name.clone()).collect();
+    let runs = timings.unwrap_or(1).max(1);
+    let mut times = Vec::with_capacity(runs as usize);
+    let mut overlap = None;
+    for _ in 0..runs {
+        let started = std::time::Instant::now();
+        let sets = conditions
+            .iter()
+            .map(|(_, expr, _)| snapshot.evaluate(expr))
+            .collect::<Result<Vec<RoaringBitmap>, _>>()?;
+        overlap = Some(tessera_service::Overlap::compute(labels.clone(), &sets));
+        times.push(started.elapsed().as_secs_f64() * 1e3);
     }
-    let overlap = tessera_service::Overlap::compute(labels, &sets);
+    let overlap = overlap.expect("at least one run");
     if json {
         outln!("{}", serde_json::to_string_pretty(&overlap)?);
     } else {
         out!("{}", render_overlap(&overlap));
+    }
+    if let Some(runs) = timings {
+        times.sort_by(f64::total_cmp);
+        let mut table = Table::new(&["matrix", "median ms", "min ms", "max ms"]);
+        table.row(vec![
+            format!("{} segments", labels.len()),
+            format!("{:.2}", times[times.len() / 2]),
+            format!("{:.2}", times[0]),
+            format!("{:.2}", times[times.len() - 1]),
+        ]);
+        outln!("\nevaluation time over {runs} runs (the store already loaded; every segment's members, then every intersection)");
+        out!("{}", table.render());
     }
     Ok(ExitCode::SUCCESS)
 }

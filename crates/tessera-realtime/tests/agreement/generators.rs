@@ -119,10 +119,18 @@ pub fn properties() -> impl Strategy<Value = Map<String, Value>> {
                 .prop_map(Value::Array)
                 .boxed(),
         ),
+        // Segment's context with the sender's time zone, as the store hands it over.
+        prop::option::weighted(0.4, zone().prop_map(|z| json!({ "timezone": z }))),
     )
-        .prop_map(|(p, price, a, tags)| {
+        .prop_map(|(p, price, a, tags, context)| {
             let mut properties = Map::new();
-            for (key, value) in [("p", p), ("price", price), ("a", a), ("tags", tags)] {
+            for (key, value) in [
+                ("p", p),
+                ("price", price),
+                ("a", a),
+                ("tags", tags),
+                ("context", context),
+            ] {
                 if let Some(value) = value {
                     properties.insert(key.to_string(), value);
                 }
@@ -131,7 +139,20 @@ pub fn properties() -> impl Strategy<Value = Map<String, Value>> {
         })
 }
 
-pub const TRAITS: &[&str] = &["age", "city", "vip", "signup", "tags"];
+/// Zones with whole, half and three-quarter hour offsets and daylight saving, and a name
+/// that is no zone.
+fn zone() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "Europe/Paris",
+        "America/St_Johns",
+        "Asia/Kathmandu",
+        "Australia/Lord_Howe",
+        "Mars/Base",
+    ])
+    .prop_map(str::to_string)
+}
+
+pub const TRAITS: &[&str] = &["age", "city", "vip", "signup", "tags", "timezone"];
 
 /// A value for a trait: usually of the trait's usual type, sometimes of any type.
 fn trait_entry(name: &'static str) -> impl Strategy<Value = (String, TraitValue)> {
@@ -140,6 +161,7 @@ fn trait_entry(name: &'static str) -> impl Strategy<Value = (String, TraitValue)
         "city" => string().prop_map(TraitValue::String).boxed(),
         "vip" => any::<bool>().prop_map(TraitValue::Bool).boxed(),
         "signup" => time().prop_map(TraitValue::Timestamp).boxed(),
+        "timezone" => zone().prop_map(TraitValue::String).boxed(),
         _ => prop::collection::vec(string(), 0..4)
             .prop_map(TraitValue::StringList)
             .boxed(),
@@ -306,7 +328,34 @@ fn leaf() -> impl Strategy<Value = Expr> {
                 })
             }),
         2 => value_cond(),
+        2 => local_time(),
     ]
+}
+
+/// `local_hour` and `local_weekday`, which change with the clock alone.
+fn local_time() -> BoxedStrategy<Expr> {
+    let hour = (0u8..24)
+        .prop_map(|h| Literal::Number(f64::from(h)))
+        .boxed();
+    let weekday = prop::sample::select(tessera_model::local_time::WEEKDAYS.to_vec())
+        .prop_map(|d| Literal::String(d.to_string()))
+        .boxed();
+    let hours = (0u8..24, 0u8..24).prop_map(|(a, b)| ValueTest::Between {
+        low: Literal::Number(f64::from(a.min(b))),
+        high: Literal::Number(f64::from(a.max(b))),
+    });
+    prop_oneof![
+        2 => (Just("local_hour"), prop_oneof![2 => hours, 2 => value_test(hour)]),
+        1 => (Just("local_weekday"), value_test(weekday).boxed()),
+    ]
+    .prop_map(|(name, test)| {
+        Expr::Trait(TraitCond {
+            name: name.to_string(),
+            test,
+            span: Span::default(),
+        })
+    })
+    .boxed()
 }
 
 /// Value conditions: windows slide values in and out, so `last(..)` and `most_frequent(..)`
@@ -393,6 +442,8 @@ fn advance_by() -> impl Strategy<Value = Millis> {
         2 => prop::sample::select(vec![
             0,
             1,
+            15 * 60_000,
+            30 * 60_000,
             HOUR_MS,
             12 * HOUR_MS,
             DAY_MS - 1,

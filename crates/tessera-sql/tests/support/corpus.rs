@@ -241,6 +241,16 @@ pub const CORPUS: &[&str] = &[
     // Filters: logic.
     r#"did(Order Completed where (category = "shoes" or category = "socks") and not coupon exists)"#,
     r#"count(Order Completed where not (category = "shoes" or revenue > 10)) >= 2"#,
+    // Local time at 2026-10-01T00:00Z: 02:00 Thursday in Paris, 19:00 Wednesday in Chicago,
+    // 05:45 in Kathmandu, 09:30 in Adelaide.
+    "local_hour between 0 and 5",
+    "local_hour >= 19",
+    "local_hour in (2, 9)",
+    r#"local_weekday = "Wednesday""#,
+    r#"local_weekday in ("Thursday", "Friday") and not did(Login)"#,
+    "local_hour is null",
+    "local_hour exists or age > 30",
+    "local_hour != 2",
     // Logic across conditions.
     r#"(vip = true or age > 30) and not (city_tier = "rural" or city_tier = "remote")"#,
     r#"vip = true or age > 30 and city_tier = "urban""#,

@@ -63,6 +63,19 @@ pub const TRAITS: &[(&str, TraitType)] = &[
     ("signed_up_at", TraitType::Timestamp),
     ("interests", TraitType::StringList),
     ("home", TraitType::Geo),
+    ("timezone", TraitType::String),
+];
+
+/// Zone names of traits and of events' `context.timezone`: whole, half and three-quarter hour
+/// offsets, a zone in daylight saving at `at` (Chicago), a lower-case spelling and a name that
+/// is no zone.
+const ZONES: &[&str] = &[
+    "Europe/Paris",
+    "America/Chicago",
+    "Asia/Kathmandu",
+    "Australia/Adelaide",
+    "europe/paris",
+    "Mars/Base",
 ];
 
 pub const EVENTS: &[&str] = &[
@@ -259,6 +272,8 @@ pub fn catalog() -> Catalog {
         catalog = catalog.with_event(name, &[]);
     }
     catalog
+        .with_trait("local_hour", TraitType::Number)
+        .with_trait("local_weekday", TraitType::String)
 }
 
 /// A dataset: profiles 1..=n with their traits and events.
@@ -290,6 +305,7 @@ fn trait_value(rng: &mut ChaCha8Rng, name: &str, ty: TraitType) -> TraitValue {
         TraitType::Number if name == "age" => TraitValue::Number(*AGES.choose(rng).expect("ages")),
         TraitType::Number => TraitValue::Number(*INCOMES.choose(rng).expect("incomes")),
         TraitType::String if name == "city_tier" => TraitValue::String(pick(rng, TIERS).into()),
+        TraitType::String if name == "timezone" => TraitValue::String(pick(rng, ZONES).into()),
         TraitType::String => TraitValue::String(pick(rng, TRICKY).into()),
         TraitType::Bool => TraitValue::Bool(rng.random_bool(0.5)),
         TraitType::Timestamp => TraitValue::Timestamp(time(rng)),
@@ -422,7 +438,15 @@ fn properties(rng: &mut ChaCha8Rng) -> Map<String, Value> {
                 json!(["google"]),
                 Value::Null,
             ];
-            json!({"campaign": {"source": pick_value(rng, &sources)}})
+            let mut context = json!({"campaign": {"source": pick_value(rng, &sources)}});
+            if rng.random_bool(0.6) {
+                // Mostly zone names; sometimes a value that is not a string, which names none.
+                context["timezone"] = match rng.random_range(0..8) {
+                    0 => json!(5),
+                    _ => json!(pick(rng, ZONES)),
+                };
+            }
+            context
         }
     };
     maybe(rng, &mut p, "context", 0.5, context);
@@ -571,7 +595,9 @@ pub fn dataset(seed: u64) -> Dataset {
         .map(|id| {
             let mut traits = BTreeMap::new();
             for (name, ty) in TRAITS {
-                if rng.random_bool(0.7) {
+                // Most profiles take their zone from their events.
+                let share = if *name == "timezone" { 0.25 } else { 0.7 };
+                if rng.random_bool(share) {
                     traits.insert(name.to_string(), trait_value(&mut rng, name, *ty));
                 }
             }
