@@ -506,6 +506,34 @@ fn computed_traits_are_the_event_conditions_they_name() {
     let spenders = members("spend > 5").lines().count() - 1;
     let others = members("not spend > 5").lines().count() - 1;
     assert!(spenders > 0 && others > 0, "{spenders} / {others}");
+    // The profile view shows the values the segments test: each spender's `spend` is exactly
+    // the number for which `spend = X` finds them.
+    let spender = members("spend > 5");
+    let profile = spender.lines().nth(1).unwrap().split(',').next().unwrap();
+    let shown = tessera(
+        &data,
+        &[
+            "profile",
+            "show",
+            &format!("#{profile}"),
+            "--json",
+            "--at",
+            AT,
+        ],
+    );
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    let spend = view["computed"]["spend"].as_f64().unwrap();
+    assert!(spend > 5.0, "{view}");
+    let exact = members(&format!("spend = {spend}"));
+    assert!(
+        exact
+            .lines()
+            .skip(1)
+            .any(|l| l.split(',').next() == Some(profile)),
+        "spend = {spend}: {exact}"
+    );
+    assert!(view["computed"]["views_7d"].is_number(), "{view}");
     let wrong = tessera(
         &data,
         &["segment", "size", "--where", "spend exists", "--at", AT],

@@ -24,8 +24,8 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 use tessera_lang::{
-    AggFunc, AggregateCond, AgoRelation, EventQuery, Expr, GeoTarget, Literal, PropFilter, Recency,
-    RecencyCond, SequenceCond, ValueCond, ValueFunc, ValueTest, Window,
+    AggFunc, AggregateCond, AgoRelation, Computed, EventQuery, Expr, GeoTarget, Literal, NumCmp,
+    PropFilter, Recency, RecencyCond, SequenceCond, ValueCond, ValueFunc, ValueTest, Window,
 };
 use tessera_model::{
     format_millis, local_time, parse_timestamp, GeoPoint, LocalField, Millis, TraitValue, DAY_MS,
@@ -67,6 +67,49 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
         Expr::Sequence(cond) => sequence_match(cond, profile, at).is_some(),
         // References are expanded before evaluation (`tessera_lang::expand`).
         Expr::InSegment(_) | Expr::Missing(_) => false,
+    }
+}
+
+/// A computed trait's value for `profile` as of `at`, by the rules its tests follow: a count,
+/// or a sum of nothing, is 0; an average, minimum or maximum of nothing, and a value of no
+/// taking-part event, is `None` (`unique_count` is then 0 and `distinct` an empty list).
+pub fn computed_value(computed: &Computed, profile: &ProfileData, at: Millis) -> Option<Value> {
+    let unused = NumCmp::Compare {
+        op: tessera_lang::CmpOp::Eq,
+        value: 0.0,
+    };
+    match computed {
+        Computed::Count(query) => {
+            Some(Value::from(matching_events(query, profile, at).len() as u64))
+        }
+        Computed::Aggregate {
+            func,
+            query,
+            property,
+        } => {
+            let cond = AggregateCond {
+                func: *func,
+                query: query.clone(),
+                property: property.clone(),
+                cmp: unused,
+            };
+            let (value, _) = aggregate(&cond, &matching_events(query, profile, at))?;
+            serde_json::Number::from_f64(value).map(Value::Number)
+        }
+        Computed::Value {
+            func,
+            query,
+            property,
+            ..
+        } => {
+            let cond = ValueCond {
+                func: *func,
+                query: query.clone(),
+                property: property.clone(),
+                test: ValueTest::Exists,
+            };
+            value_of(&cond, &matching_events(query, profile, at)).0
+        }
     }
 }
 

@@ -167,14 +167,19 @@ pub(crate) async fn get_profile(
 ) -> Result<Json<Value>, ApiError> {
     check_key(&state, &headers, Scope::Read)?;
     let events = query.events.unwrap_or(20).min(1_000);
-    let view = read(&state, move |store| {
+    let (view, computed) = read(&state, move |store| {
         let profile = store.resolve_profile(&id).map_err(not_found)?;
-        store.profile_view(profile, events).map_err(not_found)
+        let view = store.profile_view(profile, events).map_err(not_found)?;
+        let now = tessera_store::now_millis();
+        let computed = tessera_service::computed_values(store, profile, now)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok((view, computed))
     })
     .await?;
-    Ok(Json(
-        serde_json::to_value(view).map_err(|e| ApiError::Internal(e.to_string()))?,
-    ))
+    let mut body = serde_json::to_value(view).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Computed traits (and local time) as of now, beside the stored traits.
+    body["computed"] = serde_json::to_value(computed).unwrap_or_default();
+    Ok(Json(body))
 }
 
 pub(crate) async fn erase_profile(

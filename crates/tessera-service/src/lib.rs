@@ -20,7 +20,7 @@ pub use definitions::{
     PlanEntry, PlanStatus, DEFAULT_MIN_SIZE,
 };
 pub use references::References;
-pub use snapshot::{catalog, load_profile, load_profile_for, Snapshot};
+pub use snapshot::{catalog, computed_values, load_profile, load_profile_for, Snapshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

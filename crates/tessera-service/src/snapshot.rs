@@ -1,5 +1,6 @@
 //! A read-only snapshot: the store's profiles, traits and events loaded into the engine.
 
+use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
 
 use serde_json::{Map, Value};
@@ -205,6 +206,30 @@ pub fn load_profile_for(
         }
     }
     Ok(data)
+}
+
+/// The computed traits (`[computed]` in `tessera.toml`) and the built-in local-time traits of
+/// one profile as of `at`, by name, read from the store; `None` where one has no value (a
+/// minimum of no events, no time zone…), as the segment tests see them. RFM scores are not
+/// here: they need the whole population (`Snapshot`).
+pub fn computed_values(
+    store: &Store,
+    profile: u64,
+    at: Millis,
+) -> Result<BTreeMap<String, Option<Value>>> {
+    let data = load_profile(store, profile, at)?;
+    let mut values: BTreeMap<String, Option<Value>> = crate::references::computed_traits(store)?
+        .into_iter()
+        .map(|(name, computed)| {
+            let value = tessera_engine::interpreter::computed_value(&computed, &data, at);
+            (name, value)
+        })
+        .collect();
+    for field in tessera_model::LocalField::ALL {
+        let value = tessera_engine::data::local_value(field, &data, at).map(|v| v.to_json());
+        values.insert(field.name().to_string(), value);
+    }
+    Ok(values)
 }
 
 pub fn load_profile(store: &Store, profile: u64, at: Millis) -> Result<ProfileData> {

@@ -10,7 +10,7 @@ use clap::Subcommand;
 pub enum ProfileCommand {
     /// Show a profile: identifiers, traits, consent, segments, merges and recent events.
     #[command(
-        after_help = "Examples:\n  tessera profile show email:ana@example.com\n  tessera profile show user_id:C0000042 --json\n  tessera profile show '#17'"
+        after_help = "Examples:\n  tessera profile show email:ana@example.com\n  tessera profile show user_id:C0000042 --json\n  tessera profile show '#17' --at 2026-11-01T12:00:00Z"
     )]
     Show {
         /// `kind:value` (e.g. `email:ana@example.com`), a bare user id, or `#N` for a profile number.
@@ -21,6 +21,10 @@ pub enum ProfileCommand {
         /// Print JSON (the access-request export format).
         #[arg(long)]
         json: bool,
+        /// Compute the computed traits and local time as of this instant (RFC 3339 or date;
+        /// default now).
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Erase a profile and everything merged into it (GDPR Art. 17), in one transaction.
     #[command(after_help = "Example:\n  tessera profile erase email:ana@example.com --yes")]
@@ -35,12 +39,21 @@ pub enum ProfileCommand {
 
 pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
     match command {
-        ProfileCommand::Show { id, events, json } => {
+        ProfileCommand::Show {
+            id,
+            events,
+            json,
+            at,
+        } => {
+            let at = super::at_or_now(at.as_deref())?;
             let store = super::open(data)?;
             let profile = store.resolve_profile(&id)?;
             let view = store.profile_view(profile, events)?;
+            let computed = tessera_service::computed_values(&store, profile, at)?;
             if json {
-                outln!("{}", serde_json::to_string_pretty(&view)?);
+                let mut body = serde_json::to_value(&view)?;
+                body["computed"] = serde_json::to_value(&computed)?;
+                outln!("{}", serde_json::to_string_pretty(&body)?);
                 return Ok(ExitCode::SUCCESS);
             }
             outln!(
@@ -56,6 +69,13 @@ pub fn run(data: &Path, command: ProfileCommand) -> Result<ExitCode> {
             outln!("traits:");
             for (name, value) in &view.traits {
                 outln!("  {name} = {value}");
+            }
+            outln!("computed (as of {}):", tessera_model::format_millis(at));
+            for (name, value) in &computed {
+                match value {
+                    Some(value) => outln!("  {name} = {value}"),
+                    None => outln!("  {name}: no value"),
+                }
             }
             outln!("consent:");
             for purpose in tessera_model::ConsentPurpose::ALL {
