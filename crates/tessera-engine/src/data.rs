@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tessera_model::{local_time, LocalField, Millis, TraitValue};
+use tessera_model::{
+    context_point, local_time, GeoPoint, LocalField, Millis, TraitValue, CONTEXT_LATITUDE,
+    CONTEXT_LONGITUDE,
+};
 
 /// Everything the engine knows about one profile.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -53,15 +56,44 @@ pub fn zone_name(profile: &ProfileData, at: Millis) -> Option<&str> {
             _ => None,
         };
     }
-    let mut latest: Option<(Millis, &str, &str)> = None;
+    latest_event_value(profile, at, |event| {
+        event
+            .property(local_time::CONTEXT_TIMEZONE)
+            .and_then(Value::as_str)
+    })
+}
+
+/// The built-in `last_location`: the `context.location` (latitude and longitude, both numbers
+/// on Earth) of the profile's latest event at or before `at` that has one, in the order of
+/// [`zone_name`] (time, then event name, then stored order).
+pub fn last_location(profile: &ProfileData, at: Millis) -> Option<GeoPoint> {
+    latest_event_value(profile, at, |event| {
+        context_point(
+            event.property(CONTEXT_LATITUDE),
+            event.property(CONTEXT_LONGITUDE),
+        )
+    })
+}
+
+/// What `read` finds on the latest event at or before `at` where it finds anything: latest by
+/// time, then by event name (byte order), then by position in `profile.events`.
+fn latest_event_value<'p, T>(
+    profile: &'p ProfileData,
+    at: Millis,
+    read: impl Fn(&'p EventData) -> Option<T>,
+) -> Option<T> {
+    let mut latest: Option<(Millis, &str, T)> = None;
     for event in profile.events.iter().filter(|e| e.ts <= at) {
-        if let Some(Value::String(zone)) = event.property(local_time::CONTEXT_TIMEZONE) {
-            if latest.is_none_or(|(ts, name, _)| (event.ts, event.name.as_str()) >= (ts, name)) {
-                latest = Some((event.ts, &event.name, zone));
+        let newer = latest
+            .as_ref()
+            .is_none_or(|(ts, name, _)| (event.ts, event.name.as_str()) >= (*ts, *name));
+        if newer {
+            if let Some(value) = read(event) {
+                latest = Some((event.ts, &event.name, value));
             }
         }
     }
-    latest.map(|(_, _, zone)| zone)
+    latest.map(|(_, _, value)| value)
 }
 
 /// A built-in local-time trait's value for a profile as of `at` (see [`zone_name`]).

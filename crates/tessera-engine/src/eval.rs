@@ -8,13 +8,15 @@
 //! its scope for which its condition holds.
 
 mod events;
+mod last_location;
+mod latest;
 mod local_time;
 mod sequence;
 mod values;
 
 use roaring::RoaringBitmap;
 use tessera_lang::{EventQuery, Expr, PropFilter, Span};
-use tessera_model::Millis;
+use tessera_model::{Millis, LAST_LOCATION};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -116,6 +118,16 @@ impl Evaluator<'_> {
                 }
                 current
             }
+            Expr::Or(items) if within_targets(items).is_some_and(|(n, _)| n == LAST_LOCATION) => {
+                let tests: Vec<&tessera_lang::ValueTest> = items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Expr::Trait(cond) => Some(&cond.test),
+                        _ => None,
+                    })
+                    .collect();
+                last_location::evaluate(self.index, &tests, self.at, scope)
+            }
             Expr::Or(items) if within_targets(items).is_some() => {
                 // `home within D of any place tagged …` after expansion: one pass over the
                 // geo column against all the targets, not one pass per target.
@@ -142,6 +154,9 @@ impl Evaluator<'_> {
             Expr::Trait(cond) if tessera_model::LocalField::from_name(&cond.name).is_some() => {
                 let field = tessera_model::LocalField::from_name(&cond.name).expect("guard");
                 local_time::evaluate(self.index, field, &cond.test, self.at, scope)
+            }
+            Expr::Trait(cond) if cond.name == LAST_LOCATION => {
+                last_location::evaluate(self.index, &[&cond.test], self.at, scope)
             }
             Expr::Trait(cond) => match self.index.traits.get(&cond.name) {
                 Some(columns) => columns.select(&cond.test, scope, &self.index.tuning),
@@ -209,7 +224,12 @@ fn within_targets(items: &[Expr]) -> Option<(&str, Vec<(tessera_model::GeoPoint,
 fn cost(expr: &Expr) -> u32 {
     match expr {
         // A local-time test reads every event table with a time zone.
-        Expr::Trait(cond) if tessera_model::LocalField::from_name(&cond.name).is_some() => 8,
+        Expr::Trait(cond)
+            if tessera_model::LocalField::from_name(&cond.name).is_some()
+                || cond.name == LAST_LOCATION =>
+        {
+            8
+        }
         Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => 1,
         Expr::Did(_) | Expr::Count(_) | Expr::Aggregate(_) | Expr::Recency(_) => 8,
         Expr::Value(_) => 12,

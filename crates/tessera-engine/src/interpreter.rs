@@ -29,10 +29,10 @@ use tessera_lang::{
 };
 use tessera_model::{
     format_millis, local_time, parse_timestamp, GeoPoint, LocalField, Millis, TraitValue, DAY_MS,
-    HOUR_MS, MINUTE_MS,
+    HOUR_MS, LAST_LOCATION, MINUTE_MS,
 };
 
-use crate::data::{local_value, zone_name, EventData, ProfileData};
+use crate::data::{last_location, local_value, zone_name, EventData, ProfileData};
 use crate::explain::Explanation;
 
 /// Whether `expr` holds for `profile` as of `at`. Always equal to `explain(..).held`.
@@ -41,11 +41,8 @@ pub fn eval(expr: &Expr, profile: &ProfileData, at: Millis) -> bool {
         Expr::And(items) => items.iter().all(|item| eval(item, profile, at)),
         Expr::Or(items) => items.iter().any(|item| eval(item, profile, at)),
         Expr::Not(inner) => !eval(inner, profile, at),
-        Expr::Trait(cond) => match LocalField::from_name(&cond.name) {
-            Some(field) => test_holds(
-                &cond.test,
-                local_value(field, profile, at).as_ref().map(trait_val),
-            ),
+        Expr::Trait(cond) => match builtin_value(&cond.name, profile, at) {
+            Some(value) => test_holds(&cond.test, value.as_ref().map(trait_val)),
             None => test_holds(&cond.test, profile.traits.get(&cond.name).map(trait_val)),
         },
         Expr::Did(query) => !matching_events(query, profile, at).is_empty(),
@@ -170,7 +167,11 @@ pub fn explain(expr: &Expr, profile: &ProfileData, at: Millis) -> Explanation {
             leaf(found, test_holds(&cond.test, value.as_ref().map(trait_val)))
         }
         Expr::Trait(cond) => {
-            let value = profile.traits.get(&cond.name);
+            let builtin = builtin_value(&cond.name, profile, at);
+            let value = match &builtin {
+                Some(value) => value.as_ref(),
+                None => profile.traits.get(&cond.name),
+            };
             let found = match (value, &cond.test) {
                 (
                     Some(TraitValue::Geo(point)),
@@ -461,6 +462,15 @@ fn json_val(value: &Value) -> Val<'_> {
 }
 
 /// A value test on a value that may be missing (`None`).
+/// The value of a built-in trait computed from the profile as of `at` (`Some(None)`: a
+/// built-in without a value); `None` for a name that is not a built-in.
+fn builtin_value(name: &str, profile: &ProfileData, at: Millis) -> Option<Option<TraitValue>> {
+    if let Some(field) = LocalField::from_name(name) {
+        return Some(local_value(field, profile, at));
+    }
+    (name == LAST_LOCATION).then(|| last_location(profile, at).map(TraitValue::Geo))
+}
+
 /// Whether a trait value (or its absence) passes a test: the one definition of trait tests.
 pub fn trait_test_holds(test: &ValueTest, value: Option<&TraitValue>) -> bool {
     test_holds(test, value.map(trait_val))

@@ -206,6 +206,18 @@ fn zone_json() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// `context.location`: points around New York (where the `within` tests measure from), and
+/// coordinates that make no point (a string, off the Earth, one missing).
+fn location_json() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        6 => (40.0..41.4f64, -74.6..-73.2f64)
+            .prop_map(|(lat, lon)| json!({ "latitude": lat, "longitude": lon })),
+        1 => Just(json!({ "latitude": "40.7", "longitude": -74.0 })),
+        1 => Just(json!({ "latitude": 95.0, "longitude": -74.0 })),
+        1 => Just(json!({ "latitude": 40.7 })),
+    ]
+}
+
 fn event() -> impl Strategy<Value = EventData> {
     (
         prop::sample::select(vec!["view", "buy"]),
@@ -213,10 +225,18 @@ fn event() -> impl Strategy<Value = EventData> {
         properties(),
         // Segment's context, as the store hands it over under the property `context`.
         prop::option::weighted(0.5, zone_json()),
+        prop::option::weighted(0.4, location_json()),
     )
-        .prop_map(|(name, ts, mut props, zone)| {
+        .prop_map(|(name, ts, mut props, zone, location)| {
+            let mut context = Map::new();
             if let Some(zone) = zone {
-                props.insert("context".into(), json!({ "timezone": zone }));
+                context.insert("timezone".into(), zone);
+            }
+            if let Some(location) = location {
+                context.insert("location".into(), location);
+            }
+            if !context.is_empty() {
+                props.insert("context".into(), Value::Object(context));
             }
             EventData::new(name, ts, props)
         })
@@ -434,7 +454,27 @@ fn leaf() -> impl Strategy<Value = Expr> {
         2 => sequence(),
         2 => value_cond(),
         2 => local_time(),
+        2 => last_location(),
     ]
+}
+
+/// `last_location` tests: `within` a point, `exists`/`is null`, and the `or` of `within`
+/// tests that `any place tagged` expands into.
+fn last_location() -> BoxedStrategy<Expr> {
+    let test = |test: ValueTest| {
+        Expr::Trait(TraitCond {
+            name: "last_location".to_string(),
+            test,
+            span: Span::default(),
+        })
+    };
+    prop_oneof![
+        3 => within().prop_map(test),
+        1 => prop::sample::select(vec![ValueTest::Exists, ValueTest::IsNull]).prop_map(test),
+        2 => prop::collection::vec(within(), 2..4)
+            .prop_map(move |tests| Expr::Or(tests.into_iter().map(test).collect())),
+    ]
+    .boxed()
 }
 
 /// `local_hour` and `local_weekday` tests, of the kinds they answer and sometimes any.

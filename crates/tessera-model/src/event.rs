@@ -143,7 +143,8 @@ impl EventContext {
 /// event property `context` (`where context.device.type = "mobile"`,
 /// `first(Page Viewed.context.channel) = "Email"`): `device.type`, `campaign.source`,
 /// `campaign.medium`, `campaign.name`, `campaign.term`, `campaign.content`, `timezone`,
-/// `locale` (each only when a non-empty string) and always `channel`, see [`channel`].
+/// `locale` (each only when a non-empty string), `location.latitude` and `location.longitude`
+/// (only together, when both are numbers on Earth) and always `channel`, see [`channel`].
 /// `None` for an empty context (identify calls, imported rows without one).
 pub fn segment_context(context: &Map<String, Value>) -> Option<Map<String, Value>> {
     if context.is_empty() {
@@ -182,7 +183,29 @@ pub fn segment_context(context: &Map<String, Value>) -> Option<Map<String, Value
             out.insert(key.into(), value);
         }
     }
+    let location = context.get("location");
+    let coordinate = |key: &str| location.and_then(|l| l.get(key));
+    if let Some(point) = context_point(coordinate("latitude"), coordinate("longitude")) {
+        out.insert(
+            "location".into(),
+            serde_json::json!({ "latitude": point.lat, "longitude": point.lon }),
+        );
+    }
     Some(out)
+}
+
+/// The built-in geo trait of where a profile was last seen: the `context.location` of its
+/// latest event that has one (see `tessera_engine::data::last_location`).
+pub const LAST_LOCATION: &str = "last_location";
+
+/// The property paths of an event's location, as segments see it under `context`.
+pub const CONTEXT_LATITUDE: &str = "context.location.latitude";
+pub const CONTEXT_LONGITUDE: &str = "context.location.longitude";
+
+/// A point from a Segment `context.location`'s `latitude` and `longitude`: both JSON numbers,
+/// on Earth (latitude −90…90, longitude −180…180); anything else is no location.
+pub fn context_point(latitude: Option<&Value>, longitude: Option<&Value>) -> Option<GeoPoint> {
+    GeoPoint::new(latitude?.as_f64()?, longitude?.as_f64()?)
 }
 
 /// The marketing channel of a visit from its UTM source and medium, after Google Analytics'
@@ -271,6 +294,25 @@ mod tests {
             json!({"channel": "Direct"})
         );
         assert_eq!(segment_context(&Map::new()), None);
+        // A location needs both coordinates, as numbers on Earth.
+        for (location, kept) in [
+            (
+                json!({"latitude": 41.88, "longitude": -87.63, "speed": 0}),
+                true,
+            ),
+            (json!({"latitude": "41.88", "longitude": -87.63}), false),
+            (json!({"latitude": 91.0, "longitude": -87.63}), false),
+            (json!({"latitude": 41.88}), false),
+        ] {
+            let context = json!({ "location": location });
+            let summary = segment_context(context.as_object().unwrap()).unwrap();
+            assert_eq!(
+                summary.get("location"),
+                kept.then(|| json!({"latitude": 41.88, "longitude": -87.63}))
+                    .as_ref(),
+                "{location}"
+            );
+        }
     }
 
     #[test]

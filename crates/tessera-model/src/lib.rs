@@ -11,7 +11,10 @@ mod time;
 mod traits;
 
 pub use consent::{ConsentPurpose, Consents};
-pub use event::{channel, segment_context, Campaign, Device, EventContext, EventKind, EventRecord};
+pub use event::{
+    channel, context_point, segment_context, Campaign, Device, EventContext, EventKind,
+    EventRecord, CONTEXT_LATITUDE, CONTEXT_LONGITUDE, LAST_LOCATION,
+};
 pub use identifier::{Identifier, IdentifierKind};
 pub use local_time::LocalField;
 pub use time::{format_millis, parse_timestamp, Millis, DAY_MS, HOUR_MS, MINUTE_MS};

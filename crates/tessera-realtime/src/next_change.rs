@@ -22,7 +22,10 @@
 use tessera_engine::data::zone_name;
 use tessera_engine::{interpreter, EventData, ProfileData};
 use tessera_lang::{EventQuery, Expr, Window};
-use tessera_model::{local_time, LocalField, Millis};
+use tessera_model::{
+    context_point, local_time, LocalField, Millis, CONTEXT_LATITUDE, CONTEXT_LONGITUDE,
+    LAST_LOCATION,
+};
 
 /// The earliest instant strictly after `at` at which `interpreter::eval(expr, profile, t)` may
 /// differ from its value at `at` when no new data arrives; `None` if it can never change.
@@ -64,6 +67,10 @@ fn next(expr: &Expr, profile: &ProfileData, at: Millis, sorted: bool) -> Option<
         Expr::Trait(cond) if LocalField::from_name(&cond.name).is_some() => {
             local_time_next(profile, at, sorted)
         }
+        // A later event with a location becomes the last one when it becomes visible.
+        Expr::Trait(cond) if cond.name == LAST_LOCATION => later_event(profile, at, sorted, |e| {
+            context_point(e.property(CONTEXT_LATITUDE), e.property(CONTEXT_LONGITUDE)).is_some()
+        }),
         // Traits do not change with time, and a `Missing` node never holds. References are
         // expanded before real-time evaluation; unexpanded, they never hold.
         Expr::Trait(_) | Expr::InSegment(_) | Expr::Missing(_) => None,
@@ -94,20 +101,32 @@ fn local_time_next(profile: &ProfileData, at: Millis, sorted: bool) -> Option<Mi
     let zone_event = if profile.traits.contains_key(local_time::TIMEZONE_TRAIT) {
         None
     } else {
-        let later = |e: &&EventData| {
-            e.ts > at
-                && e.property(local_time::CONTEXT_TIMEZONE)
-                    .is_some_and(|zone| zone.is_string())
-        };
-        let events = &profile.events;
-        if sorted {
-            let start = events.partition_point(|e| e.ts <= at);
-            events[start..].iter().find(later).map(|e| e.ts)
-        } else {
-            events.iter().filter(later).map(|e| e.ts).min()
-        }
+        later_event(profile, at, sorted, |e| {
+            e.property(local_time::CONTEXT_TIMEZONE)
+                .is_some_and(|zone| zone.is_string())
+        })
     };
     clock.into_iter().chain(zone_event).min()
+}
+
+/// The time of the first event after `at` for which `counts` holds.
+fn later_event(
+    profile: &ProfileData,
+    at: Millis,
+    sorted: bool,
+    counts: impl Fn(&EventData) -> bool,
+) -> Option<Millis> {
+    let events = &profile.events;
+    if sorted {
+        let start = events.partition_point(|e| e.ts <= at);
+        events[start..].iter().find(|e| counts(e)).map(|e| e.ts)
+    } else {
+        events
+            .iter()
+            .filter(|e| e.ts > at && counts(e))
+            .map(|e| e.ts)
+            .min()
+    }
 }
 
 /// The earliest change among the operands of an `and` (`pinned` = false) or an `or`

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tessera_lang::Expr;
 use tessera_model::local_time::TIMEZONE_TRAIT;
-use tessera_model::LocalField;
+use tessera_model::{LocalField, LAST_LOCATION};
 
 /// The segments, fixed for the life of a [`crate::Realtime`], and what each one reads.
 ///
@@ -13,8 +13,9 @@ use tessera_model::LocalField;
 /// recency) names it, and on a trait when it tests it; property filters inside queries read
 /// event properties, not traits. An event of a name no segment reads changes no membership,
 /// which is what lets the real-time path skip it. The exception is local time
-/// (`local_hour`, `local_weekday`): the zone may come from the `context.timezone` of an event
-/// of any name, so such a segment reads every event, and the trait `timezone`.
+/// (`local_hour`, `local_weekday`) and `last_location`: the zone or the point may come from
+/// the context of an event of any name, so such a segment reads every event (local time also
+/// reads the trait `timezone`).
 #[derive(Debug)]
 pub(crate) struct Segments {
     names: Vec<String>,
@@ -38,11 +39,14 @@ impl Segments {
             }
             let traits = expr.trait_names();
             let local = traits.iter().any(|n| LocalField::from_name(n).is_some());
+            let from_context = local || traits.contains(LAST_LOCATION);
             for name in traits {
                 by_trait.entry(name.to_string()).or_default().push(index);
             }
-            if local {
+            if from_context {
                 every_event.push(index);
+            }
+            if local {
                 let zone = by_trait.entry(TIMEZONE_TRAIT.to_string()).or_default();
                 if zone.last() != Some(&index) {
                     zone.push(index);

@@ -182,6 +182,10 @@ pub fn catalog(store: &Store) -> Result<Catalog> {
             .traits
             .insert(field.name().to_string(), field.trait_type());
     }
+    catalog.traits.insert(
+        tessera_model::LAST_LOCATION.to_string(),
+        tessera_lang::TraitType::Geo,
+    );
     for (name, computed) in crate::references::computed_traits(store)? {
         catalog.traits.insert(name, computed.trait_type());
     }
@@ -208,8 +212,8 @@ pub fn load_profile_for(
     Ok(data)
 }
 
-/// The computed traits (`[computed]` in `tessera.toml`) and the built-in local-time traits of
-/// one profile as of `at`, by name, read from the store; `None` where one has no value (a
+/// The computed traits (`[computed]` in `tessera.toml`) and the built-in local-time and
+/// `last_location` traits of one profile as of `at`, by name, read from the store; `None` where one has no value (a
 /// minimum of no events, no time zone…), as the segment tests see them. RFM scores are not
 /// here: they need the whole population (`Snapshot`).
 pub fn computed_values(
@@ -229,6 +233,11 @@ pub fn computed_values(
         let value = tessera_engine::data::local_value(field, &data, at).map(|v| v.to_json());
         values.insert(field.name().to_string(), value);
     }
+    let located = tessera_engine::data::last_location(&data, at);
+    values.insert(
+        tessera_model::LAST_LOCATION.to_string(),
+        located.map(|point| tessera_model::TraitValue::Geo(point).to_json()),
+    );
     Ok(values)
 }
 

@@ -30,6 +30,7 @@
 //! property, with window functions over the events in `(ts, seq)` order inside one CTE).
 
 mod geo;
+mod last_location;
 mod local_time;
 mod sequence;
 mod value_cond;
@@ -149,6 +150,9 @@ impl Compiler {
             Segment::And(items) => and(self.conditions(items)?),
             Segment::Or(items) => or(self.conditions(items)?),
             Segment::Not(inner) => not(self.condition(inner)?),
+            Segment::Trait(cond) if cond.name == tessera_model::LAST_LOCATION => {
+                self.last_location(cond, segment)?
+            }
             Segment::Trait(cond) => match tessera_model::LocalField::from_name(&cond.name) {
                 Some(field) => self.local_time(field, cond, segment)?,
                 None => self

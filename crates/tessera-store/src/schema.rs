@@ -235,11 +235,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE events_log RENAME TO events;
     INSERT INTO counters (name, value) VALUES ('store_id', abs(random()));
     "#,
+    // 8: the event's `context.location` joined the part of the context segments read (for
+    // `last_location`); events stored before with a location get theirs in the same
+    // transaction (`backfill_segment_context`).
+    r#"
+    SELECT 1;
+    "#,
 ];
 
-/// Fills `events.segment_context` for rows stored before migration 6.
-fn backfill_segment_context(tx: &rusqlite::Transaction<'_>) -> Result<()> {
-    let mut read = tx.prepare("SELECT seq, context FROM events WHERE context != '{}'")?;
+/// Fills `events.segment_context` for the rows with a context matching `filter` (SQL over
+/// `context`), stored before the summary had its current parts.
+fn backfill_segment_context(tx: &rusqlite::Transaction<'_>, filter: &str) -> Result<()> {
+    let mut read = tx.prepare(&format!("SELECT seq, context FROM events WHERE {filter}"))?;
     let mut write = tx.prepare("UPDATE events SET segment_context = ?1 WHERE seq = ?2")?;
     let mut rows = read.query([])?;
     while let Some(row) = rows.next()? {
@@ -270,8 +277,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        if index == 5 {
-            backfill_segment_context(&tx)?;
+        match index {
+            5 => backfill_segment_context(&tx, "context != '{}'")?,
+            // Contexts are stored as serde_json prints them, keys unescaped: `instr` finds them.
+            7 => backfill_segment_context(&tx, "instr(context, '\"location\"') > 0")?,
+            _ => {}
         }
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
         tx.commit()?;
@@ -282,6 +292,51 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_stored_before_version_8_get_their_location_into_the_segment_context() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 7).unwrap();
+        conn.execute(
+            "INSERT INTO profiles (id, canonical, created_at) VALUES (1, 1, 0)",
+            [],
+        )
+        .unwrap();
+        let insert = "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context, segment_context)
+             VALUES (?1, 1, 'track', 'Page Viewed', 0, 0, '{}', ?2, ?3)";
+        let located =
+            r#"{"location":{"latitude":41.88,"longitude":-87.63},"timezone":"America/Chicago"}"#;
+        let stale = r#"{"channel":"Direct","timezone":"America/Chicago"}"#;
+        conn.execute(insert, rusqlite::params!["m1", located, stale])
+            .unwrap();
+        conn.execute(
+            insert,
+            rusqlite::params![
+                "m2",
+                r#"{"timezone":"UTC"}"#,
+                r#"{"channel":"Direct","timezone":"UTC"}"#
+            ],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let summaries: Vec<String> = conn
+            .prepare("SELECT segment_context FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            summaries,
+            [
+                r#"{"channel":"Direct","location":{"latitude":41.88,"longitude":-87.63},"timezone":"America/Chicago"}"#,
+                r#"{"channel":"Direct","timezone":"UTC"}"#,
+            ]
+        );
+    }
 
     #[test]
     fn an_older_database_is_brought_up_to_date_and_a_newer_one_refused() {

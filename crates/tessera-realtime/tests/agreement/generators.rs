@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use tessera_lang::{
-    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, Duration, DurationUnit, EventQuery,
-    Expr, Literal, NumCmp, PropFilter, Recency, RecencyCond, SequenceCond, Span, TraitCond,
-    ValueCond, ValueFunc, ValueTest, Window,
+    AggFunc, AggregateCond, AgoRelation, CmpOp, CountCond, DistanceUnit, Duration, DurationUnit,
+    EventQuery, Expr, GeoDistance, GeoTarget, Literal, NumCmp, PropFilter, Recency, RecencyCond,
+    SequenceCond, Span, TraitCond, ValueCond, ValueFunc, ValueTest, Window,
 };
 use tessera_model::{parse_timestamp, GeoPoint, Millis, TraitValue, DAY_MS, HOUR_MS};
 
@@ -119,8 +119,28 @@ pub fn properties() -> impl Strategy<Value = Map<String, Value>> {
                 .prop_map(Value::Array)
                 .boxed(),
         ),
-        // Segment's context with the sender's time zone, as the store hands it over.
-        prop::option::weighted(0.4, zone().prop_map(|z| json!({ "timezone": z }))),
+        // Segment's context with the sender's time zone and location, as the store hands it
+        // over (a latitude off the Earth makes no point).
+        (
+            prop::option::weighted(0.4, zone()),
+            prop::option::weighted(
+                0.3,
+                prop_oneof![(40.6..40.8f64, -74.1..-73.9f64), Just((95.0, -74.0))],
+            ),
+        )
+            .prop_map(|(zone, point)| {
+                let mut context = Map::new();
+                if let Some(zone) = zone {
+                    context.insert("timezone".into(), json!(zone));
+                }
+                if let Some((lat, lon)) = point {
+                    context.insert(
+                        "location".into(),
+                        json!({ "latitude": lat, "longitude": lon }),
+                    );
+                }
+                (!context.is_empty()).then_some(Value::Object(context))
+            }),
     )
         .prop_map(|(p, price, a, tags, context)| {
             let mut properties = Map::new();
@@ -329,6 +349,14 @@ fn leaf() -> impl Strategy<Value = Expr> {
             }),
         2 => value_cond(),
         2 => local_time(),
+        1 => (0.0..20.0f64).prop_map(|km| Expr::Trait(TraitCond {
+            name: "last_location".to_string(),
+            test: ValueTest::Within {
+                distance: GeoDistance { amount: km, unit: DistanceUnit::Kilometres },
+                of: GeoTarget::Point { lat: 40.7, lon: -74.0 },
+            },
+            span: Span::default(),
+        })),
     ]
 }
 

@@ -31,8 +31,8 @@ use tessera_model::LocalField;
 
 use super::{matched, Compiler, MATCHED};
 use crate::build::{
-    and, binary, case_when, col, derived, eq, in_list, integer, item, item_as, known, not, or,
-    query, row_number, select, table, Direction, SelectParts,
+    binary, case_when, col, derived, eq, in_list, integer, item, item_as, known, not, or, query,
+    row_number, select, table, Direction, SelectParts,
 };
 use crate::dialect::JsonKind;
 use crate::Result;
@@ -92,6 +92,19 @@ impl Compiler {
     }
 
     fn zone_event_cte(&mut self, segment: &Segment) -> Result<String> {
+        let value = self
+            .property_value(&col("e", "doc"), CONTEXT_TIMEZONE)
+            .map_err(|reason| self.unsupported(segment, reason))?;
+        let zone = self.flavor.json_text(value.clone());
+        let keep = known(self.flavor.json_is(value, JsonKind::String));
+        let latest = self.latest_event(vec![(zone, "zone")], keep);
+        Ok(self.cte(latest))
+    }
+
+    /// Per profile, `columns` (over `e.doc`, the event's parsed properties) of its latest
+    /// event up to `at` for which `keep` holds, by (ts, name, seq) as
+    /// `tessera_engine::data::zone_name` orders them, and `1 AS matched`.
+    pub(super) fn latest_event(&self, columns: Vec<(Expr, &str)>, keep: Expr) -> Query {
         let parsed = query(select(SelectParts {
             projection: ["profile_id", "ts", "name", "seq"]
                 .into_iter()
@@ -107,44 +120,39 @@ impl Compiler {
             )),
             group_by: Vec::new(),
         }));
-        let value = self
-            .property_value(&col("e", "doc"), CONTEXT_TIMEZONE)
-            .map_err(|reason| self.unsupported(segment, reason))?;
-        let ranked = query(select(SelectParts {
-            projection: vec![
-                item(col("e", "profile_id")),
-                item_as(self.flavor.json_text(value.clone()), "zone"),
-                item_as(
-                    row_number(
-                        vec![col("e", "profile_id")],
-                        vec![
-                            (col("e", "ts"), Direction::Descending),
-                            (
-                                self.flavor.bytewise(col("e", "name")),
-                                Direction::Descending,
-                            ),
-                            (col("e", "seq"), Direction::Descending),
-                        ],
+        let names: Vec<&str> = columns.iter().map(|(_, name)| *name).collect();
+        let mut ranked_items = vec![item(col("e", "profile_id"))];
+        ranked_items.extend(columns.into_iter().map(|(e, name)| item_as(e, name)));
+        ranked_items.push(item_as(
+            row_number(
+                vec![col("e", "profile_id")],
+                vec![
+                    (col("e", "ts"), Direction::Descending),
+                    (
+                        self.flavor.bytewise(col("e", "name")),
+                        Direction::Descending,
                     ),
-                    "rn",
-                ),
-            ],
+                    (col("e", "seq"), Direction::Descending),
+                ],
+            ),
+            "rn",
+        ));
+        let ranked = query(select(SelectParts {
+            projection: ranked_items,
             from: derived(parsed, "e"),
             joins: Vec::new(),
-            selection: Some(known(self.flavor.json_is(value, JsonKind::String))),
+            selection: Some(keep),
             group_by: Vec::new(),
         }));
-        let latest: Query = query(select(SelectParts {
-            projection: vec![
-                item(col("r", "profile_id")),
-                item(col("r", "zone")),
-                item_as(integer(1), MATCHED),
-            ],
+        let mut latest_items = vec![item(col("r", "profile_id"))];
+        latest_items.extend(names.into_iter().map(|name| item(col("r", name))));
+        latest_items.push(item_as(integer(1), MATCHED));
+        query(select(SelectParts {
+            projection: latest_items,
             from: derived(ranked, "r"),
             joins: Vec::new(),
-            selection: Some(and(vec![eq(col("r", "rn"), integer(1))])),
+            selection: Some(eq(col("r", "rn"), integer(1))),
             group_by: Vec::new(),
-        }));
-        Ok(self.cte(latest))
+        }))
     }
 }

@@ -251,6 +251,11 @@ pub const CORPUS: &[&str] = &[
     "local_hour is null",
     "local_hour exists or age > 30",
     "local_hour != 2",
+    // The last location sent in an event's context.
+    "last_location within 1 km of point(40.7128, -74.006)",
+    "last_location within 800 m of point(41.8781, -87.6298) or last_location within 1 km of point(40.7128, -74.006)",
+    "last_location is null",
+    "last_location exists and not home within 800 m of point(41.8781, -87.6298)",
     // Logic across conditions.
     r#"(vip = true or age > 30) and not (city_tier = "rural" or city_tier = "remote")"#,
     r#"vip = true or age > 30 and city_tier = "urban""#,

@@ -274,6 +274,7 @@ pub fn catalog() -> Catalog {
     catalog
         .with_trait("local_hour", TraitType::Number)
         .with_trait("local_weekday", TraitType::String)
+        .with_trait("last_location", TraitType::Geo)
 }
 
 /// A dataset: profiles 1..=n with their traits and events.
@@ -444,6 +445,17 @@ fn properties(rng: &mut ChaCha8Rng) -> Map<String, Value> {
                 context["timezone"] = match rng.random_range(0..8) {
                     0 => json!(5),
                     _ => json!(pick(rng, ZONES)),
+                };
+            }
+            if rng.random_bool(0.4) {
+                // Where the event was sent from, on the geo traits' rings; sometimes no point.
+                context["location"] = match rng.random_range(0..8) {
+                    0 => json!({ "latitude": "41.8", "longitude": -87.6 }),
+                    1 => json!({ "latitude": 41.8 }),
+                    _ => {
+                        let point = geo_point(rng);
+                        json!({ "latitude": point.lat, "longitude": point.lon })
+                    }
                 };
             }
             context
