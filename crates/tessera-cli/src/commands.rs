@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod journey;
 pub mod loadgen;
+pub mod members;
 pub mod persona;
 pub mod place;
 pub mod profile;

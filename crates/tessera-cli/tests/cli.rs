@@ -534,6 +534,30 @@ fn computed_traits_are_the_event_conditions_they_name() {
         "spend = {spend}: {exact}"
     );
     assert!(view["computed"]["views_7d"].is_number(), "{view}");
+    // The members export writes the same values as columns.
+    let exported = tessera(
+        &data,
+        &[
+            "segment",
+            "members",
+            "--where",
+            "spend > 5",
+            "--at",
+            AT,
+            "--traits",
+            "spend,age",
+        ],
+    );
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let exported = stdout(&exported);
+    let header = exported.lines().next().unwrap();
+    assert!(header.ends_with(",spend,age"), "{header}");
+    let row = exported
+        .lines()
+        .find(|l| l.split(',').next() == Some(profile))
+        .unwrap();
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells[6].parse::<f64>().unwrap(), spend, "{row}");
     let wrong = tessera(
         &data,
         &["segment", "size", "--where", "spend exists", "--at", AT],

@@ -164,6 +164,53 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// For each profile id, the value of each named trait as of the snapshot's instant, as
+    /// segments test it: stored traits and RFM scores as loaded, computed traits and the
+    /// built-ins (`local_hour`, `local_weekday`, `last_location`) computed from the profile's
+    /// events. `None` where a profile has no value (or is not in the snapshot).
+    pub fn trait_values(
+        &self,
+        store: &Store,
+        ids: &[u64],
+        names: &[String],
+    ) -> Result<Vec<Vec<Option<Value>>>> {
+        let computed = crate::references::computed_traits(store)?;
+        let at = self.at;
+        Ok(ids
+            .iter()
+            .map(|&id| {
+                let Some(data) = self
+                    .index
+                    .ordinal(id as i64)
+                    .and_then(|ord| self.index.profile_data(ord))
+                else {
+                    return vec![None; names.len()];
+                };
+                names
+                    .iter()
+                    .map(|name| {
+                        if let Some(definition) = computed.get(name) {
+                            return tessera_engine::interpreter::computed_value(
+                                definition, &data, at,
+                            );
+                        }
+                        if let Some(field) = tessera_model::LocalField::from_name(name) {
+                            return tessera_engine::data::local_value(field, &data, at)
+                                .map(|v| v.to_json());
+                        }
+                        if name == tessera_model::LAST_LOCATION {
+                            return tessera_engine::data::last_location(&data, at)
+                                .map(|p| tessera_model::TraitValue::Geo(p).to_json());
+                        }
+                        data.traits.get(name).map(|v| v.to_json())
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+}
+
 /// The traits and events segments can refer to, from the store's schema (cheap: no data read).
 pub fn catalog(store: &Store) -> Result<Catalog> {
     let mut catalog = Catalog {

@@ -1,6 +1,5 @@
 //! `tessera segment …`: segments as code (plan, apply), inspection and analysis.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -89,6 +88,10 @@ pub enum SegmentCommand {
         /// Keep only members who granted this purpose.
         #[arg(long)]
         consent: Option<ConsentPurpose>,
+        /// Add these traits as columns (comma-separated): stored traits, computed traits,
+        /// `rfm.*`, `local_hour`, `local_weekday`, `last_location`, as of `--at`.
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        traits: Vec<String>,
     },
     /// Explain, condition by condition, why a profile is or is not in a segment.
     #[command(
@@ -187,7 +190,19 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
             format,
             output,
             consent,
-        } => members(data, name, condition, &at, format, output, consent),
+            traits,
+        } => super::members::members(
+            data,
+            super::members::Request {
+                name,
+                condition: condition.condition,
+                at,
+                format,
+                output,
+                consent,
+                traits,
+            },
+        ),
         SegmentCommand::Explain {
             mut targets,
             condition,
@@ -318,7 +333,7 @@ pub(crate) fn checked_condition(text: &str, catalog: &tessera_lang::Catalog) -> 
 
 /// The conditions to evaluate: stored segments by name, or the `--where` conditions (named
 /// `(where)` when there is one, `(where 1)`, `(where 2)`, … when there are several).
-fn conditions(
+pub(super) fn conditions(
     store: &Store,
     snapshot: &Snapshot,
     names: &[String],
@@ -432,104 +447,6 @@ pub fn print_sizes(sizes: &[SegmentSize]) {
         ]);
     }
     out!("{}", table.render());
-}
-
-fn members(
-    data: &Path,
-    name: Option<String>,
-    condition: WhereArg,
-    at: &AtArg,
-    format: ExportFormat,
-    output: Option<PathBuf>,
-    consent: Option<ConsentPurpose>,
-) -> Result<ExitCode> {
-    let store = super::open(data)?;
-    let snapshot = load_snapshot(&store, at)?;
-    let names: Vec<String> = name.into_iter().collect();
-    if names.is_empty() && condition.condition.is_none() {
-        bail!("name a segment or give --where CONDITION");
-    }
-    let (_, expr, _) =
-        conditions(&store, &snapshot, &names, condition.condition.as_slice())?.remove(0);
-    let members = snapshot.evaluate(&expr)?;
-    let mut ids = snapshot.profile_ids(&members);
-    if let Some(purpose) = consent {
-        let granted: std::collections::HashSet<u64> =
-            store.consent_granted(purpose)?.into_iter().collect();
-        let before = ids.len();
-        ids.retain(|id| granted.contains(id));
-        eprintln!(
-            "{} of {before} members granted {purpose} consent",
-            ids.len()
-        );
-    }
-    let mut out: Box<dyn Write> = match &output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    match format {
-        ExportFormat::Csv => writeln!(out, "profile,user_id,email,phone,loyalty_id,anonymous_ids")?,
-        ExportFormat::Jsonl => {}
-    }
-    for id in &ids {
-        let identifiers = store.identifiers(*id)?;
-        let first = |kind: &str| {
-            identifiers
-                .iter()
-                .find(|i| i.kind.as_str() == kind)
-                .map(|i| i.value.clone())
-                .unwrap_or_default()
-        };
-        match format {
-            ExportFormat::Csv => {
-                let anon: Vec<&str> = identifiers
-                    .iter()
-                    .filter(|i| i.kind.as_str() == "anonymous_id")
-                    .map(|i| i.value.as_str())
-                    .collect();
-                let cells = [
-                    id.to_string(),
-                    first("user_id"),
-                    first("email"),
-                    first("phone"),
-                    first("loyalty_id"),
-                    anon.join("|"),
-                ];
-                writeln!(
-                    out,
-                    "{}",
-                    cells
-                        .iter()
-                        .map(|c| csv_cell(c))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )?;
-            }
-            ExportFormat::Jsonl => {
-                let ids: Vec<String> = identifiers.iter().map(|i| i.to_string()).collect();
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({ "profile": id, "identifiers": ids })
-                )?;
-            }
-        }
-    }
-    out.flush()?;
-    if let Some(path) = output {
-        eprintln!("wrote {} members to {}", ids.len(), path.display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn csv_cell(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 fn explain(
@@ -680,5 +597,66 @@ fn check_command(
             Ok(ExitCode::SUCCESS)
         }
         _ => bail!("give a definition file or --where CONDITION"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::SegmentCommand;
+
+    #[derive(Debug, Parser)]
+    struct Segment {
+        #[command(subcommand)]
+        command: SegmentCommand,
+    }
+
+    #[test]
+    fn size_and_overlap_take_several_conditions() {
+        let parsed = Segment::try_parse_from([
+            "segment",
+            "size",
+            "--where",
+            "age < 30",
+            "--where",
+            "age >= 30",
+            "--timings",
+            "3",
+        ])
+        .unwrap();
+        match parsed.command {
+            SegmentCommand::Size {
+                conditions,
+                timings,
+                ..
+            } => {
+                assert_eq!(conditions.conditions, ["age < 30", "age >= 30"]);
+                assert_eq!(timings, Some(3));
+            }
+            other => panic!("{other:?}"),
+        }
+        let parsed = Segment::try_parse_from([
+            "segment",
+            "overlap",
+            "--where",
+            "age < 30",
+            "--timings",
+            "5",
+        ])
+        .unwrap();
+        match parsed.command {
+            SegmentCommand::Overlap {
+                names,
+                conditions,
+                timings,
+                ..
+            } => {
+                assert!(names.is_empty());
+                assert_eq!(conditions.conditions, ["age < 30"]);
+                assert_eq!(timings, Some(5));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
