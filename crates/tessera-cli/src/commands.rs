@@ -1,6 +1,7 @@
 //! One module per command group, and the helpers they share.
 
 pub mod cluster;
+pub mod cluster_save;
 pub mod demo;
 pub mod discover;
 pub mod export;

@@ -172,7 +172,10 @@ fn cluster_persona_and_journey_end_to_end() {
         "{persona}"
     );
     assert!(persona.contains("channels (purchases)"), "{persona}");
-    assert!(persona.contains("typical purchase time (UTC)"), "{persona}");
+    assert!(
+        persona.contains("typical purchase time (members' local time"),
+        "{persona}"
+    );
     let persona: serde_json::Value = serde_json::from_str(&ok(tessera(
         &data,
         &[
@@ -310,5 +313,127 @@ fn refused_flags_say_what_to_do() {
             "bad.toml:5:10: window: `1 month` is not a duration such as 30m, 12h, 7d or 2w"
         ),
         "{message}"
+    );
+}
+
+/// Clusters become segments: `cluster save` writes every profile's cluster as a trait, the
+/// segment `trait = N` has exactly the members `cluster run --members-out` lists for N, the
+/// written definitions apply, and the refusals come before any clustering.
+#[test]
+fn saved_clusters_are_segments_with_the_clustered_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = setup(dir.path());
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let clustering = ["--features", "retail", "--k", "3", "--at", AT];
+    let mut run = vec!["cluster", "run", "--members-out"];
+    let members_csv = path("members.csv");
+    run.push(&members_csv);
+    run.extend(clustering);
+    ok(tessera(&data, &run));
+    let mut save = vec!["cluster", "save", "--trait", "cluster_retail", "--segments"];
+    let segments_dir = path("segments");
+    save.push(&segments_dir);
+    save.extend(clustering);
+    let saved = tessera(&data, &save);
+    assert!(saved.status.success(), "{}", stderr(&saved));
+    assert!(
+        stderr(&saved).contains("wrote trait `cluster_retail`"),
+        "{}",
+        stderr(&saved)
+    );
+
+    let listed = std::fs::read_to_string(&members_csv).unwrap();
+    for cluster in 0..3 {
+        let mut expected: Vec<String> = listed
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(','))
+            .filter(|(_, c)| *c == cluster.to_string())
+            .map(|(p, _)| p.to_string())
+            .collect();
+        expected.sort();
+        let condition = format!("cluster_retail = {cluster}");
+        let members = ok(tessera(
+            &data,
+            &["segment", "members", "--where", &condition, "--at", AT],
+        ));
+        let mut got: Vec<String> = members
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect();
+        got.sort();
+        assert!(!expected.is_empty(), "cluster {cluster} is empty");
+        assert_eq!(got, expected, "cluster {cluster}");
+    }
+    // Everyone has a value: a cluster, or -1.
+    let nobody = ok(tessera(
+        &data,
+        &[
+            "segment",
+            "size",
+            "--where",
+            "cluster_retail is null",
+            "--at",
+            AT,
+            "--json",
+        ],
+    ));
+    assert!(nobody.contains("\"size\": 0"), "{nobody}");
+
+    // The definitions are segments as code.
+    let file = std::fs::read_to_string(dir.path().join("segments/cluster_retail_1.toml")).unwrap();
+    assert!(
+        file.contains("condition = \"cluster_retail = 1\""),
+        "{file}"
+    );
+    let applied = ok(tessera(
+        &data,
+        &["segment", "apply", &segments_dir, "--at", AT],
+    ));
+    assert!(applied.contains("cluster_retail_2"), "{applied}");
+
+    // Refusals: an existing trait without --replace, a built-in name, a computed trait.
+    let again = tessera(&data, &save);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("--replace"), "{}", stderr(&again));
+    let mut replace = save.clone();
+    replace.push("--replace");
+    ok(tessera(&data, &replace));
+    let builtin = tessera(
+        &data,
+        &[
+            "cluster",
+            "save",
+            "--trait",
+            "local_hour",
+            "--features",
+            "retail",
+            "--k",
+            "3",
+        ],
+    );
+    assert!(
+        stderr(&builtin).contains("built-in"),
+        "{}",
+        stderr(&builtin)
+    );
+    let income = tessera(
+        &data,
+        &[
+            "cluster",
+            "save",
+            "--trait",
+            "income",
+            "--features",
+            "retail",
+            "--k",
+            "3",
+        ],
+    );
+    assert!(
+        stderr(&income).contains("exists already"),
+        "{}",
+        stderr(&income)
     );
 }

@@ -9,8 +9,9 @@
 //! 30 features does not find differences by chance.
 //!
 //! Behaviour comes from the events: purchase categories and products, channel, device,
-//! purchase hour and weekday (UTC: the store keeps no per-profile time zone trait), an RFM mix
-//! against the population's terciles, spend and average order value.
+//! purchase hour and weekday in each member's own time zone (the zone `local_hour` uses:
+//! `tessera_engine::data::zone_name`, as of `at`; UTC for members without one, who are
+//! counted), an RFM mix against the population's terciles, spend and average order value.
 
 mod describe;
 
@@ -21,7 +22,7 @@ use roaring::RoaringBitmap;
 use serde::Serialize;
 use serde_json::Value;
 use tessera_engine::Index;
-use tessera_model::{Millis, TraitValue, DAY_MS, HOUR_MS};
+use tessera_model::{local_time, Millis, TraitValue, DAY_MS, HOUR_MS};
 
 use crate::error::{invalid, Result};
 use crate::features::{ColumnKind, FeatureMatrix, Purchase};
@@ -73,11 +74,14 @@ pub struct Persona {
     pub top_products: Vec<ValueShare>,
     pub channels: Vec<ValueShare>,
     pub devices: Vec<ValueShare>,
-    /// Members' purchases by hour of the day and by weekday (Monday first), in UTC.
-    pub purchase_hours_utc: Vec<u64>,
-    pub purchase_weekdays_utc: Vec<u64>,
-    pub typical_hour_utc: Option<u32>,
-    pub typical_weekday_utc: Option<&'static str>,
+    /// Members' purchases by local hour of the day and by local weekday (Monday first), each
+    /// in the member's time zone (UTC for members without one).
+    pub purchase_hours: Vec<u64>,
+    pub purchase_weekdays: Vec<u64>,
+    pub typical_hour: Option<u32>,
+    pub typical_weekday: Option<&'static str>,
+    /// Members' purchases counted in UTC because the member has no (known) time zone.
+    pub purchases_in_utc: u64,
     pub rfm: RfmMix,
     pub buyers: u64,
     pub orders: u64,
@@ -133,21 +137,15 @@ struct Facts {
     devices: BTreeMap<String, u64>,
     hours: [u64; 24],
     weekdays: [u64; 7],
+    /// Purchases counted in UTC (no time zone).
+    in_utc: u64,
     orders: u64,
     spend: f64,
     last: Option<Millis>,
     age: Option<f64>,
 }
 
-pub const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
+pub use tessera_model::local_time::WEEKDAYS;
 
 impl Persona {
     /// Describes `members` (ordinals of `index`) as of `at`. `features`, when given, must
@@ -188,7 +186,7 @@ impl Persona {
         };
         let mut hours = [0u64; 24];
         let mut weekdays = [0u64; 7];
-        let (mut orders, mut spend, mut buyers) = (0u64, 0.0, 0u64);
+        let (mut orders, mut spend, mut buyers, mut in_utc) = (0u64, 0.0, 0u64, 0u64);
         for (_, f) in facts.iter().enumerate().filter(|(o, _)| is_member(*o)) {
             for (total, count) in hours.iter_mut().zip(f.hours) {
                 *total += count;
@@ -197,6 +195,7 @@ impl Persona {
                 *total += count;
             }
             orders += f.orders;
+            in_utc += f.in_utc;
             spend += f.spend;
             buyers += u64::from(f.orders > 0);
         }
@@ -218,10 +217,11 @@ impl Persona {
             top_products: shares(|f| &f.products),
             channels: shares(|f| &f.channels),
             devices: shares(|f| &f.devices),
-            typical_hour_utc: mode(&hours).map(|h| h as u32),
-            typical_weekday_utc: mode(&weekdays).map(|d| WEEKDAYS[d]),
-            purchase_hours_utc: hours.to_vec(),
-            purchase_weekdays_utc: weekdays.to_vec(),
+            typical_hour: mode(&hours).map(|h| h as u32),
+            typical_weekday: mode(&weekdays).map(|d| WEEKDAYS[d]),
+            purchase_hours: hours.to_vec(),
+            purchase_weekdays: weekdays.to_vec(),
+            purchases_in_utc: in_utc,
             rfm: rfm_mix(&facts, &is_member, at),
             buyers,
             orders,
@@ -241,6 +241,7 @@ impl Persona {
 
 fn facts(index: &Index, ord: u32, at: Millis, options: &PersonaOptions) -> Facts {
     let data = profile(index, ord, at);
+    let zone = tessera_engine::data::zone_name(&data, at).and_then(local_time::zone);
     let mut f = Facts {
         age: match data.traits.get("age") {
             Some(TraitValue::Number(a)) => Some(*a),
@@ -260,11 +261,18 @@ fn facts(index: &Index, ord: u32, at: Millis, options: &PersonaOptions) -> Facts
             f.orders += 1;
             f.spend += number(e, &options.purchase.value).unwrap_or(0.0);
             f.last = Some(e.ts);
-            let hour = e.ts.rem_euclid(DAY_MS) / HOUR_MS;
-            f.hours[hour as usize] += 1;
-            // 1970-01-01 was a Thursday (index 3 with Monday first).
-            let weekday = (e.ts.div_euclid(DAY_MS) + 3).rem_euclid(7);
-            f.weekdays[weekday as usize] += 1;
+            let (hour, weekday) = match zone.and_then(|z| local_time::hour_and_weekday(z, e.ts)) {
+                Some((hour, weekday)) => (hour as usize, weekday),
+                None => {
+                    f.in_utc += 1;
+                    // 1970-01-01 was a Thursday (index 3 with Monday first).
+                    let hour = e.ts.rem_euclid(DAY_MS) / HOUR_MS;
+                    let weekday = (e.ts.div_euclid(DAY_MS) + 3).rem_euclid(7);
+                    (hour as usize, weekday as usize)
+                }
+            };
+            f.hours[hour] += 1;
+            f.weekdays[weekday] += 1;
             for (key, map) in [
                 (&options.category, &mut f.categories),
                 (&options.product, &mut f.products),

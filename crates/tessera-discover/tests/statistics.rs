@@ -158,7 +158,9 @@ fn a_persona_reports_scipys_numbers_and_plain_words() {
     );
     assert_eq!(persona.channels[0].value, "web");
     assert_eq!(persona.devices[0].value, "mobile");
-    assert_eq!(persona.typical_hour_utc, Some(12));
+    assert_eq!(persona.typical_hour, Some(12));
+    // These profiles have no time zone: their purchases count in UTC, and say so.
+    assert_eq!(persona.purchases_in_utc, persona.orders);
     assert_eq!(persona.orders, 6);
     assert_close(persona.average_order_value.unwrap(), 100.0, "AOV");
     assert_close(persona.spend_per_member, 100.0, "spend per member");
@@ -172,4 +174,49 @@ fn a_persona_reports_scipys_numbers_and_plain_words() {
         "{:#?}",
         persona.features
     );
+}
+
+/// Purchase hours and weekdays are in each member's own zone: the `timezone` trait, else the
+/// latest event's `context.timezone`; members without one count in UTC, and are counted.
+#[test]
+fn purchase_times_are_local_to_each_member() {
+    // Day 99 after the epoch (1970-04-10) is a Friday; 17:30 UTC is 11:30 in Chicago (CST, UTC−6
+    // in April 1970: no daylight saving until the 26th) and 18:30 in Paris (UTC+1).
+    let at_1730 = day(99.0) + 17 * HOUR_MS + 30 * 60_000;
+    let chicago_by_trait = profile(
+        &[("timezone", string("America/Chicago"))],
+        vec![order(at_1730, 10.0, "home", "web")],
+    );
+    let chicago_by_context = profile(
+        &[],
+        vec![
+            event(
+                "Page Viewed",
+                day(98.0),
+                json!({"context": {"timezone": "America/Chicago"}}),
+            ),
+            order(at_1730 + 60_000, 10.0, "home", "web"),
+        ],
+    );
+    let paris = profile(
+        &[("timezone", string("Europe/Paris"))],
+        vec![order(at_1730, 10.0, "home", "web")],
+    );
+    let nowhere = profile(&[], vec![order(at_1730, 10.0, "home", "web")]);
+    let keyed: Vec<(i64, _)> = [chicago_by_trait, chicago_by_context, paris, nowhere]
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (i as i64, p))
+        .collect();
+    let index = Index::from_profiles(&keyed);
+    let everyone: RoaringBitmap = (0..4).collect();
+    let persona = Persona::build(&index, AT, &everyone, None, &PersonaOptions::default()).unwrap();
+    let mut expected = vec![0u64; 24];
+    expected[11] = 2; // Chicago, by trait and by context
+    expected[18] = 1; // Paris
+    expected[17] = 1; // UTC, no zone
+    assert_eq!(persona.purchase_hours, expected);
+    assert_eq!(persona.typical_hour, Some(11));
+    assert_eq!(persona.typical_weekday, Some("Friday"));
+    assert_eq!(persona.purchases_in_utc, 1);
 }

@@ -67,14 +67,22 @@ impl LocalField {
     /// The field's value at `at` in `zone`; `None` only for instants chrono cannot represent
     /// (beyond ±262,000 years).
     pub fn value(self, zone: Tz, at: Millis) -> Option<TraitValue> {
-        let local = DateTime::from_timestamp_millis(at)?.with_timezone(&zone);
+        let (hour, weekday) = hour_and_weekday(zone, at)?;
         Some(match self {
-            LocalField::Hour => TraitValue::Number(f64::from(local.hour())),
-            LocalField::Weekday => TraitValue::String(
-                WEEKDAYS[local.weekday().num_days_from_monday() as usize].to_string(),
-            ),
+            LocalField::Hour => TraitValue::Number(f64::from(hour)),
+            LocalField::Weekday => TraitValue::String(WEEKDAYS[weekday].to_string()),
         })
     }
+}
+
+/// The local hour (0–23) and weekday (0 = Monday) at `at` in `zone`; `None` only for instants
+/// chrono cannot represent.
+pub fn hour_and_weekday(zone: Tz, at: Millis) -> Option<(u32, usize)> {
+    let local = DateTime::from_timestamp_millis(at)?.with_timezone(&zone);
+    Some((
+        local.hour(),
+        local.weekday().num_days_from_monday() as usize,
+    ))
 }
 
 /// The local time at `at` in `zone` as `Tue 12:34`, for explanations.

@@ -19,7 +19,7 @@ pub use definitions::{
     analyse, apply, load_definitions, parse_definition, plan, Definition, DefinitionError,
     PlanEntry, PlanStatus, DEFAULT_MIN_SIZE,
 };
-pub use references::References;
+pub use references::{computed_traits, References};
 pub use snapshot::{catalog, computed_values, load_profile, load_profile_for, Snapshot};
 
 #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,7 @@
 
 mod checkpoint;
 mod config;
+mod derived;
 mod erase;
 mod index;
 mod ingest;

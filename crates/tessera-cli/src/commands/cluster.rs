@@ -1,4 +1,4 @@
-//! `tessera cluster run|evaluate`: profiles clustered on a feature set, the choose-k table and
+//! `tessera cluster run|evaluate` (and `save`, in `cluster_save.rs`): profiles clustered on a feature set, the choose-k table and
 //! the charts.
 
 use std::ops::RangeInclusive;
@@ -30,6 +30,16 @@ pub enum ClusterCommand {
 
 Feature sets: a TOML file, features/NAME.toml, or a built-in name (retail); see docs/discovery.md.")]
     Run(RunArgs),
+    /// Cluster as `run` does, and save every profile's cluster as a trait (and, with
+    /// --segments, one segment definition per cluster), so clusters become segments.
+    #[command(after_help = "Examples:
+  tessera cluster save --features retail --k 6 --at 2026-11-01 --trait cluster_retail
+  tessera cluster save --features retail --k 6 --trait cluster_retail --segments segments/ --replace
+  tessera segment size --where 'cluster_retail = 3'
+
+Profiles not clustered (DBSCAN noise, or dropped for a missing feature) get -1; profiles
+created later have no value until the next save. See docs/discovery.md.")]
+    Save(super::cluster_save::SaveArgs),
     /// Print the choose-k table (inertia, silhouette, Davies–Bouldin, Calinski–Harabasz) and chart it.
     #[command(after_help = "Example:
   tessera cluster evaluate --features retail --k-range 2..10 --at 2026-11-01 --plot choose-k.png")]
@@ -43,7 +53,7 @@ pub struct FeaturesArg {
     features: String,
     /// Seed of every random choice (k-means++ and sampling): the same seed, the same clusters.
     #[arg(long, default_value_t = 42)]
-    seed: u64,
+    pub(super) seed: u64,
     #[command(flatten)]
     at: At,
 }
@@ -51,7 +61,7 @@ pub struct FeaturesArg {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    common: FeaturesArg,
+    pub(super) common: FeaturesArg,
     /// Number of clusters (k-means, mini-batch, agglomerative).
     #[arg(long, conflicts_with = "k_range")]
     k: Option<usize>,
@@ -116,6 +126,7 @@ pub fn run(data: &Path, command: ClusterCommand) -> Result<ExitCode> {
     match command {
         ClusterCommand::Run(args) => run_clusters(data, args),
         ClusterCommand::Evaluate(args) => evaluate(data, args),
+        ClusterCommand::Save(args) => super::cluster_save::save(data, args),
     }
 }
 
@@ -134,10 +145,10 @@ fn k_range(text: &str) -> Result<RangeInclusive<usize>> {
     }
 }
 
-struct Prepared {
-    matrix: tessera_discover::FeatureMatrix,
-    scaled: tessera_cluster::scale::Scaled,
-    snapshot: tessera_service::Snapshot,
+pub(super) struct Prepared {
+    pub(super) matrix: tessera_discover::FeatureMatrix,
+    pub(super) scaled: tessera_cluster::scale::Scaled,
+    pub(super) snapshot: tessera_service::Snapshot,
 }
 
 fn prepare(data: &Path, common: &FeaturesArg) -> Result<Prepared> {
@@ -170,7 +181,15 @@ fn prepare(data: &Path, common: &FeaturesArg) -> Result<Prepared> {
     })
 }
 
-fn run_clusters(data: &Path, args: RunArgs) -> Result<ExitCode> {
+/// A clustering of the profiles of a feature set, with each cluster's summary.
+pub(super) struct Fitted {
+    pub(super) p: Prepared,
+    pub(super) clustering: tessera_discover::clusters::Clustering,
+    pub(super) summary: Vec<tessera_discover::clusters::ClusterSummary>,
+}
+
+/// Checks the arguments, loads the store, extracts the features and clusters them.
+pub(super) fn fit(data: &Path, args: &RunArgs) -> Result<Fitted> {
     let algorithm = match args.algorithm {
         AlgorithmArg::Dbscan => {
             let (Some(eps), Some(min_samples)) = (args.eps, args.min_samples) else {
@@ -215,9 +234,6 @@ fn run_clusters(data: &Path, args: RunArgs) -> Result<ExitCode> {
     if args.top == 0 {
         bail!("--top must be at least 1");
     }
-    if let Some(plot) = &args.plot {
-        check_output(plot, "--plot")?;
-    }
     let p = prepare(data, &args.common)?;
     let rows = p.scaled.rows.len();
     let k = match (args.k, range) {
@@ -247,7 +263,29 @@ fn run_clusters(data: &Path, args: RunArgs) -> Result<ExitCode> {
     };
     let clustering = clusters::run(p.scaled.data.view(), &params)?;
     let summary = clusters::summarize(&p.matrix, &p.scaled, &clustering.labels, args.top)?;
+    Ok(Fitted {
+        p,
+        clustering,
+        summary,
+    })
+}
 
+fn run_clusters(data: &Path, args: RunArgs) -> Result<ExitCode> {
+    if let Some(plot) = &args.plot {
+        check_output(plot, "--plot")?;
+    }
+    let fitted = fit(data, &args)?;
+    report(&args, &fitted)
+}
+
+/// Writes what `--members-out` and `--plot` ask for and prints the clusters.
+pub(super) fn report(args: &RunArgs, fitted: &Fitted) -> Result<ExitCode> {
+    let Fitted {
+        p,
+        clustering,
+        summary,
+    } = fitted;
+    let rows = p.scaled.rows.len();
     if let Some(path) = &args.members_out {
         let mut csv = String::from("profile_id,cluster\n");
         for (row, label) in p.scaled.rows.iter().zip(&clustering.labels) {
@@ -315,7 +353,7 @@ fn run_clusters(data: &Path, args: RunArgs) -> Result<ExitCode> {
         "share",
         "distinguishing features (mean vs all, in sd)",
     ]);
-    for c in &summary {
+    for c in summary {
         let features: Vec<String> = c
             .top_features
             .iter()

@@ -117,10 +117,18 @@ pub fn run(data: &Path, args: PersonaArgs) -> Result<ExitCode> {
         print_shares(title, shares);
     }
     outln!(
-        "typical purchase time (UTC): {} around {}",
-        persona.typical_weekday_utc.unwrap_or("-"),
+        "typical purchase time (members' local time{}): {} around {}",
+        if persona.purchases_in_utc > 0 {
+            format!(
+                "; {} of {} purchases in UTC, without a time zone",
+                persona.purchases_in_utc, persona.orders
+            )
+        } else {
+            String::new()
+        },
+        persona.typical_weekday.unwrap_or("-"),
         persona
-            .typical_hour_utc
+            .typical_hour
             .map_or("-".into(), |h| format!("{h:02}:00"))
     );
     let tiers = |t: [f64; 3]| format!("{} / {} / {}", percent(t[0]), percent(t[1]), percent(t[2]));

@@ -8,7 +8,7 @@
 //!   of them and at least 1.2× its population share.
 //! - "D-first": a device with at least 60 % of the members' device events.
 //! - "buys C": the members' top purchase category if its lift is at least 1.2; "at lunchtime"
-//!   and the like from the typical purchase hour (UTC).
+//!   and the like from the typical purchase hour (members' local time).
 //! - then the two numeric features with the largest significant |log lift| not already said,
 //!   as "N× the average LABEL".
 
@@ -52,7 +52,7 @@ pub(super) fn describe(p: &Persona, ages: &[(bool, f64)]) -> String {
     if let Some(d) = p.devices.first().filter(|d| d.share >= 0.6) {
         parts.push(format!("{}-first", d.value));
     }
-    let when = p.typical_hour_utc.map(time_of_day);
+    let when = p.typical_hour.map(time_of_day);
     match (p.top_categories.first(), when) {
         (Some(c), Some(when)) if c.lift.is_some_and(|l| l >= 1.2) => {
             parts.push(format!("buys {} {when}", c.value))
