@@ -293,6 +293,14 @@ def main():
                f"**{rss / events:,.1f} bytes per event** ({events:,} events), "
                f"**{rss / startup_profiles:,.0f} bytes per profile** ({startup_profiles:,} profiles) "
                "— the whole process's peak RSS divided by each count, not a split between them.")
+    resident = re.search(r"resident (\d+) MiB", (facts / "startup.err").read_text())
+    if resident:
+        held = int(resident.group(1)) * 2**20
+        out.append(f"- held after the load (the process's resident set once `Snapshot::load` "
+                   f"returns, as `segment size` reports it): {held / 2**20:,.0f} MiB = "
+                   f"**{held / events:,.1f} bytes per event**, {held / startup_profiles:,.0f} "
+                   "bytes per profile (SQLite's page cache and the process itself included; "
+                   "the load's transient buffers freed).")
     baseline = float((facts / "baseline").read_text().split()[1]) * 1024
     db = pathlib.Path(args.data, "tessera.db").stat().st_size
     if db > SQLITE_CACHE:

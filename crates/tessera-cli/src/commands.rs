@@ -41,6 +41,17 @@ pub fn open(data: &Path) -> Result<Store> {
 }
 
 /// `--at` values: RFC 3339 or a date; absent means now.
+/// Returns the memory freed so far to the operating system. Loading a store frees about as
+/// much as the engine keeps (the staging buffers of every column); mimalloc holds freed pages
+/// for reuse, so without this the process keeps its load-time peak resident (measured on the
+/// 1M-customer store: 3.2 GiB resident after the load instead of 2.0 GiB).
+#[allow(unsafe_code)]
+pub fn release_freed_memory() {
+    // SAFETY: `mi_collect` only walks mimalloc's own heaps; it takes no pointer from us and
+    // may be called at any time from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 pub fn at_or_now(at: Option<&str>) -> Result<Millis> {
     match at {
         None => Ok(now()),

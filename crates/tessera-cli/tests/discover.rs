@@ -392,6 +392,34 @@ fn saved_clusters_are_segments_with_the_clustered_members() {
         &["segment", "apply", &segments_dir, "--at", AT],
     ));
     assert!(applied.contains("cluster_retail_2"), "{applied}");
+    // The stored segments chart as sizes and as an overlap heatmap.
+    let sizes_png = path("sizes.png");
+    ok(tessera(
+        &data,
+        &["segment", "size", "--at", AT, "--plot", &sizes_png],
+    ));
+    assert_eq!(&std::fs::read(&sizes_png).unwrap()[..4], b"\x89PNG");
+    let overlap_svg = path("overlap.svg");
+    ok(tessera(
+        &data,
+        &[
+            "segment",
+            "overlap",
+            "cluster_retail_0",
+            "cluster_retail_1",
+            "--at",
+            AT,
+            "--plot",
+            &overlap_svg,
+        ],
+    ));
+    let svg = std::fs::read_to_string(&overlap_svg).unwrap();
+    assert!(
+        svg.contains("cluster_retail_1") && svg.contains("Jaccard"),
+        "heatmap labels"
+    );
+    let wrong = tessera(&data, &["segment", "size", "--plot", &path("sizes.txt")]);
+    assert!(!wrong.status.success());
 
     // Refusals: an existing trait without --replace, a built-in name, a computed trait.
     let again = tessera(&data, &save);

@@ -8,6 +8,7 @@
 mod build;
 mod dict;
 pub(crate) mod events;
+pub mod memory;
 pub(crate) mod traits;
 
 use std::collections::BTreeMap;

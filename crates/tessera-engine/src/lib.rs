@@ -54,6 +54,7 @@ pub use data::{property, EventData, ProfileData};
 pub use error::{Error, Result};
 pub use eval::validate;
 pub use explain::Explanation;
+pub use index::memory;
 pub use index::{BuildOptions, Index, IndexBuilder, Strategy, Tuning};
 pub use overlap::{overlap_matrix, OverlapMatrix};
 

@@ -25,6 +25,7 @@ pub fn snapshot(store: &Store, at: &At) -> Result<Snapshot> {
     let instant = super::at_or_now(at.at.as_deref())?;
     let started = std::time::Instant::now();
     let snapshot = Snapshot::load(store, instant).context("loading the store into the engine")?;
+    super::release_freed_memory();
     eprintln!(
         "loaded {} profiles as of {} in {:.2}s",
         snapshot.index.len(),

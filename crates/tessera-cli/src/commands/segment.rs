@@ -56,7 +56,8 @@ pub enum SegmentCommand {
     },
     /// Evaluate segments and print their sizes (flagging those below their minimum size).
     #[command(
-        after_help = "Examples:\n  tessera segment size                      # every stored segment\n  tessera segment size vip lapsed --at 2026-10-01\n  tessera segment size --where 'count(Order Completed in last 30d) >= 2'\n  tessera segment size --where 'age < 30' --where 'age >= 30' --timings 11   # one load"
+        after_help = "Examples:\n  tessera segment size                      # every stored segment\n  tessera segment size vip lapsed --at 2026-10-01\n  tessera segment size --where 'count(Order Completed in last 30d) >= 2'
+  tessera segment size --plot sizes.svg\n  tessera segment size --where 'age < 30' --where 'age >= 30' --timings 11   # one load"
     )]
     Size {
         names: Vec<String>,
@@ -69,6 +70,12 @@ pub enum SegmentCommand {
         /// Evaluate each segment this many times and report the median evaluation time.
         #[arg(long, value_name = "RUNS")]
         timings: Option<u32>,
+        /// Chart the sizes as horizontal bars (.svg or .png).
+        #[arg(long, value_name = "FILE")]
+        plot: Option<PathBuf>,
+        /// Also print where the loaded engine's memory goes (largest tables and columns).
+        #[arg(long)]
+        memory: bool,
     },
     /// Export a segment's members as CSV or JSON Lines.
     #[command(
@@ -109,7 +116,7 @@ pub enum SegmentCommand {
     },
     /// Pairwise overlap of segments: intersection counts and Jaccard indexes.
     #[command(
-        after_help = "Examples:\n  tessera segment overlap vip lapsed runners\n  tessera segment overlap --where 'age < 30' --where 'income > 75000' --timings 11"
+        after_help = "Examples:\n  tessera segment overlap vip lapsed runners\n  tessera segment overlap --where 'age < 30' --where 'income > 75000' --timings 11\n  tessera segment overlap --plot overlap.svg"
     )]
     Overlap {
         /// Segments to compare (default: every stored segment).
@@ -124,6 +131,9 @@ pub enum SegmentCommand {
         /// many times and report the median time.
         #[arg(long, value_name = "RUNS")]
         timings: Option<u32>,
+        /// Chart the Jaccard indexes as a labelled heatmap (.svg or .png).
+        #[arg(long, value_name = "FILE")]
+        plot: Option<PathBuf>,
     },
 }
 
@@ -182,7 +192,20 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
             at,
             json,
             timings,
-        } => size(data, names, &conditions.conditions, &at, json, timings),
+            plot,
+            memory,
+        } => size(
+            data,
+            names,
+            &conditions.conditions,
+            &at,
+            SizeOutput {
+                json,
+                timings,
+                plot: plot.as_deref(),
+                memory,
+            },
+        ),
         SegmentCommand::Members {
             name,
             condition,
@@ -217,7 +240,16 @@ pub fn run(data: &Path, command: SegmentCommand) -> Result<ExitCode> {
             at,
             json,
             timings,
-        } => overlap(data, names, &conditions.conditions, &at, json, timings),
+            plot,
+        } => overlap(
+            data,
+            names,
+            &conditions.conditions,
+            &at,
+            json,
+            timings,
+            plot.as_deref(),
+        ),
     }
 }
 
@@ -226,13 +258,33 @@ pub fn load_snapshot(store: &Store, at: &AtArg) -> Result<Snapshot> {
     let instant = super::at_or_now(at.at.as_deref())?;
     let started = std::time::Instant::now();
     let snapshot = Snapshot::load(store, instant).context("loading the store into the engine")?;
+    super::release_freed_memory();
     eprintln!(
-        "loaded {} profiles as of {} in {:.2}s",
+        "loaded {} profiles as of {} in {:.2}s{}",
         snapshot.index.len(),
         format_millis(instant),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        memory_note()
     );
     Ok(snapshot)
+}
+
+/// `; resident X MiB (peak Y MiB)` from /proc/self/status where there is one (Linux): what the
+/// loaded engine holds, next to the load's high-water mark.
+fn memory_note() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let kib = |field: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    match (kib("VmRSS:"), kib("VmHWM:")) {
+        (Some(rss), Some(peak)) => {
+            format!("; resident {} MiB (peak {} MiB)", rss / 1024, peak / 1024)
+        }
+        _ => String::new(),
+    }
 }
 
 fn plan_or_apply(
@@ -384,14 +436,30 @@ pub(super) fn conditions(
         .collect()
 }
 
+/// What `segment size` prints and writes besides the sizes.
+struct SizeOutput<'a> {
+    json: bool,
+    timings: Option<u32>,
+    plot: Option<&'a Path>,
+    memory: bool,
+}
+
 fn size(
     data: &Path,
     names: Vec<String>,
     condition: &[String],
     at: &AtArg,
-    json: bool,
-    timings: Option<u32>,
+    output: SizeOutput<'_>,
 ) -> Result<ExitCode> {
+    let SizeOutput {
+        json,
+        timings,
+        plot,
+        memory,
+    } = output;
+    if let Some(plot) = plot {
+        super::discover::check_output(plot, "--plot")?;
+    }
     let store = super::open(data)?;
     let snapshot = load_snapshot(&store, at)?;
     let population = snapshot.index.len() as u64;
@@ -414,6 +482,19 @@ fn size(
             times[times.len() - 1],
         ));
         sizes.push(SegmentSize::new(&name, members.len(), population, min_size));
+    }
+    if memory {
+        print_memory(&snapshot.index);
+    }
+    if let Some(path) = plot {
+        let chart = tessera_discover::chart::Bars {
+            title: format!("Segment sizes of {population} profiles"),
+            x_label: "profiles".into(),
+            names: sizes.iter().map(|s| s.name.clone()).collect(),
+            values: sizes.iter().map(|s| s.size as f64).collect(),
+        };
+        tessera_discover::chart::save(&chart, path)?;
+        eprintln!("wrote {}", path.display());
     }
     if json {
         outln!("{}", serde_json::to_string_pretty(&sizes)?);
@@ -491,7 +572,11 @@ fn overlap(
     at: &AtArg,
     json: bool,
     timings: Option<u32>,
+    plot: Option<&Path>,
 ) -> Result<ExitCode> {
+    if let Some(plot) = plot {
+        super::discover::check_output(plot, "--plot")?;
+    }
     let store = super::open(data)?;
     let snapshot = load_snapshot(&store, at)?;
     let conditions = conditions(&store, &snapshot, &names, texts)?;
@@ -509,6 +594,15 @@ fn overlap(
         times.push(started.elapsed().as_secs_f64() * 1e3);
     }
     let overlap = overlap.expect("at least one run");
+    if let Some(path) = plot {
+        let chart = tessera_discover::chart::Heatmap {
+            title: "Overlap (Jaccard index)".into(),
+            names: overlap.names.clone(),
+            values: overlap.jaccard.clone(),
+        };
+        tessera_discover::chart::save(&chart, path)?;
+        eprintln!("wrote {}", path.display());
+    }
     if json {
         outln!("{}", serde_json::to_string_pretty(&overlap)?);
     } else {
@@ -527,6 +621,26 @@ fn overlap(
         out!("{}", table.render());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The engine's memory by kind, and its 20 largest parts (on standard error).
+fn print_memory(index: &tessera_engine::Index) {
+    let parts = index.memory_report();
+    let mib = |b: u64| format!("{:.1}", b as f64 / 1048576.0);
+    let mut totals = Table::new(&["memory of the engine", "MiB"]);
+    for (kind, bytes) in tessera_engine::memory::totals(&parts) {
+        totals.row(vec![kind.to_string(), mib(bytes)]);
+    }
+    let mut largest = Table::new(&["part", "rows", "MiB", "bytes per row"]);
+    for part in parts.iter().take(20) {
+        largest.row(vec![
+            part.part.clone(),
+            part.rows.to_string(),
+            mib(part.bytes),
+            format!("{:.1}", part.bytes as f64 / part.rows.max(1) as f64),
+        ]);
+    }
+    eprint!("{}\n{}", totals.render(), largest.render());
 }
 
 /// Two matrices: counts of profiles in both segments, then Jaccard indexes.

@@ -14,7 +14,7 @@ use tessera_lang::{
 };
 use tessera_model::Millis;
 
-use crate::index::events::{EventTable, RowFilter};
+use crate::index::events::{EventTable, RowCodes, RowFilter, MISSING};
 use crate::index::traits::BitmapSink;
 use crate::index::Index;
 use crate::predicate::{number_literal, RangePred};
@@ -66,8 +66,9 @@ struct Plan<'a> {
     filter: Option<RowFilter<'a>>,
     /// Inclusive time bounds, or `None` when the window is empty.
     bounds: Option<(Millis, Millis)>,
-    /// For aggregates: the property's value per row (NaN when not a number).
-    numbers: Option<&'a [f64]>,
+    /// For aggregates: the property's codes per row and value per code (NaN when not a
+    /// number).
+    numbers: Option<(&'a RowCodes, &'a [f64])>,
     measure: Measure<'a>,
     /// The measure's comparison, compiled (`NumCmp::holds` lives in another crate and is not
     /// inlined into the per-profile loop).
@@ -80,8 +81,12 @@ impl Plan<'_> {
     #[inline]
     fn add(&self, fold: &mut Fold, row: usize) {
         let ts = self.table.ts[row];
-        if let Some(numbers) = self.numbers {
-            let x = numbers[row];
+        if let Some((codes, numbers)) = self.numbers {
+            let code = codes.get(row);
+            if code == MISSING {
+                return; // no value: this event takes no part in the aggregate
+            }
+            let x = numbers[code as usize];
             if x.is_nan() {
                 return; // not a number: this event takes no part in the aggregate
             }
@@ -193,7 +198,7 @@ pub(super) fn evaluate(
             match table
                 .columns
                 .get(&cond.property)
-                .and_then(|c| c.numbers.as_deref())
+                .and_then(|c| Some((&c.codes, c.numbers.as_deref()?)))
             {
                 Some(numbers) => Some(numbers),
                 // No event has a number there: no profile has a value to aggregate.

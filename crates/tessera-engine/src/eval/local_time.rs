@@ -50,7 +50,7 @@ impl<'a> ZoneNames<'a> {
     }
 
     fn at_row(&self, row: usize) -> Option<&'a str> {
-        let code = self.column.codes[row];
+        let code = self.column.codes.get(row);
         if code == MISSING {
             return None;
         }

@@ -58,7 +58,7 @@ pub(super) fn evaluate(
     let mut visit = |ord: u32, rows: std::ops::Range<usize>| {
         folder.clear();
         for row in rows {
-            let code = column.codes[row];
+            let code = column.codes.get(row);
             if code != MISSING
                 && codes.scalar[code as usize]
                 && filter.as_ref().is_none_or(|f| f.matches(row))

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use tessera_model::{GeoPoint, Millis, TraitValue};
 
 use super::dict::{JsonDict, StrDict};
-use super::events::{EventTable, Postings, PropColumn, MISSING};
+use super::events::{EventTable, Postings, PropColumn, RowCodes, MISSING};
 use super::traits::{sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
 use super::{Index, Strategy, Tuning};
 use crate::data::property;
@@ -330,15 +330,9 @@ impl TableStage {
         self.profile.push(ord);
         self.ts.push(ts);
         let columns = &mut self.columns;
-        for_each_path(properties, &mut |path| {
-            // The value a condition reads at this path, by the one definition of paths.
-            let Some(value) = property(properties, path) else {
-                return;
-            };
-            if !columns.contains_key(path) {
-                columns.insert(path.to_string(), ColumnStage::default());
-            }
-            let column = columns.get_mut(path).expect("inserted above");
+        for_each_path(properties, &mut |path, value| {
+            // One hash of the path; the key is allocated only for a new column.
+            let column = columns.entry_ref(path).or_default();
             // A path can be reached twice (a dotted top-level key and a nested walk).
             if column.rows.last() != Some(&row) {
                 column.rows.push(row);
@@ -392,33 +386,37 @@ impl TableStage {
 
 impl ColumnStage {
     fn finish(self, new_row: &[u32], n: usize, options: &BuildOptions) -> PropColumn {
-        let mut codes = vec![MISSING; n];
-        for (&row, &code) in self.rows.iter().zip(&self.codes) {
-            codes[new_row[row as usize] as usize] = code;
-        }
+        let codes = RowCodes::from_present(
+            n,
+            self.dict.len(),
+            self.rows
+                .iter()
+                .zip(&self.codes)
+                .map(|(&row, &code)| (new_row[row as usize] as usize, code)),
+        );
         let dict_numbers: Vec<f64> = self
             .dict
             .values()
             .iter()
             .map(|v| v.as_f64().unwrap_or(f64::NAN))
             .collect();
-        let numbers = dict_numbers.iter().any(|x| !x.is_nan()).then(|| {
-            codes
-                .iter()
-                .map(|&c| {
-                    if c == MISSING {
-                        f64::NAN
-                    } else {
-                        dict_numbers[c as usize]
-                    }
-                })
-                .collect()
-        });
-        let postings = options
-            .wants_postings(self.dict.len(), self.rows.len())
+        let numbers = dict_numbers
+            .iter()
+            .any(|x| !x.is_nan())
+            .then_some(dict_numbers);
+        // No test finds rows by an object value (only `exists` / `is null` hold for objects,
+        // and those read the codes), so object columns (`context`, `context.device`…) need
+        // no postings.
+        let only_objects = self.dict.values().iter().all(Value::is_object);
+        let postings = (!only_objects && options.wants_postings(self.dict.len(), self.rows.len()))
             .then(|| {
                 let mut offsets = vec![0u32; self.dict.len() + 1];
-                for &c in codes.iter().filter(|&&c| c != MISSING) {
+                let present = || {
+                    (0..n)
+                        .map(|row| (row, codes.get(row)))
+                        .filter(|&(_, c)| c != MISSING)
+                };
+                for (_, c) in present() {
                     offsets[c as usize + 1] += 1;
                 }
                 for c in 0..self.dict.len() {
@@ -426,7 +424,7 @@ impl ColumnStage {
                 }
                 let mut next = offsets.clone();
                 let mut rows = vec![0u32; self.rows.len()];
-                for (row, &c) in codes.iter().enumerate().filter(|(_, &c)| c != MISSING) {
+                for (row, c) in present() {
                     rows[next[c as usize] as usize] = row as u32;
                     next[c as usize] += 1;
                 }
@@ -441,24 +439,47 @@ impl ColumnStage {
     }
 }
 
-/// Calls `f` with every path a condition could read a value at: each top-level key, and each
-/// walk through nested objects by keys without dots (the walk splits paths at every dot, so
-/// a nested key with a dot cannot be reached).
-fn for_each_path(properties: &Map<String, Value>, f: &mut impl FnMut(&str)) {
+/// Calls `f` with every path a condition could read a value at — each top-level key, and each
+/// walk through nested objects by keys without dots (the walk splits paths at every dot, so a
+/// nested key with a dot cannot be reached) — and the value [`property`] reads there, when it
+/// has one. The walk carries the nested value along and one path buffer, so a path costs no
+/// allocation and no second walk from the root.
+fn for_each_path(properties: &Map<String, Value>, f: &mut impl FnMut(&str, &Value)) {
+    let mut path = String::new();
     for (key, value) in properties {
-        f(key);
+        if let Some(found) = property(properties, key) {
+            f(key, found);
+        }
         if let (false, Value::Object(nested)) = (key.contains('.'), value) {
-            walk(key, nested, f);
+            path.clear();
+            path.push_str(key);
+            walk(properties, &mut path, nested, f);
         }
     }
 }
 
-fn walk(prefix: &str, object: &Map<String, Value>, f: &mut impl FnMut(&str)) {
+fn walk(
+    properties: &Map<String, Value>,
+    path: &mut String,
+    object: &Map<String, Value>,
+    f: &mut impl FnMut(&str, &Value),
+) {
     for (key, value) in object.iter().filter(|(k, _)| !k.contains('.')) {
-        let path = format!("{prefix}.{key}");
-        f(&path);
-        if let Value::Object(nested) = value {
-            walk(&path, nested, f);
+        let len = path.len();
+        path.push('.');
+        path.push_str(key);
+        // `property`: a top-level key equal to the whole path wins unless it is null; else
+        // the walked value (null is no value).
+        let found = properties
+            .get(path.as_str())
+            .filter(|v| !v.is_null())
+            .or((!value.is_null()).then_some(value));
+        if let Some(found) = found {
+            f(path, found);
         }
+        if let Value::Object(nested) = value {
+            walk(properties, path, nested, f);
+        }
+        path.truncate(len);
     }
 }

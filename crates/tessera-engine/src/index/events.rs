@@ -31,12 +31,77 @@ pub(crate) struct EventTable {
 
 pub(crate) struct PropColumn {
     /// Dictionary code per row, or [`MISSING`].
-    pub(crate) codes: Vec<u32>,
+    pub(crate) codes: RowCodes,
     pub(crate) dict: JsonDict,
-    /// The value per row when it is a JSON number, else NaN; `None` when no value is a number.
+    /// The value per dictionary code when it is a JSON number, else NaN; `None` when no value
+    /// is a number. Per code rather than per row: a row costs its 4-byte code only, and
+    /// aggregates read `numbers[codes[row]]` from a table the size of the dictionary.
     pub(crate) numbers: Option<Vec<f64>>,
     /// Rows per code; `None` when nearly every value is distinct.
     pub(crate) postings: Option<Postings>,
+}
+
+/// Dictionary codes per row in the narrowest width the dictionary allows: one byte per row for
+/// up to 255 distinct values (a channel, a device type, a category), two for up to 65,535, four
+/// above. The width's largest value stands for [`MISSING`]. Most property columns have small
+/// dictionaries, so this is where most of an event's bytes are saved (`segment size --memory`).
+pub(crate) enum RowCodes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl RowCodes {
+    /// `n` rows, all missing but those of `present` (row, code), for a dictionary of `distinct`
+    /// values.
+    pub(crate) fn from_present(
+        n: usize,
+        distinct: usize,
+        present: impl Iterator<Item = (usize, u32)>,
+    ) -> RowCodes {
+        fn fill<T: Copy>(
+            n: usize,
+            missing: T,
+            present: impl Iterator<Item = (usize, T)>,
+        ) -> Vec<T> {
+            let mut codes = vec![missing; n];
+            for (row, code) in present {
+                codes[row] = code;
+            }
+            codes
+        }
+        if distinct < u8::MAX as usize {
+            RowCodes::U8(fill(n, u8::MAX, present.map(|(r, c)| (r, c as u8))))
+        } else if distinct < u16::MAX as usize {
+            RowCodes::U16(fill(n, u16::MAX, present.map(|(r, c)| (r, c as u16))))
+        } else {
+            RowCodes::U32(fill(n, MISSING, present))
+        }
+    }
+
+    /// The code of a row, or [`MISSING`].
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> u32 {
+        match self {
+            RowCodes::U8(codes) => match codes[row] {
+                u8::MAX => MISSING,
+                code => u32::from(code),
+            },
+            RowCodes::U16(codes) => match codes[row] {
+                u16::MAX => MISSING,
+                code => u32::from(code),
+            },
+            RowCodes::U32(codes) => codes[row],
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            RowCodes::U8(codes) => codes.len(),
+            RowCodes::U16(codes) => codes.len() * 2,
+            RowCodes::U32(codes) => codes.len() * 4,
+        }
+    }
 }
 
 /// Rows per dictionary code, in one allocation: rows of code `c` are
@@ -108,7 +173,7 @@ impl EventTable {
 
 impl PropColumn {
     pub(crate) fn value(&self, row: usize) -> Option<&Value> {
-        let code = self.codes[row];
+        let code = self.codes.get(row);
         (code != MISSING).then(|| self.dict.value(code))
     }
 
@@ -201,7 +266,7 @@ impl<'t> RowFilter<'t> {
                 column,
                 codes,
                 missing,
-            } => match column.codes[row] {
+            } => match column.codes.get(row) {
                 MISSING => *missing,
                 code => codes.contains(code),
             },
@@ -274,4 +339,36 @@ fn merge<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
         rows.dedup();
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every width keeps every code its dictionary can have, and missing rows, at the edges
+    /// where the width changes.
+    #[test]
+    fn row_codes_round_trip_at_every_width() {
+        for (distinct, width) in [
+            (1, 1),
+            (254, 1),
+            (255, 2),
+            (65_534, 2),
+            (65_535, 4),
+            (70_000, 4),
+        ] {
+            let n = 10;
+            let present: Vec<(usize, u32)> =
+                vec![(0, 0), (3, distinct as u32 - 1), (9, 1 % distinct as u32)];
+            let codes = RowCodes::from_present(n, distinct, present.iter().copied());
+            assert_eq!(codes.heap_bytes(), n * width, "{distinct} values");
+            for row in 0..n {
+                let expected = present
+                    .iter()
+                    .find(|(r, _)| *r == row)
+                    .map_or(MISSING, |(_, c)| *c);
+                assert_eq!(codes.get(row), expected, "{distinct} values, row {row}");
+            }
+        }
+    }
 }
