@@ -315,12 +315,24 @@ struct TableStage {
     columns: HashMap<String, ColumnStage>,
 }
 
-/// One property path: (row, code) for the rows that have a value.
-#[derive(Default)]
+/// One property path while rows arrive: a code per row in arrival order, one byte wide until
+/// the dictionary outgrows it (so staging a column costs what the finished one does, not a
+/// row number and a four-byte code per value).
 struct ColumnStage {
-    rows: Vec<u32>,
-    codes: Vec<u32>,
+    codes: RowCodes,
+    /// Rows with a value.
+    present: usize,
     dict: JsonDict,
+}
+
+impl Default for ColumnStage {
+    fn default() -> Self {
+        ColumnStage {
+            codes: RowCodes::new(),
+            present: 0,
+            dict: JsonDict::default(),
+        }
+    }
 }
 
 impl TableStage {
@@ -334,9 +346,10 @@ impl TableStage {
             // One hash of the path; the key is allocated only for a new column.
             let column = columns.entry_ref(path).or_default();
             // A path can be reached twice (a dotted top-level key and a nested walk).
-            if column.rows.last() != Some(&row) {
-                column.rows.push(row);
-                column.codes.push(column.dict.intern(value));
+            if column.codes.len() <= row as usize {
+                let code = column.dict.intern(value);
+                column.codes.push_at(row as usize, code);
+                column.present += 1;
             }
         });
     }
@@ -352,13 +365,9 @@ impl TableStage {
         // add in the same order as the interpreter.
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by_key(|&r| (profile[r as usize], ts[r as usize], r));
-        let mut new_row = vec![0u32; n];
-        for (new, &old) in order.iter().enumerate() {
-            new_row[old as usize] = new as u32;
-        }
         let sorted_profile: Vec<u32> = order.iter().map(|&r| profile[r as usize]).collect();
         let sorted_ts: Vec<Millis> = order.iter().map(|&r| ts[r as usize]).collect();
-        drop(order);
+        drop((profile, ts));
 
         let mut seg_profile = Vec::new();
         let mut seg_start = Vec::new();
@@ -372,7 +381,7 @@ impl TableStage {
 
         let columns: BTreeMap<String, PropColumn> = columns
             .into_iter()
-            .map(|(path, stage)| (path, stage.finish(&new_row, n, options)))
+            .map(|(path, stage)| (path, stage.finish(&order, options)))
             .collect();
         EventTable {
             profile: sorted_profile,
@@ -385,15 +394,10 @@ impl TableStage {
 }
 
 impl ColumnStage {
-    fn finish(self, new_row: &[u32], n: usize, options: &BuildOptions) -> PropColumn {
-        let codes = RowCodes::from_present(
-            n,
-            self.dict.len(),
-            self.rows
-                .iter()
-                .zip(&self.codes)
-                .map(|(&row, &code)| (new_row[row as usize] as usize, code)),
-        );
+    fn finish(self, order: &[u32], options: &BuildOptions) -> PropColumn {
+        let n = order.len();
+        let codes = self.codes.permuted(order, self.dict.len());
+        drop(self.codes);
         let dict_numbers: Vec<f64> = self
             .dict
             .values()
@@ -408,7 +412,7 @@ impl ColumnStage {
         // and those read the codes), so object columns (`context`, `context.device`…) need
         // no postings.
         let only_objects = self.dict.values().iter().all(Value::is_object);
-        let postings = (!only_objects && options.wants_postings(self.dict.len(), self.rows.len()))
+        let postings = (!only_objects && options.wants_postings(self.dict.len(), self.present))
             .then(|| {
                 let mut offsets = vec![0u32; self.dict.len() + 1];
                 let present = || {
@@ -423,7 +427,7 @@ impl ColumnStage {
                     offsets[c + 1] += offsets[c];
                 }
                 let mut next = offsets.clone();
-                let mut rows = vec![0u32; self.rows.len()];
+                let mut rows = vec![0u32; self.present];
                 for (row, c) in present() {
                     rows[next[c as usize] as usize] = row as u32;
                     next[c as usize] += 1;

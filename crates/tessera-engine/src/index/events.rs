@@ -79,6 +79,70 @@ impl RowCodes {
         }
     }
 
+    /// An empty column, one byte per row until a code needs more.
+    pub(crate) fn new() -> RowCodes {
+        RowCodes::U8(Vec::new())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            RowCodes::U8(codes) => codes.len(),
+            RowCodes::U16(codes) => codes.len(),
+            RowCodes::U32(codes) => codes.len(),
+        }
+    }
+
+    /// Sets `row` (at or after the end) to `code` (not [`MISSING`]); the rows skipped are
+    /// missing. Widens the column when the code does not fit.
+    pub(crate) fn push_at(&mut self, row: usize, code: u32) {
+        debug_assert!(row >= self.len() && code != MISSING);
+        if matches!(self, RowCodes::U8(_)) && code >= u32::from(u8::MAX) {
+            *self = RowCodes::U16(self.widened(u16::MAX));
+        }
+        if matches!(self, RowCodes::U16(_)) && code >= u32::from(u16::MAX) {
+            *self = RowCodes::U32(self.widened(MISSING));
+        }
+        match self {
+            RowCodes::U8(codes) => {
+                codes.resize(row, u8::MAX);
+                codes.push(code as u8);
+            }
+            RowCodes::U16(codes) => {
+                codes.resize(row, u16::MAX);
+                codes.push(code as u16);
+            }
+            RowCodes::U32(codes) => {
+                codes.resize(row, MISSING);
+                codes.push(code);
+            }
+        }
+    }
+
+    /// The codes in a wider type, `missing` standing for a missing row.
+    fn widened<T: TryFrom<u32> + Copy>(&self, missing: T) -> Vec<T> {
+        (0..self.len())
+            .map(|row| match self.get(row) {
+                MISSING => missing,
+                code => T::try_from(code).ok().expect("a code fits a wider type"),
+            })
+            .collect()
+    }
+
+    /// The rows in a new order (`order[new] = old`), rows past the end missing, `n` rows in all,
+    /// in the narrowest width for `distinct` codes.
+    pub(crate) fn permuted(&self, order: &[u32], distinct: usize) -> RowCodes {
+        let present = order.iter().enumerate().filter_map(|(new, &old)| {
+            let old = old as usize;
+            let code = if old < self.len() {
+                self.get(old)
+            } else {
+                MISSING
+            };
+            (code != MISSING).then_some((new, code))
+        });
+        RowCodes::from_present(order.len(), distinct, present)
+    }
+
     /// The code of a row, or [`MISSING`].
     #[inline]
     pub(crate) fn get(&self, row: usize) -> u32 {
@@ -344,6 +408,44 @@ fn merge<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Staging: codes pushed at increasing rows (skipping some) widen the column as they
+    /// grow, keep every earlier code and missing row, and permute into any order.
+    #[test]
+    fn staged_codes_widen_and_permute() {
+        let mut codes = RowCodes::new();
+        let pushed: Vec<(usize, u32)> =
+            vec![(0, 3), (2, 254), (3, 255), (7, 65_534), (8, 65_535), (9, 7)];
+        for &(row, code) in &pushed {
+            codes.push_at(row, code);
+        }
+        assert!(matches!(codes, RowCodes::U32(_)));
+        let expected = |row: usize| {
+            pushed
+                .iter()
+                .find(|(r, _)| *r == row)
+                .map_or(MISSING, |(_, c)| *c)
+        };
+        for row in 0..10 {
+            assert_eq!(codes.get(row), expected(row), "row {row}");
+        }
+        // Reversed, with two rows past the staged end (missing).
+        let order: Vec<u32> = (0..12).rev().collect();
+        let permuted = codes.permuted(&order, 70_000);
+        for (new, &old) in order.iter().enumerate() {
+            let old = old as usize;
+            let want = if old < 10 { expected(old) } else { MISSING };
+            assert_eq!(permuted.get(new), want, "new row {new}");
+        }
+        // A small dictionary stays one byte wide.
+        let mut small = RowCodes::new();
+        small.push_at(5, 1);
+        assert_eq!(small.heap_bytes(), 6);
+        assert_eq!(
+            (0..6).map(|r| small.get(r)).collect::<Vec<_>>(),
+            [MISSING, MISSING, MISSING, MISSING, MISSING, 1]
+        );
+    }
 
     /// Every width keeps every code its dictionary can have, and missing rows, at the edges
     /// where the width changes.
