@@ -461,10 +461,16 @@ fn json_val(value: &Value) -> Val<'_> {
     }
 }
 
-/// A value test on a value that may be missing (`None`).
+/// The built-in traits computed from a profile's events at evaluation ([`builtin_value`]).
+pub const BUILTIN_TRAITS: [&str; 3] = [
+    LocalField::Hour.name(),
+    LocalField::Weekday.name(),
+    LAST_LOCATION,
+];
+
 /// The value of a built-in trait computed from the profile as of `at` (`Some(None)`: a
 /// built-in without a value); `None` for a name that is not a built-in.
-fn builtin_value(name: &str, profile: &ProfileData, at: Millis) -> Option<Option<TraitValue>> {
+pub fn builtin_value(name: &str, profile: &ProfileData, at: Millis) -> Option<Option<TraitValue>> {
     if let Some(field) = LocalField::from_name(name) {
         return Some(local_value(field, profile, at));
     }
@@ -476,6 +482,7 @@ pub fn trait_test_holds(test: &ValueTest, value: Option<&TraitValue>) -> bool {
     test_holds(test, value.map(trait_val))
 }
 
+/// A value test on a value that may be missing (`None`).
 fn test_holds(test: &ValueTest, value: Option<Val<'_>>) -> bool {
     let Some(value) = value else {
         return matches!(test, ValueTest::IsNull);

@@ -50,7 +50,7 @@ impl LocalField {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             LocalField::Hour => "local_hour",
             LocalField::Weekday => "local_weekday",

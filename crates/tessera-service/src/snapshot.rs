@@ -190,20 +190,8 @@ impl Snapshot {
                 names
                     .iter()
                     .map(|name| {
-                        if let Some(definition) = computed.get(name) {
-                            return tessera_engine::interpreter::computed_value(
-                                definition, &data, at,
-                            );
-                        }
-                        if let Some(field) = tessera_model::LocalField::from_name(name) {
-                            return tessera_engine::data::local_value(field, &data, at)
-                                .map(|v| v.to_json());
-                        }
-                        if name == tessera_model::LAST_LOCATION {
-                            return tessera_engine::data::last_location(&data, at)
-                                .map(|p| tessera_model::TraitValue::Geo(p).to_json());
-                        }
-                        data.traits.get(name).map(|v| v.to_json())
+                        derived_value(name, &computed, &data, at)
+                            .unwrap_or_else(|| data.traits.get(name).map(|v| v.to_json()))
                     })
                     .collect()
             })
@@ -269,23 +257,33 @@ pub fn computed_values(
     at: Millis,
 ) -> Result<BTreeMap<String, Option<Value>>> {
     let data = load_profile(store, profile, at)?;
-    let mut values: BTreeMap<String, Option<Value>> = crate::references::computed_traits(store)?
-        .into_iter()
-        .map(|(name, computed)| {
-            let value = tessera_engine::interpreter::computed_value(&computed, &data, at);
-            (name, value)
+    let computed = crate::references::computed_traits(store)?;
+    let names = computed
+        .keys()
+        .map(String::as_str)
+        .chain(tessera_engine::interpreter::BUILTIN_TRAITS);
+    Ok(names
+        .map(|name| {
+            let value = derived_value(name, &computed, &data, at).flatten();
+            (name.to_string(), value)
         })
-        .collect();
-    for field in tessera_model::LocalField::ALL {
-        let value = tessera_engine::data::local_value(field, &data, at).map(|v| v.to_json());
-        values.insert(field.name().to_string(), value);
+        .collect())
+}
+
+/// The value of a computed or built-in trait for a profile as of `at`, as segments test it
+/// (`Some(None)`: no value); `None` when `name` is neither.
+fn derived_value(
+    name: &str,
+    computed: &BTreeMap<String, tessera_lang::Computed>,
+    data: &ProfileData,
+    at: Millis,
+) -> Option<Option<Value>> {
+    if let Some(definition) = computed.get(name) {
+        return Some(tessera_engine::interpreter::computed_value(
+            definition, data, at,
+        ));
     }
-    let located = tessera_engine::data::last_location(&data, at);
-    values.insert(
-        tessera_model::LAST_LOCATION.to_string(),
-        located.map(|point| tessera_model::TraitValue::Geo(point).to_json()),
-    );
-    Ok(values)
+    tessera_engine::interpreter::builtin_value(name, data, at).map(|v| v.map(|v| v.to_json()))
 }
 
 pub fn load_profile(store: &Store, profile: u64, at: Millis) -> Result<ProfileData> {

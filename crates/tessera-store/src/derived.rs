@@ -30,6 +30,16 @@ impl Store {
                 other.trait_type().as_str()
             )));
         }
+        // Every profile must be a canonical one (checked before anything is written).
+        let canonical = self.canonical_ids()?;
+        if let Some((profile, _)) = values
+            .iter()
+            .find(|(p, _)| canonical.get(*p as usize) != Some(p))
+        {
+            return Err(Error::InvalidInput(format!(
+                "trait `{name}`: profile #{profile} does not exist (or was merged into another)"
+            )));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -56,17 +66,10 @@ impl Store {
             }
         }
         {
-            let mut exists =
-                tx.prepare("SELECT 1 FROM profiles WHERE id = ?1 AND canonical = id")?;
             let mut insert = tx.prepare(
                 "INSERT INTO trait_values (profile_id, name, ts, value) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for (profile, value) in values {
-                if !exists.exists([*profile as i64])? {
-                    return Err(Error::InvalidInput(format!(
-                        "trait `{name}`: profile #{profile} does not exist (or was merged into another)"
-                    )));
-                }
                 insert.execute(params![
                     *profile as i64,
                     name,

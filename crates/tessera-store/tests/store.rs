@@ -531,3 +531,42 @@ fn events_carry_their_segment_context_unless_a_property_is_named_context() {
         .collect();
     assert_eq!(one, expected);
 }
+
+#[test]
+fn derived_traits_are_written_for_canonical_profiles_with_one_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    let outcomes = store
+        .ingest_batch(&[track("m1", 1, "u1", "View"), track("m2", 1, "u2", "View")])
+        .unwrap();
+    let (a, b) = (stored_profile(&outcomes[0]), stored_profile(&outcomes[1]));
+    let values = [(a, TraitValue::Number(3.0)), (b, TraitValue::Number(-1.0))];
+    assert_eq!(
+        store.write_derived_traits("cluster", &values, 5).unwrap(),
+        2
+    );
+    assert_eq!(
+        traits_of(&store, a, Some(5)).get("cluster"),
+        Some(&TraitValue::Number(3.0))
+    );
+    // Before its instant the trait does not exist yet.
+    assert_eq!(traits_of(&store, a, Some(4)).get("cluster"), None);
+    let missing = store
+        .write_derived_traits("cluster", &[(999, TraitValue::Number(1.0))], 6)
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("profile #999 does not exist"), "{missing}");
+    let other_type = store
+        .write_derived_traits("cluster", &[(a, TraitValue::String("x".into()))], 6)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        other_type.contains("already a number trait"),
+        "{other_type}"
+    );
+    // Nothing of the refused writes was stored.
+    assert_eq!(
+        traits_of(&store, a, Some(10)).get("cluster"),
+        Some(&TraitValue::Number(3.0))
+    );
+}

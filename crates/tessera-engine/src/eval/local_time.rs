@@ -19,15 +19,6 @@ use crate::index::traits::BitmapSink;
 use crate::index::Index;
 use crate::interpreter::trait_test_holds;
 
-/// What a profile's zone comes from.
-#[derive(Clone, Copy)]
-enum Zone<'a> {
-    /// The profile has no time zone at all.
-    None,
-    /// A name, from the trait or an event.
-    Named(&'a str),
-}
-
 /// The string values of the `context.timezone` column of a table, per dictionary code.
 struct ZoneNames<'a> {
     column: &'a PropColumn,
@@ -72,8 +63,8 @@ pub(super) fn evaluate(
     let mut out = BitmapSink::default();
     for (ord, zone) in scope.iter().zip(zones) {
         let holds = match zone {
-            Zone::None => holds_without,
-            Zone::Named(name) => *answers.entry(name).or_insert_with(|| {
+            None => holds_without,
+            Some(name) => *answers.entry(name).or_insert_with(|| {
                 let value = local_time::zone(name).and_then(|z| field.value(z, at));
                 trait_test_holds(test, value.as_ref())
             }),
@@ -85,30 +76,22 @@ pub(super) fn evaluate(
     out.finish()
 }
 
-/// The zone of every profile of `scope`, in the scope's order.
-fn zones<'a>(index: &'a Index, at: Millis, scope: &RoaringBitmap) -> Vec<Zone<'a>> {
+/// The zone name of every profile of `scope` (`None`: no zone), in the scope's order.
+fn zones<'a>(index: &'a Index, at: Millis, scope: &RoaringBitmap) -> Vec<Option<&'a str>> {
     let from_trait = index.traits.get(TIMEZONE_TRAIT);
+    let strings = from_trait.and_then(|t| t.strings.as_ref());
     let tables = latest::tables_with(index, &[CONTEXT_TIMEZONE], ZoneNames::new);
     let from_events = latest::per_profile(&tables, at, scope, |names, row| names.at_row(row));
     scope
         .iter()
         .zip(from_events)
-        .map(
-            |(ord, latest)| match from_trait.filter(|t| t.present.contains(ord)) {
-                Some(columns) => match columns.strings.as_ref().and_then(|c| c.values.get(ord)) {
-                    Some(&code) => Zone::Named(
-                        columns
-                            .strings
-                            .as_ref()
-                            .expect("read above")
-                            .dict
-                            .value(code),
-                    ),
-                    // A `timezone` that is not a string names no zone.
-                    None => Zone::None,
-                },
-                None => latest.map_or(Zone::None, Zone::Named),
-            },
-        )
+        .map(|(ord, latest)| {
+            if from_trait.is_some_and(|t| t.present.contains(ord)) {
+                // The trait decides; one that is not a string names no zone.
+                strings.and_then(|c| c.values.get(ord).map(|&code| c.dict.value(code)))
+            } else {
+                latest
+            }
+        })
         .collect()
 }
