@@ -246,6 +246,10 @@ pub(super) fn evaluate(
         let filter = plan.filter.as_ref().expect("rows come from the filter");
         let mut in_scope = Cursor::new(scope, index.len());
         let mut current: Option<(u32, Fold)> = None;
+        // Listed first, then visited: with the rows known ahead, the loop's scattered reads
+        // (time, profile, codes) overlap in the memory system; following the bitmap's
+        // iterator row by row made the loop a third slower.
+        let rows: Vec<u32> = rows.iter().collect();
         for row in rows.into_iter().map(|r| r as usize) {
             let ts = table.ts[row];
             if ts < low || ts > high {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
 
+use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
 use tessera_model::{GeoPoint, Millis, TraitValue};
 
@@ -432,7 +433,17 @@ impl ColumnStage {
                     rows[next[c as usize] as usize] = row as u32;
                     next[c as usize] += 1;
                 }
-                Postings { offsets, rows }
+                let per_code = offsets
+                    .windows(2)
+                    .map(|w| {
+                        let code_rows = &rows[w[0] as usize..w[1] as usize];
+                        let mut bitmap = RoaringBitmap::from_sorted_iter(code_rows.iter().copied())
+                            .expect("a code's rows are ascending");
+                        bitmap.optimize();
+                        bitmap
+                    })
+                    .collect();
+                Postings { per_code }
             });
         PropColumn {
             codes,

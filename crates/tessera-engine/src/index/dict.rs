@@ -59,12 +59,22 @@ impl StrDict {
 }
 
 /// Distinct JSON values of a property column. Values that no test can tell apart share a code:
-/// numbers are keyed by their f64 value (so `1`, `1.0` and `-0`/`0` pairs are one entry).
+/// numbers are keyed by their f64 value (so `1`, `1.0` and `-0`/`0` pairs are one entry), and
+/// every object is one entry, kept as `{}`.
+///
+/// Objects: a condition tests an object only for presence (`exists`, `is null`); `=`, `in`,
+/// `contains`… never hold for one, and `with same` never pairs two. What is inside an object
+/// lives in the columns of its dotted paths (`context.timezone`), which is also how
+/// [`super::events::EventTable::properties`] rebuilds it. Keeping objects whole made every web
+/// event print and compare its `context` (and `context.device`, `context.campaign`) to find
+/// its code, a large part of loading the store.
 #[derive(Default)]
 pub(crate) struct JsonDict {
     values: Vec<Value>,
     table: HashTable<u32>,
     hasher: DefaultHashBuilder,
+    /// The code every object shares, once one was interned.
+    object: Option<u32>,
     /// Whether any value is an array: then `in` cannot be answered by key lookups alone,
     /// because an array matches when one of its elements does.
     has_arrays: bool,
@@ -73,11 +83,19 @@ pub(crate) struct JsonDict {
 impl JsonDict {
     /// Interns a non-null value.
     pub(crate) fn intern(&mut self, value: &Value) -> u32 {
+        if value.is_object() {
+            return *self.object.get_or_insert_with(|| {
+                let code = code_for(self.values.len());
+                self.values.push(Value::Object(serde_json::Map::new()));
+                code
+            });
+        }
         let JsonDict {
             values,
             table,
             hasher,
             has_arrays,
+            ..
         } = self;
         let hash = hash_value(hasher, value);
         let entry = table.entry(
@@ -98,6 +116,9 @@ impl JsonDict {
     }
 
     pub(crate) fn get(&self, value: &Value) -> Option<u32> {
+        if value.is_object() {
+            return self.object;
+        }
         let hash = hash_value(&self.hasher, value);
         self.table
             .find(hash, |&code| same(&self.values[code as usize], value))
@@ -150,8 +171,8 @@ fn hash_value(hasher: &DefaultHashBuilder, value: &Value) -> u64 {
         Value::String(s) => hasher.hash_one((0u8, s.as_str())),
         Value::Number(n) => hasher.hash_one((1u8, number_key(n))),
         Value::Bool(b) => hasher.hash_one((2u8, *b)),
-        // Compound values are rare in property columns; their text is a fine hash key
-        // (equal values print equally).
+        // Arrays (objects never get here) are rare in property columns; their text is a fine
+        // hash key (equal values print equally).
         other => hasher.hash_one((3u8, other.to_string())),
     }
 }
@@ -182,6 +203,9 @@ mod tests {
         assert_eq!(dict.get(&json!({"k": [1]})), None);
         let object = dict.intern(&json!({"k": [1]}));
         assert_eq!(dict.get(&json!({"k": [1]})), Some(object));
+        // Every object is one entry: no test tells objects apart.
+        assert_eq!(dict.intern(&json!({"other": "x"})), object);
+        assert_eq!(dict.value(object), &json!({}));
         assert!(!dict.has_arrays());
         dict.intern(&json!([1]));
         assert!(dict.has_arrays());

@@ -74,12 +74,12 @@ fn column_bytes(column: &PropColumn) -> u64 {
         + column
             .postings
             .as_ref()
-            .map_or(0, |p| vec_bytes(&p.offsets) + vec_bytes(&p.rows))
+            .map_or(0, |p| p.per_code.iter().map(bitmap_bytes).sum())
         + dict
 }
 
 fn trait_bytes(columns: &TraitColumns) -> u64 {
-    let bitmaps = |b: &roaring::RoaringBitmap| b.serialized_size() as u64;
+    let bitmaps = bitmap_bytes;
     let mut bytes = bitmaps(&columns.present);
     if let Some(c) = &columns.strings {
         bytes += vec_bytes(&c.values.ords) + vec_bytes(&c.values.vals);
@@ -156,4 +156,10 @@ mod tests {
             parts.iter().map(|p| p.bytes).sum::<u64>()
         );
     }
+}
+
+/// A bitmap's size in its serialised form, which follows its containers (array, bitmap or run)
+/// closely; the in-memory form adds a few dozen bytes of headers per container.
+fn bitmap_bytes(bitmap: &roaring::RoaringBitmap) -> u64 {
+    bitmap.serialized_size() as u64
 }
