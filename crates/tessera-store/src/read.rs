@@ -326,6 +326,11 @@ impl Store {
             };
             f(person, row.get_ref(1)?.as_str()?, row.get(2)?, &properties)?;
         }
+        drop(rows);
+        drop(stmt);
+        // The scan filled the page cache (256 MiB) with event pages nothing reads next; give
+        // the memory back rather than hold it beside the caller's index of the same events.
+        self.conn.execute_batch("PRAGMA shrink_memory")?;
         Ok(())
     }
 

@@ -250,12 +250,14 @@ pub(super) fn evaluate(
         // (time, profile, codes) overlap in the memory system; following the bitmap's
         // iterator row by row made the loop a third slower.
         let rows: Vec<u32> = rows.iter().collect();
+        let mut run = 0;
         for row in rows.into_iter().map(|r| r as usize) {
             let ts = table.ts[row];
             if ts < low || ts > high {
                 continue;
             }
-            let ord = table.profile[row];
+            run = table.run_at(row, run);
+            let ord = table.seg_profile[run];
             if !in_scope.contains(ord) || !filter.matches(row) {
                 continue;
             }

@@ -215,6 +215,8 @@ impl TraitStage {
     }
 
     fn finish(mut self, options: &BuildOptions) -> TraitColumns {
+        self.strings.shrink();
+        self.elements.shrink();
         // A stable sort keeps repeated sets of one profile in call order: the last one wins.
         // Profiles usually arrive in order, which the sort detects in one pass.
         self.entries.sort_by_key(|e| e.ord);
@@ -246,7 +248,7 @@ impl TraitStage {
                     postings.into_iter().map(sorted_bitmap).collect()
                 });
             columns.strings = Some(StringColumn {
-                values,
+                values: values.shrunk(),
                 dict: self.strings,
                 postings,
             });
@@ -256,7 +258,7 @@ impl TraitStage {
             for e in of(Kind::Num) {
                 values.push(e.ord, f64::from_bits(e.payload));
             }
-            columns.numbers = Some(values);
+            columns.numbers = Some(values.shrunk());
         }
         if has(Kind::Bool) {
             let yes = sorted_bitmap(of(Kind::Bool).filter(|e| e.payload == 1).map(|e| e.ord));
@@ -268,14 +270,14 @@ impl TraitStage {
             for e in of(Kind::Ts) {
                 values.push(e.ord, e.payload as i64);
             }
-            columns.timestamps = Some(values);
+            columns.timestamps = Some(values.shrunk());
         }
         if has(Kind::Geo) {
             let mut values = Sparse::default();
             for e in of(Kind::Geo) {
                 values.push(e.ord, self.geos[e.payload as usize]);
             }
-            columns.geos = Some(values);
+            columns.geos = Some(values.shrunk());
         }
         if has(Kind::List) {
             let mut column = ListColumn {
@@ -301,6 +303,9 @@ impl TraitStage {
                 );
             }
             column.postings = postings.into_iter().map(sorted_bitmap).collect();
+            column.ords.shrink_to_fit();
+            column.offsets.shrink_to_fit();
+            column.elements.shrink_to_fit();
             column.dict = self.elements;
             columns.lists = Some(column);
         }
@@ -366,26 +371,28 @@ impl TableStage {
         // add in the same order as the interpreter.
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by_key(|&r| (profile[r as usize], ts[r as usize], r));
-        let sorted_profile: Vec<u32> = order.iter().map(|&r| profile[r as usize]).collect();
         let sorted_ts: Vec<Millis> = order.iter().map(|&r| ts[r as usize]).collect();
-        drop((profile, ts));
+        drop(ts);
 
         let mut seg_profile = Vec::new();
         let mut seg_start = Vec::new();
-        for (row, &ord) in sorted_profile.iter().enumerate() {
+        for (row, &old) in order.iter().enumerate() {
+            let ord = profile[old as usize];
             if seg_profile.last() != Some(&ord) {
                 seg_profile.push(ord);
                 seg_start.push(row as u32);
             }
         }
         seg_start.push(n as u32);
+        seg_profile.shrink_to_fit();
+        seg_start.shrink_to_fit();
+        drop(profile);
 
         let columns: BTreeMap<String, PropColumn> = columns
             .into_iter()
             .map(|(path, stage)| (path, stage.finish(&order, options)))
             .collect();
         EventTable {
-            profile: sorted_profile,
             ts: sorted_ts,
             seg_profile,
             seg_start,
@@ -395,7 +402,8 @@ impl TableStage {
 }
 
 impl ColumnStage {
-    fn finish(self, order: &[u32], options: &BuildOptions) -> PropColumn {
+    fn finish(mut self, order: &[u32], options: &BuildOptions) -> PropColumn {
+        self.dict.shrink();
         let n = order.len();
         let codes = self.codes.permuted(order, self.dict.len());
         drop(self.codes);

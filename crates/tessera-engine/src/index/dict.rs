@@ -56,6 +56,17 @@ impl StrDict {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
         self.values.iter().map(|s| &**s)
     }
+
+    /// Gives back the slack that interning left: the dictionary is final.
+    pub(crate) fn shrink(&mut self) {
+        let StrDict {
+            values,
+            table,
+            hasher,
+        } = self;
+        values.shrink_to_fit();
+        table.shrink_to_fit(|&code| hasher.hash_one(&*values[code as usize]));
+    }
 }
 
 /// Distinct JSON values of a property column. Values that no test can tell apart share a code:
@@ -139,6 +150,18 @@ impl JsonDict {
 
     pub(crate) fn has_arrays(&self) -> bool {
         self.has_arrays
+    }
+
+    /// Gives back the slack that interning left: the dictionary is final.
+    pub(crate) fn shrink(&mut self) {
+        let JsonDict {
+            values,
+            table,
+            hasher,
+            ..
+        } = self;
+        values.shrink_to_fit();
+        table.shrink_to_fit(|&code| hash_value(hasher, &values[code as usize]));
     }
 }
 

@@ -21,10 +21,11 @@ use crate::predicate::json_matches;
 pub(crate) const MISSING: u32 = u32::MAX;
 
 pub(crate) struct EventTable {
-    pub(crate) profile: Vec<u32>,
     pub(crate) ts: Vec<Millis>,
     /// The profiles with events, ascending, and where their runs start;
-    /// `seg_start` has one more entry: the end of the last run.
+    /// `seg_start` has one more entry: the end of the last run. A row's profile is the run
+    /// it falls in ([`EventTable::run_at`]), not a column: 4 bytes per row saved, and the
+    /// only reader that starts from rows (posting lists) visits them in ascending order.
     pub(crate) seg_profile: Vec<u32>,
     pub(crate) seg_start: Vec<u32>,
     pub(crate) columns: BTreeMap<String, PropColumn>,
@@ -196,6 +197,20 @@ impl EventTable {
             Ok(i) => self.seg_start[i] as usize..self.seg_start[i + 1] as usize,
             Err(_) => 0..0,
         }
+    }
+
+    /// The run (index into `seg_profile`) holding `row`, searching forward from `from`, a run
+    /// at or before it: a step when `row` is in `from` or the next run, a binary search
+    /// beyond.
+    #[inline]
+    pub(crate) fn run_at(&self, row: usize, from: usize) -> usize {
+        let row = row as u32;
+        debug_assert!(self.seg_start[from] <= row && (row as usize) < self.len());
+        if row < self.seg_start[from + 1] {
+            return from;
+        }
+        let later = &self.seg_start[from + 1..];
+        from + later.partition_point(|&start| start <= row)
     }
 
     /// The rows of `run` with `low <= ts <= high` (bounds inclusive), by binary search.

@@ -36,6 +36,13 @@ impl<T> Sparse<T> {
         self.vals.push(value);
     }
 
+    /// Gives back the slack that pushing left: the column is final.
+    pub(crate) fn shrunk(mut self) -> Self {
+        self.ords.shrink_to_fit();
+        self.vals.shrink_to_fit();
+        self
+    }
+
     pub(crate) fn get(&self, ord: u32) -> Option<&T> {
         self.ords.binary_search(&ord).ok().map(|i| &self.vals[i])
     }
