@@ -1,6 +1,7 @@
 //! Overlap between audiences: pairwise intersection sizes and Jaccard indexes, computed from
 //! bitmaps without materialising any intersection.
 
+use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 /// Pairwise overlap of n audiences; all matrices are n × n and symmetric.
@@ -14,19 +15,31 @@ pub struct OverlapMatrix {
 }
 
 /// Overlap of every pair of `sets`. Each pair costs one `intersection_len` (the union size
-/// follows from it and the two sizes), so n sets cost n(n-1)/2 cardinality-only ANDs.
+/// follows from it and the two sizes), so n sets cost n(n-1)/2 cardinality-only ANDs, spread
+/// over rayon's threads a row at a time.
 pub fn overlap_matrix(sets: &[RoaringBitmap]) -> OverlapMatrix {
     let n = sets.len();
     let sizes: Vec<u64> = sets.iter().map(RoaringBitmap::len).collect();
+    // Row i holds |Sᵢ ∩ Sⱼ| for j ≥ i; rows shrink as i grows, so rayon's work stealing, not
+    // an even split, keeps both cores busy.
+    let upper: Vec<Vec<u64>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            (i..n)
+                .map(|j| {
+                    if i == j {
+                        sizes[i]
+                    } else {
+                        sets[i].intersection_len(&sets[j])
+                    }
+                })
+                .collect()
+        })
+        .collect();
     let mut intersections = vec![vec![0u64; n]; n];
     let mut jaccard = vec![vec![0f64; n]; n];
-    for i in 0..n {
-        for j in i..n {
-            let both = if i == j {
-                sizes[i]
-            } else {
-                sets[i].intersection_len(&sets[j])
-            };
+    for (i, row) in upper.iter().enumerate() {
+        for (j, &both) in (i..n).zip(row) {
             let either = sizes[i] + sizes[j] - both;
             let index = if either == 0 {
                 0.0
@@ -68,6 +81,32 @@ mod tests {
         );
         assert_eq!(m.jaccard[0][0], 1.0);
         assert_eq!(m.jaccard[2][2], 0.0);
+    }
+
+    /// Many sets, so that rows are split over threads: every cell equals the pair's own
+    /// intersection and union, in both triangles.
+    #[test]
+    fn every_cell_is_its_pair() {
+        let sets: Vec<RoaringBitmap> = (0..23u32)
+            .map(|k| {
+                (0..5_000u32)
+                    .filter(|x| (x * (k + 3)) % (k + 7) < 3)
+                    .collect()
+            })
+            .collect();
+        let m = overlap_matrix(&sets);
+        for (i, a) in sets.iter().enumerate() {
+            for (j, b) in sets.iter().enumerate() {
+                assert_eq!(m.intersections[i][j], a.intersection_len(b), "({i}, {j})");
+                let union = a.union_len(b);
+                let expected = if union == 0 {
+                    0.0
+                } else {
+                    a.intersection_len(b) as f64 / union as f64
+                };
+                assert_eq!(m.jaccard[i][j], expected, "({i}, {j})");
+            }
+        }
     }
 
     #[test]

@@ -140,6 +140,13 @@ impl Snapshot {
         self.evaluate_with(expr, &self.references)
     }
 
+    /// Members of each checked condition, evaluated side by side on rayon's threads (the
+    /// index is read-only), in the order given.
+    pub fn evaluate_all(&self, exprs: &[&Expr]) -> Result<Vec<RoaringBitmap>> {
+        use rayon::prelude::*;
+        exprs.par_iter().map(|expr| self.evaluate(expr)).collect()
+    }
+
     /// Members of a checked condition, expanding references with `references`.
     pub fn evaluate_with(&self, expr: &Expr, references: &References) -> Result<RoaringBitmap> {
         let expanded = references.expand(expr)?;
