@@ -283,6 +283,20 @@ fn segments() -> Vec<(&'static str, Expr)> {
     ]
 }
 
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The resident set now and at its peak, as the kernel reports them.
+fn resident() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    Some(format!("{} (peak {})", field("VmRSS:")?, field("VmHWM:")?))
+}
+
 fn main() {
     let profiles: usize = std::env::var("PROFILES")
         .ok()
@@ -295,6 +309,17 @@ fn main() {
         "built {} profiles, {events} events in {:.1} s",
         index.len(),
         started.elapsed().as_secs_f64()
+    );
+    let parts = index.memory_report();
+    let engine: u64 = parts.iter().map(|p| p.bytes).sum();
+    for (kind, bytes) in tessera_engine::memory::totals(&parts) {
+        println!("  {kind}: {:.1} MiB", bytes as f64 / MIB);
+    }
+    println!(
+        "engine {:.1} MiB = {:.1} bytes per event; process resident {} (Linux /proc/self/status)",
+        engine as f64 / MIB,
+        engine as f64 / events.max(1) as f64,
+        resident().unwrap_or_else(|| "unknown".into()),
     );
     let only = std::env::var("ONLY").unwrap_or_default();
     let runs: usize = std::env::var("RUNS")

@@ -9,6 +9,7 @@ mod build;
 mod dict;
 pub(crate) mod events;
 pub mod memory;
+pub(crate) mod times;
 pub(crate) mod traits;
 
 use std::collections::BTreeMap;
@@ -198,7 +199,7 @@ impl Index {
             for row in table.rows_of(ord) {
                 events.push(EventData {
                     name: name.clone(),
-                    ts: table.ts[row],
+                    ts: table.ts.get(row),
                     properties: table.properties(row),
                 });
             }

@@ -74,13 +74,15 @@ struct Plan<'a> {
     /// inlined into the per-profile loop).
     cmp: RangePred<f64>,
     at: Millis,
+    /// Whether the measure reads the first or last time (a recency): counts and aggregates
+    /// need no row's time beyond the window search.
+    times: bool,
 }
 
 impl Plan<'_> {
     /// Adds one selected row (already known to match the filter and the window).
     #[inline]
     fn add(&self, fold: &mut Fold, row: usize) {
-        let ts = self.table.ts[row];
         if let Some((codes, numbers)) = self.numbers {
             let code = codes.get(row);
             if code == MISSING {
@@ -99,10 +101,13 @@ impl Plan<'_> {
             }
             fold.sum += x;
         }
-        if fold.n == 0 {
-            fold.first = ts;
+        if self.times {
+            let ts = self.table.ts.get(row);
+            if fold.n == 0 {
+                fold.first = ts;
+            }
+            fold.last = ts;
         }
-        fold.last = ts;
         fold.n += 1;
     }
 
@@ -113,10 +118,12 @@ impl Plan<'_> {
         }
         match (&self.filter, self.numbers) {
             (None, None) => {
-                if fold.n == 0 {
-                    fold.first = self.table.ts[rows.start];
+                if self.times {
+                    if fold.n == 0 {
+                        fold.first = self.table.ts.get(rows.start);
+                    }
+                    fold.last = self.table.ts.get(rows.end - 1);
                 }
-                fold.last = self.table.ts[rows.end - 1];
                 fold.n += rows.len() as u64;
             }
             (None, Some(_)) => rows.for_each(|row| self.add(fold, row)),
@@ -213,6 +220,7 @@ pub(super) fn evaluate(
         Measure::Recency(_) => RangePred::Never,
     };
     let plan = Plan {
+        times: matches!(measure, Measure::Recency(_)),
         cmp,
         table,
         filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
@@ -252,7 +260,7 @@ pub(super) fn evaluate(
         let rows: Vec<u32> = rows.iter().collect();
         let mut run = 0;
         for row in rows.into_iter().map(|r| r as usize) {
-            let ts = table.ts[row];
+            let ts = table.ts.get(row);
             if ts < low || ts > high {
                 continue;
             }

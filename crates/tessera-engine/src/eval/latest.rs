@@ -36,11 +36,10 @@ pub(super) fn per_profile<S, T: Copy>(
     let position = |ord: u32| scope.rank(ord) as usize - 1;
     for (table, state) in tables {
         let mut offer = |slot: usize, run: std::ops::Range<usize>| {
-            let times = &table.ts[run.clone()];
-            let end = run.start + times.partition_point(|&t| t <= at);
+            let end = table.ts.partition_point(run.clone(), |t| t <= at);
             let found = (run.start..end)
                 .rev()
-                .find_map(|row| read(state, row).map(|value| (table.ts[row], value)));
+                .find_map(|row| read(state, row).map(|value| (table.ts.get(row), value)));
             // Tables come in ascending name order: a later one wins a tie in time.
             if let Some(found) = found {
                 if latest[slot].is_none_or(|(ts, _)| found.0 >= ts) {

@@ -62,10 +62,10 @@ pub(super) fn evaluate(
         }
         let follows = second.as_ref().map_or_else(Vec::new, |s| s.rows(ord));
         let followed_within = |a: usize| -> bool {
-            let ta = first.table.ts[a];
+            let ta = first.table.ts.get(a);
             let second = second.as_ref().expect("rows come from the second table");
             follows.iter().any(|&b| {
-                let tb = second.table.ts[b];
+                let tb = second.table.ts.get(b);
                 tb > ta
                     && tb.saturating_sub(ta) <= gap
                     && same(cond, first.table, a, second.table, b)
@@ -77,7 +77,10 @@ pub(super) fn evaluate(
                 followed
             } else {
                 !followed
-                    && first.table.ts[a]
+                    && first
+                        .table
+                        .ts
+                        .get(a)
                         .checked_add(gap)
                         .is_some_and(|end| end <= at)
             }

@@ -14,6 +14,7 @@ use tessera_model::{GeoPoint, Millis, TraitValue};
 
 use super::dict::{JsonDict, StrDict};
 use super::events::{EventTable, Postings, PropColumn, RowCodes, MISSING};
+use super::times::Times;
 use super::traits::{sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
 use super::{Index, Strategy, Tuning};
 use crate::data::property;
@@ -371,7 +372,7 @@ impl TableStage {
         // add in the same order as the interpreter.
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by_key(|&r| (profile[r as usize], ts[r as usize], r));
-        let sorted_ts: Vec<Millis> = order.iter().map(|&r| ts[r as usize]).collect();
+        let sorted_ts = Times::new(n, |row| ts[order[row] as usize]);
         drop(ts);
 
         let mut seg_profile = Vec::new();

@@ -13,6 +13,7 @@ use tessera_lang::{CmpOp, Literal, PropFilter, ValueTest};
 use tessera_model::Millis;
 
 use super::dict::JsonDict;
+use super::times::Times;
 use super::traits::CodeSet;
 use super::Tuning;
 use crate::predicate::json_matches;
@@ -21,7 +22,7 @@ use crate::predicate::json_matches;
 pub(crate) const MISSING: u32 = u32::MAX;
 
 pub(crate) struct EventTable {
-    pub(crate) ts: Vec<Millis>,
+    pub(crate) ts: Times,
     /// The profiles with events, ascending, and where their runs start;
     /// `seg_start` has one more entry: the end of the last run. A row's profile is the run
     /// it falls in ([`EventTable::run_at`]), not a column: 4 bytes per row saved, and the
@@ -220,14 +221,22 @@ impl EventTable {
         low: Millis,
         high: Millis,
     ) -> std::ops::Range<usize> {
-        let times = &self.ts[run.clone()];
         // Most windows end at `at`, after a profile's last event: skip that search then.
-        let end = match times.last() {
-            Some(&last) if last <= high => times.len(),
-            _ => times.partition_point(|&t| t <= high),
+        let end = if !run.is_empty() && self.ts.get(run.end - 1) <= high {
+            run.end
+        } else {
+            self.ts.partition_point(run.clone(), |t| t <= high)
         };
-        let start = times[..end].partition_point(|&t| t < low);
-        run.start + start..run.start + end
+        // A window that starts before the run's first row, or after its last one, needs no
+        // search either; both are common (recent profiles, lapsed ones).
+        let start = if end == run.start || self.ts.get(run.start) >= low {
+            run.start
+        } else if self.ts.get(end - 1) < low {
+            end
+        } else {
+            self.ts.partition_point(run.start + 1..end - 1, |t| t < low)
+        };
+        start..end
     }
 
     /// The properties of one row, rebuilt so that every path reads as it did when added.
