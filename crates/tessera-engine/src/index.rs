@@ -8,6 +8,7 @@
 mod build;
 mod dict;
 pub(crate) mod events;
+pub(crate) mod json_dict;
 pub mod memory;
 pub(crate) mod times;
 pub(crate) mod traits;

@@ -7,6 +7,7 @@ use tessera_model::{GeoPoint, Millis, TraitValue, CONTEXT_LATITUDE, CONTEXT_LONG
 
 use super::latest;
 use crate::index::events::PropColumn;
+use crate::index::json_dict::DictValue;
 use crate::index::traits::BitmapSink;
 use crate::index::Index;
 use crate::interpreter::trait_test_holds;
@@ -30,7 +31,10 @@ pub(super) fn evaluate(
         at,
         scope,
         |(lat, lon): &(&PropColumn, &PropColumn), row| {
-            tessera_model::context_point(lat.value(row), lon.value(row))
+            tessera_model::context_point(
+                lat.value(row).map(DictValue::to_json).as_ref(),
+                lon.value(row).map(DictValue::to_json).as_ref(),
+            )
         },
     );
     let mut out = BitmapSink::default();

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
-use serde_json::Value;
 use tessera_lang::ValueTest;
 use tessera_model::local_time::{self, CONTEXT_TIMEZONE, TIMEZONE_TRAIT};
 use tessera_model::{LocalField, Millis};
@@ -28,15 +27,7 @@ struct ZoneNames<'a> {
 impl<'a> ZoneNames<'a> {
     fn new(table: &'a EventTable) -> ZoneNames<'a> {
         let column = &table.columns[CONTEXT_TIMEZONE];
-        let names = column
-            .dict
-            .values()
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s.as_str()),
-                _ => None,
-            })
-            .collect();
+        let names = column.dict.iter().map(|v| v.as_str()).collect();
         ZoneNames { column, names }
     }
 

@@ -106,20 +106,17 @@ struct Codes {
 
 impl Codes {
     fn new(column: &PropColumn, cond: &ValueCond) -> Codes {
-        let values = column.dict.values();
-        let scalar = values
-            .iter()
-            .map(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)))
-            .collect();
+        let scalar = column.dict.iter().map(|v| v.is_scalar()).collect();
         let passes = match cond.func {
             ValueFunc::UniqueCount => Vec::new(),
             // A list passes `contains`/`in` when one of its elements does, which is what the
             // test says of a list holding that element alone.
-            ValueFunc::Distinct => values
+            ValueFunc::Distinct => column
+                .dict
                 .iter()
-                .map(|v| json_matches(&cond.test, &Value::Array(vec![v.clone()])))
+                .map(|v| json_matches(&cond.test, &Value::Array(vec![v.to_json()])))
                 .collect(),
-            _ => values.iter().map(|v| json_matches(&cond.test, v)).collect(),
+            _ => column.dict.iter().map(|v| v.matches(&cond.test)).collect(),
         };
         Codes { scalar, passes }
     }

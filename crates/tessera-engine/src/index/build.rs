@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
 
-use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
 use tessera_model::{GeoPoint, Millis, TraitValue};
 
-use super::dict::{JsonDict, StrDict};
+use super::dict::StrDict;
 use super::events::{EventTable, Postings, PropColumn, RowCodes, MISSING};
+use super::json_dict::JsonDict;
 use super::times::Times;
-use super::traits::{sorted_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
+use super::traits::{kept_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
 use super::{Index, Strategy, Tuning};
 use crate::data::property;
 
@@ -229,7 +229,7 @@ impl TraitStage {
             }
         }
         let mut columns = TraitColumns {
-            present: sorted_bitmap(latest.iter().map(|e| e.ord)),
+            present: kept_bitmap(latest.iter().map(|e| e.ord)),
             ..TraitColumns::default()
         };
         let has = |kind| latest.iter().any(|e| e.kind == kind);
@@ -246,7 +246,7 @@ impl TraitStage {
                     for (&ord, &code) in values.ords.iter().zip(&values.vals) {
                         postings[code as usize].push(ord);
                     }
-                    postings.into_iter().map(sorted_bitmap).collect()
+                    postings.into_iter().map(kept_bitmap).collect()
                 });
             columns.strings = Some(StringColumn {
                 values: values.shrunk(),
@@ -262,8 +262,8 @@ impl TraitStage {
             columns.numbers = Some(values.shrunk());
         }
         if has(Kind::Bool) {
-            let yes = sorted_bitmap(of(Kind::Bool).filter(|e| e.payload == 1).map(|e| e.ord));
-            let no = sorted_bitmap(of(Kind::Bool).filter(|e| e.payload == 0).map(|e| e.ord));
+            let yes = kept_bitmap(of(Kind::Bool).filter(|e| e.payload == 1).map(|e| e.ord));
+            let no = kept_bitmap(of(Kind::Bool).filter(|e| e.payload == 0).map(|e| e.ord));
             columns.bools = Some(BoolColumn { yes, no });
         }
         if has(Kind::Ts) {
@@ -303,7 +303,7 @@ impl TraitStage {
                     u32::try_from(column.elements.len()).expect("fewer than 2^32 list elements"),
                 );
             }
-            column.postings = postings.into_iter().map(sorted_bitmap).collect();
+            column.postings = postings.into_iter().map(kept_bitmap).collect();
             column.ords.shrink_to_fit();
             column.offsets.shrink_to_fit();
             column.elements.shrink_to_fit();
@@ -410,7 +410,6 @@ impl ColumnStage {
         drop(self.codes);
         let dict_numbers: Vec<f64> = self
             .dict
-            .values()
             .iter()
             .map(|v| v.as_f64().unwrap_or(f64::NAN))
             .collect();
@@ -421,7 +420,7 @@ impl ColumnStage {
         // No test finds rows by an object value (only `exists` / `is null` hold for objects,
         // and those read the codes), so object columns (`context`, `context.device`…) need
         // no postings.
-        let only_objects = self.dict.values().iter().all(Value::is_object);
+        let only_objects = self.dict.iter().all(|v| v.is_object());
         let postings = (!only_objects && options.wants_postings(self.dict.len(), self.present))
             .then(|| {
                 let mut offsets = vec![0u32; self.dict.len() + 1];
@@ -444,13 +443,7 @@ impl ColumnStage {
                 }
                 let per_code = offsets
                     .windows(2)
-                    .map(|w| {
-                        let code_rows = &rows[w[0] as usize..w[1] as usize];
-                        let mut bitmap = RoaringBitmap::from_sorted_iter(code_rows.iter().copied())
-                            .expect("a code's rows are ascending");
-                        bitmap.optimize();
-                        bitmap
-                    })
+                    .map(|w| kept_bitmap(rows[w[0] as usize..w[1] as usize].iter().copied()))
                     .collect();
                 Postings { per_code }
             });

@@ -12,11 +12,10 @@ use serde_json::{Map, Value};
 use tessera_lang::{CmpOp, Literal, PropFilter, ValueTest};
 use tessera_model::Millis;
 
-use super::dict::JsonDict;
+use super::json_dict::{DictValue, JsonDict};
 use super::times::Times;
 use super::traits::CodeSet;
 use super::Tuning;
-use crate::predicate::json_matches;
 
 /// The code of a row whose property is missing (absent or null).
 pub(crate) const MISSING: u32 = u32::MAX;
@@ -247,16 +246,16 @@ impl EventTable {
         // reads before walking: every path reads what it read in the stored event.
         for (path, column) in self.columns.iter().filter(|(p, _)| !p.contains('.')) {
             if let Some(value) = column.value(row) {
-                properties.insert(path.clone(), value.clone());
+                properties.insert(path.clone(), value.to_json());
             }
         }
         // A dotted path the walk does not answer the same way: a leaf of an object, or a
         // top-level key of its own.
         for (path, column) in self.columns.iter().filter(|(p, _)| p.contains('.')) {
-            if let Some(value) = column.value(row) {
+            if let Some(value) = column.value(row).map(DictValue::to_json) {
                 let walked = crate::data::property(&properties, path);
-                if !walked.is_some_and(|w| super::dict::same(w, value)) {
-                    properties.insert(path.clone(), value.clone());
+                if !walked.is_some_and(|w| super::json_dict::same(w, &value)) {
+                    properties.insert(path.clone(), value);
                 }
             }
         }
@@ -265,7 +264,7 @@ impl EventTable {
 }
 
 impl PropColumn {
-    pub(crate) fn value(&self, row: usize) -> Option<&Value> {
+    pub(crate) fn value(&self, row: usize) -> Option<DictValue<'_>> {
         let code = self.codes.get(row);
         (code != MISSING).then(|| self.dict.value(code))
     }
@@ -298,15 +297,7 @@ impl PropColumn {
             ValueTest::In { values } if !self.dict.has_arrays() => by_key(values),
             _ => None,
         };
-        fast.unwrap_or_else(|| {
-            CodeSet::Mask(
-                self.dict
-                    .values()
-                    .iter()
-                    .map(|v| json_matches(test, v))
-                    .collect(),
-            )
-        })
+        fast.unwrap_or_else(|| CodeSet::Mask(self.dict.iter().map(|v| v.matches(test)).collect()))
     }
 }
 

@@ -1,10 +1,9 @@
 //! Where an index's memory goes: the heap bytes of its arrays, per event table and property
 //! column, so that memory work starts from a measurement (`tessera segment size --memory`).
-//! Dictionaries of JSON values are estimated from their printed size; roaring bitmaps report
-//! their serialized size (close to their heap size).
+//! Vectors count their capacity; Roaring bitmaps their containers; dictionaries their text,
+//! slots and hash tables (values that are not strings estimated from their printed size).
 
 use std::collections::BTreeMap;
-use std::mem::size_of;
 
 use super::events::{EventTable, PropColumn};
 use super::traits::TraitColumns;
@@ -14,7 +13,8 @@ use tessera_model::GeoPoint;
 /// Heap bytes of one part of an index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoryPart {
-    /// `events/<name>`, `events/<name>/<property path>`, or `traits/<name>`.
+    /// `profiles (keys)`, `events/<name> (time, runs)`, `events/<name>/<property path>`, or
+    /// `traits/<name>`.
     pub part: String,
     /// Rows the bytes are spent on (events of the table; profiles with the trait).
     pub rows: u64,
@@ -24,7 +24,11 @@ pub struct MemoryPart {
 impl Index {
     /// The heap bytes of every table, column and trait, largest first.
     pub fn memory_report(&self) -> Vec<MemoryPart> {
-        let mut parts = Vec::new();
+        let mut parts = vec![MemoryPart {
+            part: "profiles (keys)".into(),
+            rows: self.keys.len() as u64,
+            bytes: vec_bytes(&self.keys) + vec_bytes(&self.by_key),
+        }];
         for (name, table) in &self.events {
             parts.push(MemoryPart {
                 part: format!("events/{name} (time, runs)"),
@@ -63,19 +67,13 @@ fn table_bytes(table: &EventTable) -> u64 {
 }
 
 fn column_bytes(column: &PropColumn) -> u64 {
-    let dict: u64 = column
-        .dict
-        .values()
-        .iter()
-        .map(|v| (v.to_string().len() + size_of::<serde_json::Value>() + 8) as u64)
-        .sum();
     column.codes.heap_bytes() as u64
         + column.numbers.as_ref().map_or(0, vec_bytes)
         + column
             .postings
             .as_ref()
             .map_or(0, |p| p.per_code.iter().map(bitmap_bytes).sum())
-        + dict
+        + column.dict.heap_bytes()
 }
 
 fn trait_bytes(columns: &TraitColumns) -> u64 {
@@ -105,12 +103,14 @@ fn trait_bytes(columns: &TraitColumns) -> u64 {
     bytes
 }
 
-/// The report summed by kind: (event arrays, event property columns, traits).
+/// The report summed by kind: profile keys, event tables, event property columns, traits.
 pub fn totals(parts: &[MemoryPart]) -> BTreeMap<&'static str, u64> {
     let mut totals = BTreeMap::new();
     for part in parts {
         let kind = if part.part.starts_with("traits/") {
             "traits"
+        } else if part.part == "profiles (keys)" {
+            "profiles (keys)"
         } else if part.part.ends_with("(time, runs)") {
             "event tables (time, runs)"
         } else {

@@ -84,6 +84,23 @@ pub(crate) fn sorted_bitmap(ords: impl IntoIterator<Item = u32>) -> RoaringBitma
     sink.finish()
 }
 
+/// A bitmap kept for the life of the index (a posting list, a presence set), built from
+/// ascending ordinals, run-compressed where that is smaller and with no spare capacity.
+///
+/// Building grows each container's array by doubling, leaving a third of an array container
+/// unused on average; a serialisation round trip allocates every container at its exact size
+/// (Roaring offers no `shrink_to_fit`). On the 1M-customer store that is about 1 byte per row
+/// of each event column with postings.
+pub(crate) fn kept_bitmap(ords: impl IntoIterator<Item = u32>) -> RoaringBitmap {
+    let mut bitmap = sorted_bitmap(ords);
+    bitmap.optimize();
+    let mut bytes = Vec::with_capacity(bitmap.serialized_size());
+    bitmap
+        .serialize_into(&mut bytes)
+        .expect("writing to a vector cannot fail");
+    RoaringBitmap::deserialize_unchecked_from(&bytes[..]).expect("the bytes were just written")
+}
+
 /// Builds a bitmap from values arriving in ascending order, in batches.
 ///
 /// `RoaringBitmap::push` finds the maximum of a bitmap container by scanning it, which made
