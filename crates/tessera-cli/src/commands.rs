@@ -40,7 +40,6 @@ pub fn open(data: &Path) -> Result<Store> {
     Store::open(data).with_context(|| format!("opening the store in {}", data.display()))
 }
 
-/// `--at` values: RFC 3339 or a date; absent means now.
 /// Returns the memory freed so far to the operating system. Loading a store frees about as
 /// much as the engine keeps (the staging buffers of every column); mimalloc holds freed pages
 /// for reuse, so without this the process keeps its load-time peak resident (measured on the
@@ -52,6 +51,7 @@ pub fn release_freed_memory() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
+/// `--at` values: RFC 3339 or a date; absent means now.
 pub fn at_or_now(at: Option<&str>) -> Result<Millis> {
     match at {
         None => Ok(now()),

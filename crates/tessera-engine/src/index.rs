@@ -82,8 +82,9 @@ impl Tuning {
 pub struct Index {
     /// Profile key by ordinal.
     pub(crate) keys: Vec<i64>,
-    /// (key, ordinal), sorted by key, for [`Index::ordinal`].
-    pub(crate) by_key: Vec<(i64, u32)>,
+    /// (key, ordinal), sorted by key, for [`Index::ordinal`]; `None` when `keys` ascend
+    /// (profiles added in key order, as stores add them), which then serve the lookup.
+    pub(crate) by_key: Option<Vec<(i64, u32)>>,
     pub(crate) traits: BTreeMap<String, TraitColumns>,
     pub(crate) events: BTreeMap<String, EventTable>,
     pub(crate) tuning: Tuning,
@@ -132,8 +133,13 @@ impl Index {
 
     /// The ordinal of the profile added with `key`.
     pub fn ordinal(&self, key: i64) -> Option<u32> {
-        let at = self.by_key.binary_search_by_key(&key, |&(k, _)| k).ok()?;
-        Some(self.by_key[at].1)
+        match &self.by_key {
+            Some(by_key) => {
+                let at = by_key.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+                Some(by_key[at].1)
+            }
+            None => self.keys.binary_search(&key).ok().map(|at| at as u32),
+        }
     }
 
     /// Trait names, sorted.
@@ -238,5 +244,33 @@ impl std::fmt::Debug for Index {
 impl Default for Index {
     fn default() -> Index {
         IndexBuilder::new().finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ordinals are found by key whether profiles came in key order (the keys are the lookup
+    /// table) or not (a sorted copy is), and unknown keys have none.
+    #[test]
+    fn ordinals_are_found_by_key_in_either_order() {
+        for keys in [vec![3, 8, 21, 40], vec![40, 3, 21, 8]] {
+            let mut builder = IndexBuilder::new();
+            for &key in &keys {
+                builder.add_profile(key);
+            }
+            // Adding a key again gives its ordinal, not a new profile.
+            assert_eq!(builder.add_profile(21), 2);
+            let index = builder.finish();
+            assert_eq!(index.by_key.is_none(), keys.is_sorted(), "{keys:?}");
+            for (ord, &key) in keys.iter().enumerate() {
+                assert_eq!(index.ordinal(key), Some(ord as u32), "{keys:?}");
+                assert_eq!(index.profile_key(ord as u32), key);
+            }
+            for missing in [0, 4, 41] {
+                assert_eq!(index.ordinal(missing), None);
+            }
+        }
     }
 }

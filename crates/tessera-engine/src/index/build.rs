@@ -143,8 +143,12 @@ impl IndexBuilder {
             traits,
             events,
         } = self;
-        let mut by_key: Vec<(i64, u32)> = ordinals.into_iter().collect();
-        by_key.sort_unstable();
+        // Stores add profiles in id order, so the keys themselves are the lookup table.
+        let by_key = (!keys.is_sorted()).then(|| {
+            let mut by_key: Vec<(i64, u32)> = ordinals.into_iter().collect();
+            by_key.sort_unstable();
+            by_key
+        });
         Index {
             keys,
             by_key,

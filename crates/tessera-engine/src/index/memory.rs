@@ -27,7 +27,7 @@ impl Index {
         let mut parts = vec![MemoryPart {
             part: "profiles (keys)".into(),
             rows: self.keys.len() as u64,
-            bytes: vec_bytes(&self.keys) + vec_bytes(&self.by_key),
+            bytes: vec_bytes(&self.keys) + self.by_key.as_ref().map_or(0, vec_bytes),
         }];
         for (name, table) in &self.events {
             parts.push(MemoryPart {
@@ -81,7 +81,7 @@ fn trait_bytes(columns: &TraitColumns) -> u64 {
     let mut bytes = bitmaps(&columns.present);
     if let Some(c) = &columns.strings {
         bytes += vec_bytes(&c.values.ords) + vec_bytes(&c.values.vals);
-        bytes += c.dict.iter().map(|s| s.len() as u64 + 16).sum::<u64>();
+        bytes += c.dict.heap_bytes();
         bytes += c.postings.iter().flatten().map(bitmaps).sum::<u64>();
     }
     if let Some(c) = &columns.numbers {
@@ -99,6 +99,7 @@ fn trait_bytes(columns: &TraitColumns) -> u64 {
     if let Some(c) = &columns.lists {
         bytes += vec_bytes(&c.ords) + vec_bytes(&c.offsets) + vec_bytes(&c.elements);
         bytes += c.postings.iter().map(bitmaps).sum::<u64>();
+        bytes += c.dict.heap_bytes();
     }
     bytes
 }
