@@ -77,6 +77,9 @@ struct Plan<'a> {
     /// Whether the measure reads the first or last time (a recency): counts and aggregates
     /// need no row's time beyond the window search.
     times: bool,
+    /// No run shorter than this can be listed: a count in a window is at most the run's
+    /// length, and counts below this never change the outcome (1 when that does not apply).
+    min_run: usize,
 }
 
 impl Plan<'_> {
@@ -219,8 +222,16 @@ pub(super) fn evaluate(
         Measure::Aggregate(cond) => number_pred(&cond.cmp),
         Measure::Recency(_) => RangePred::Never,
     };
+    // Counts 1, 2, … that would list a profile; runs shorter than the first cannot reach it.
+    let min_run = match &measure {
+        Measure::Count(_) => (1..=64u64)
+            .find(|&n| cmp.matches(n as f64) != outcome.holds_for_none)
+            .unwrap_or(65) as usize,
+        _ => 1,
+    };
     let plan = Plan {
         times: matches!(measure, Measure::Recency(_)),
+        min_run,
         cmp,
         table,
         filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
@@ -238,7 +249,7 @@ pub(super) fn evaluate(
         // Few candidates: find each one's run by binary search.
         for ord in scope {
             let run = table.rows_of(ord);
-            if run.is_empty() {
+            if run.len() < plan.min_run {
                 continue;
             }
             let mut fold = Fold::EMPTY;
@@ -292,6 +303,9 @@ pub(super) fn evaluate(
                 continue;
             }
             let run = table.seg_start[i] as usize..table.seg_start[i + 1] as usize;
+            if run.len() < plan.min_run {
+                continue;
+            }
             let mut fold = Fold::EMPTY;
             plan.add_range(&mut fold, table.window(run, low, high));
             outcome.record(&plan, ord, &fold);

@@ -221,7 +221,8 @@ impl EventTable {
         high: Millis,
     ) -> std::ops::Range<usize> {
         // Most windows end at `at`, after a profile's last event: skip that search then.
-        let end = if !run.is_empty() && self.ts.get(run.end - 1) <= high {
+        let end = if high >= self.ts.max() || (!run.is_empty() && self.ts.get(run.end - 1) <= high)
+        {
             run.end
         } else {
             self.ts.partition_point(run.clone(), |t| t <= high)
@@ -233,7 +234,18 @@ impl EventTable {
         } else if self.ts.get(end - 1) < low {
             end
         } else {
-            self.ts.partition_point(run.start + 1..end - 1, |t| t < low)
+            // Windows are mostly the recent end of a profile's history: step back from the
+            // end a few rows before falling back to a binary search.
+            let mut first = end - 1;
+            let stop = first.saturating_sub(8).max(run.start + 1);
+            while first > stop && self.ts.get(first - 1) >= low {
+                first -= 1;
+            }
+            if first > stop || first == run.start + 1 {
+                first
+            } else {
+                self.ts.partition_point(run.start + 1..first, |t| t < low)
+            }
         };
         start..end
     }
@@ -448,6 +460,45 @@ mod tests {
             (0..6).map(|r| small.get(r)).collect::<Vec<_>>(),
             [MISSING, MISSING, MISSING, MISSING, MISSING, 1]
         );
+    }
+
+    /// The window of a run is exactly the rows a filter on time keeps, for runs of every
+    /// length (short ones, and ones long enough for the binary-search fallbacks), windows
+    /// before, across and after the run, and tables whose latest time is inside the window.
+    #[test]
+    fn window_is_the_rows_within_the_bounds() {
+        use crate::index::IndexBuilder;
+        let props = Map::new();
+        let mut builder = IndexBuilder::new();
+        let lengths = [1usize, 2, 3, 5, 9, 10, 11, 17, 40];
+        for (p, &n) in lengths.iter().enumerate() {
+            let ord = builder.add_profile(p as i64);
+            for i in 0..n {
+                // Repeated times, and gaps that grow along the run.
+                builder.add_event(ord, "e", (i * i / 3) as Millis, &props);
+            }
+        }
+        let index = builder.finish();
+        let table = &index.events["e"];
+        for (p, &n) in lengths.iter().enumerate() {
+            let run = table.rows_of(p as u32);
+            assert_eq!(run.len(), n);
+            let max = ((n - 1) * (n - 1) / 3) as Millis;
+            for low in -1..=max + 1 {
+                for high in [low - 1, low, low + 3, max - 1, max, max + 1, Millis::MAX] {
+                    let got = table.window(run.clone(), low, high);
+                    let want: Vec<usize> = run
+                        .clone()
+                        .filter(|&r| (low..=high).contains(&table.ts.get(r)))
+                        .collect();
+                    assert_eq!(
+                        got.clone().collect::<Vec<_>>(),
+                        want,
+                        "run {n}, [{low}, {high}]"
+                    );
+                }
+            }
+        }
     }
 
     /// Every width keeps every code its dictionary can have, and missing rows, at the edges

@@ -11,8 +11,13 @@ use std::ops::Range;
 
 use tessera_model::Millis;
 
-/// Row times of one event table, readable like a `[Millis]`.
-pub(crate) enum Times {
+/// Row times of one event table, readable like a `[Millis]`, and the latest of them.
+pub(crate) struct Times {
+    rows: Rows,
+    max: Millis,
+}
+
+enum Rows {
     /// `base + offset`, the offset in the 5 little-endian bytes at `5 * row`; `PAD` more
     /// bytes at the end let the last row be read with an 8-byte load too.
     Packed { base: Millis, bytes: Vec<u8> },
@@ -35,7 +40,10 @@ impl Times {
             });
         let fits = n == 0 || (max as i128 - min as i128) <= MAX_OFFSET as i128;
         if !fits {
-            return Times::Wide((0..n).map(time).collect());
+            return Times {
+                rows: Rows::Wide((0..n).map(time).collect()),
+                max,
+            };
         }
         let base = if n == 0 { 0 } else { min };
         let mut bytes = Vec::with_capacity(n * WIDTH + PAD);
@@ -44,31 +52,40 @@ impl Times {
             bytes.extend_from_slice(&offset.to_le_bytes()[..WIDTH]);
         }
         bytes.extend_from_slice(&[0; PAD]);
-        Times::Packed { base, bytes }
+        Times {
+            rows: Rows::Packed { base, bytes },
+            max,
+        }
+    }
+
+    /// The latest time (`Millis::MIN` when there are no rows).
+    pub(crate) fn max(&self) -> Millis {
+        self.max
     }
 
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Millis {
-        match self {
-            Times::Packed { base, bytes } => {
+        match &self.rows {
+            Rows::Packed { base, bytes } => {
                 let at = row * WIDTH;
                 let word: [u8; 8] = bytes[at..at + 8].try_into().expect("8 bytes");
                 base + (u64::from_le_bytes(word) & MAX_OFFSET) as Millis
             }
-            Times::Wide(times) => times[row],
+            Rows::Wide(times) => times[row],
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        match self {
-            Times::Packed { bytes, .. } => (bytes.len() - PAD) / WIDTH,
-            Times::Wide(times) => times.len(),
+        match &self.rows {
+            Rows::Packed { bytes, .. } => (bytes.len() - PAD) / WIDTH,
+            Rows::Wide(times) => times.len(),
         }
     }
 
     /// The first row of `rows` whose time fails `pred`, given that `pred` holds for a prefix
     /// of `rows` and fails for the rest (times ascend within a profile's run); `rows.end`
     /// when it holds throughout. Like `slice::partition_point`, with absolute rows.
+    #[inline]
     pub(crate) fn partition_point(
         &self,
         rows: Range<usize>,
@@ -91,9 +108,9 @@ impl Times {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        match self {
-            Times::Packed { bytes, .. } => bytes.capacity(),
-            Times::Wide(times) => times.capacity() * 8,
+        match &self.rows {
+            Rows::Packed { bytes, .. } => bytes.capacity(),
+            Rows::Wide(times) => times.capacity() * 8,
         }
     }
 }
@@ -114,14 +131,16 @@ mod tests {
                 base + MAX_OFFSET as Millis,
             ];
             let packed = Times::new(times.len(), |r| times[r]);
-            assert!(matches!(packed, Times::Packed { .. }), "base {base}");
+            assert!(matches!(packed.rows, Rows::Packed { .. }), "base {base}");
+            assert_eq!(packed.max(), base + MAX_OFFSET as Millis);
             assert_eq!(packed.heap_bytes(), times.len() * 5 + PAD);
             for (row, &t) in times.iter().enumerate() {
                 assert_eq!(packed.get(row), t, "base {base}, row {row}");
             }
             let wider = [base, base + MAX_OFFSET as Millis + 1];
             let wide = Times::new(2, |r| wider[r]);
-            assert!(matches!(wide, Times::Wide(_)));
+            assert!(matches!(wide.rows, Rows::Wide(_)));
+            assert_eq!(wide.max(), wider[1]);
             assert_eq!((wide.get(0), wide.get(1)), (wider[0], wider[1]));
         }
         let extremes = [Millis::MIN, Millis::MAX];
