@@ -299,15 +299,15 @@ def main():
         out.append(f"- held after the load (the process's resident set once `Snapshot::load` "
                    f"returns, as `segment size` reports it): {held / 2**20:,.0f} MiB = "
                    f"**{held / events:,.1f} bytes per event**, {held / startup_profiles:,.0f} "
-                   "bytes per profile (SQLite's page cache and the process itself included; "
-                   "the load's transient buffers freed).")
+                   "bytes per profile (the process itself included; the load's transient "
+                   "buffers and SQLite's page cache, which the event scan filled, freed).")
     baseline = float((facts / "baseline").read_text().split()[1]) * 1024
     db = pathlib.Path(args.data, "tessera.db").stat().st_size
     if db > SQLITE_CACHE:
         net = rss - baseline - SQLITE_CACHE
         out.append(f"  That peak includes the process before loading ({baseline / 2**20:,.0f} MiB: "
                    "`segment check` on the same store) and SQLite's page cache of the store "
-                   f"connection ({SQLITE_CACHE // 2**20} MiB, full after the load's scan of the "
+                   f"connection ({SQLITE_CACHE // 2**20} MiB, full during the load's scan of the "
                    f"{db / 2**30:,.1f} GiB tessera.db); without them: {net / 2**20:,.0f} MiB, "
                    f"{net / events:,.1f} bytes per event, {net / startup_profiles:,.0f} bytes per "
                    "profile (still including the load's transient buffers at their peak).")
