@@ -253,26 +253,52 @@ impl EventTable {
     /// The properties of one row, rebuilt so that every path reads as it did when added.
     pub(crate) fn properties(&self, row: usize) -> Map<String, Value> {
         let mut properties = Map::new();
-        // Paths without dots are top-level keys. An object is kept as `{}` (see `JsonDict`),
-        // so what was inside it comes back below as dotted top-level keys, which `property`
-        // reads before walking: every path reads what it read in the stored event.
+        // Paths without dots are top-level keys. An object is kept as `{}` (see `JsonDict`);
+        // the dotted paths below fill it back in.
         for (path, column) in self.columns.iter().filter(|(p, _)| !p.contains('.')) {
             if let Some(value) = column.value(row) {
                 properties.insert(path.clone(), value.to_json());
             }
         }
-        // A dotted path the walk does not answer the same way: a leaf of an object, or a
-        // top-level key of its own.
+        // Dotted paths in sorted order, so an object's path comes before its leaves'. A value
+        // the walk does not already read there goes inside its parent object when the parent
+        // was an object in the event (its column says so), else it was a top-level key with
+        // dots of its own and stays one; `property` reads either the same way.
         for (path, column) in self.columns.iter().filter(|(p, _)| p.contains('.')) {
             if let Some(value) = column.value(row).map(DictValue::to_json) {
                 let walked = crate::data::property(&properties, path);
-                if !walked.is_some_and(|w| super::json_dict::same(w, &value)) {
-                    properties.insert(path.clone(), value);
+                if walked.is_some_and(|w| super::json_dict::same(w, &value)) {
+                    continue;
+                }
+                let (parent, key) = path.rsplit_once('.').expect("a dotted path");
+                match object_at(&mut properties, parent) {
+                    Some(object) if !object.contains_key(key) => {
+                        object.insert(key.to_string(), value);
+                    }
+                    _ => {
+                        properties.insert(path.clone(), value);
+                    }
                 }
             }
         }
         properties
     }
+}
+
+/// The object reached from `properties` by the dot-separated keys of `path`, if every step is
+/// an object.
+fn object_at<'m>(
+    properties: &'m mut Map<String, Value>,
+    path: &str,
+) -> Option<&'m mut Map<String, Value>> {
+    let mut object = properties;
+    for key in path.split('.') {
+        match object.get_mut(key) {
+            Some(Value::Object(inner)) => object = inner,
+            _ => return None,
+        }
+    }
+    Some(object)
 }
 
 impl PropColumn {
@@ -460,6 +486,53 @@ mod tests {
             (0..6).map(|r| small.get(r)).collect::<Vec<_>>(),
             [MISSING, MISSING, MISSING, MISSING, MISSING, 1]
         );
+    }
+
+    /// Rows come back as they were added: nested objects whole (their own columns keep only
+    /// `{}`), and top-level keys with dots beside objects, each path reading the same value.
+    #[test]
+    fn properties_rebuild_each_event() {
+        use crate::index::IndexBuilder;
+        use serde_json::json;
+        let events = [
+            json!({"product_id": "P1", "context": {"device": {"type": "mobile"}, "timezone": "Europe/Paris"}}),
+            json!({"context": {"campaign": {"name": "spring", "source": "mail"}}, "n": 2}),
+            json!({"a.b": 5, "a": {"b": 1, "c": {"d": true}}, "x.y": "top"}),
+            json!({"a": {"b": [1, 2]}, "list": [{"k": 1}]}),
+        ];
+        let mut builder = IndexBuilder::new();
+        let ord = builder.add_profile(1);
+        for (i, event) in events.iter().enumerate() {
+            builder.add_event(ord, "e", i as Millis, event.as_object().unwrap());
+        }
+        let index = builder.finish();
+        let table = &index.events["e"];
+        for (row, event) in events.iter().enumerate() {
+            let rebuilt = table.properties(row);
+            let original = event.as_object().unwrap();
+            if row != 2 {
+                assert_eq!(&rebuilt, original, "row {row}");
+            }
+            for path in [
+                "a",
+                "a.b",
+                "a.c",
+                "a.c.d",
+                "x.y",
+                "x",
+                "context.device.type",
+                "n",
+            ] {
+                let (was, is) = (
+                    crate::data::property(original, path),
+                    crate::data::property(&rebuilt, path),
+                );
+                match (was, is) {
+                    (Some(Value::Object(_)), Some(Value::Object(_))) => {}
+                    _ => assert_eq!(was, is, "row {row}, {path}"),
+                }
+            }
+        }
     }
 
     /// The window of a run is exactly the rows a filter on time keeps, for runs of every
