@@ -40,15 +40,36 @@ pub fn open(data: &Path) -> Result<Store> {
     Store::open(data).with_context(|| format!("opening the store in {}", data.display()))
 }
 
-/// Returns the memory freed so far to the operating system. Loading a store frees about as
-/// much as the engine keeps (the staging buffers of every column); mimalloc holds freed pages
-/// for reuse, so without this the process keeps its load-time peak resident (measured on the
-/// 1M-customer store: 3.2 GiB resident after the load instead of 2.0 GiB).
+/// mimalloc's `mi_option_purge_delay` (milliseconds before freed memory goes back to the OS;
+/// 1,000 in mimalloc 3): its position in the option enum of `mimalloc.h`, v2 and v3 alike,
+/// which `libmimalloc-sys` does not name (it names 14 and 16 around it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Runs a load of the store with freed memory handed back to the OS at once, then returns
+/// what is still held. Loading frees about as much as the engine keeps (parsed events, the
+/// staging of every column); mimalloc holds freed pages for reuse, so without this the
+/// process keeps its load-time high-water mark. Measured on the 1M-customer store: without the
+/// final collect, 3.2 GiB resident after the load instead of 2.0 GiB; without purging during
+/// the load, the peak is the freed staging of the traits (see BENCHMARKS.md).
+///
+/// Only a positive delay is changed (a user's `MIMALLOC_PURGE_DELAY=-1`, no purging, is kept),
+/// and it is restored afterwards: steady allocation later keeps mimalloc's batching.
 #[allow(unsafe_code)]
-pub fn release_freed_memory() {
-    // SAFETY: `mi_collect` only walks mimalloc's own heaps; it takes no pointer from us and
-    // may be called at any time from any thread.
-    unsafe { libmimalloc_sys::mi_collect(true) }
+pub fn loading<T>(load: impl FnOnce() -> T) -> T {
+    // SAFETY: `mi_option_get`/`mi_option_set` read and write a process-wide option, valid to
+    // call at any time from any thread; `mi_collect` only walks mimalloc's own heaps. None
+    // takes a pointer from us.
+    let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+    let purge_now = delay > 0;
+    if purge_now {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
+    let loaded = load();
+    if purge_now {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, delay) };
+    }
+    unsafe { libmimalloc_sys::mi_collect(true) };
+    loaded
 }
 
 /// `--at` values: RFC 3339 or a date; absent means now.

@@ -24,8 +24,8 @@ pub struct At {
 pub fn snapshot(store: &Store, at: &At) -> Result<Snapshot> {
     let instant = super::at_or_now(at.at.as_deref())?;
     let started = std::time::Instant::now();
-    let snapshot = Snapshot::load(store, instant).context("loading the store into the engine")?;
-    super::release_freed_memory();
+    let snapshot = super::loading(|| Snapshot::load(store, instant))
+        .context("loading the store into the engine")?;
     eprintln!(
         "loaded {} profiles as of {} in {:.2}s",
         snapshot.index.len(),
