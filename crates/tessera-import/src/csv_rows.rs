@@ -1,27 +1,30 @@
 //! CSV rows read through a [`Mapping`] into store records.
 
-use std::fs::File;
+use std::io::BufRead;
 
 use serde_json::{Map, Value};
 use tessera_model::{EventKind, Identifier, TraitType, TraitValue};
 use tessera_store::{Record, TraitInput};
 
+use crate::input::{Consumed, Input};
 use crate::mapping::{EventName, Field, Mapping, MappingFile, RowKind};
 use crate::segment_spec::{derived_message_id, FieldError, RawIdentifiers};
 use crate::{ChunkSender, Error, Parsed, Result};
 
 /// A CSV file whose header has been read and whose mapping fits it.
 pub(crate) struct CsvInput {
-    reader: csv::Reader<File>,
+    file_name: String,
+    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    consumed: Consumed,
     mapping: Mapping,
 }
 
 /// Reads the header and checks the mapping against it; every mapping problem is reported.
-pub(crate) fn open(file_name: &str, file: File, mapping_file: &MappingFile) -> Result<CsvInput> {
+pub(crate) fn open(file_name: &str, input: Input, mapping_file: &MappingFile) -> Result<CsvInput> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(file);
+        .from_reader(input.text);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| Error::Header {
@@ -35,17 +38,24 @@ pub(crate) fn open(file_name: &str, file: File, mapping_file: &MappingFile) -> R
         path: file_name.into(),
         errors,
     })?;
-    Ok(CsvInput { reader, mapping })
+    Ok(CsvInput {
+        file_name: file_name.to_string(),
+        reader,
+        consumed: input.consumed,
+        mapping,
+    })
 }
 
 /// The parser thread for CSV: sends every row, mapped or rejected, to the writer.
 pub(crate) fn parse(input: CsvInput, mut out: ChunkSender<'_>, now: tessera_model::Millis) {
     let CsvInput {
+        file_name,
         mut reader,
+        consumed,
         mapping,
     } = input;
     // The header line is handled: nothing to store from it.
-    if !out.push(Parsed::Skip { line: 1 }, reader.position().byte()) {
+    if !out.push(Parsed::Skip { line: 1 }, consumed.get()) {
         return;
     }
     let mut row = csv::StringRecord::new();
@@ -54,9 +64,8 @@ pub(crate) fn parse(input: CsvInput, mut out: ChunkSender<'_>, now: tessera_mode
         let keep_going = match reader.read_record(&mut row) {
             Ok(false) => return out.finish(),
             Ok(true) => {
-                let (line, byte) = row
-                    .position()
-                    .map_or((line_before, 0), |p| (p.line(), p.byte()));
+                let line = row.position().map_or(line_before, |p| p.line());
+                let byte = consumed.get();
                 let raw = row.iter().collect::<Vec<_>>().join(",");
                 if row.iter().all(|cell| cell.trim().is_empty()) {
                     out.push(Parsed::Skip { line }, byte)
@@ -66,6 +75,16 @@ pub(crate) fn parse(input: CsvInput, mut out: ChunkSender<'_>, now: tessera_mode
                         Err(error) => out.push(Parsed::Reject { line, raw, error }, byte),
                     }
                 }
+            }
+            // The file cannot be read on (a damaged gzip stream, say): the import stops there.
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                let csv::ErrorKind::Io(source) = e.into_kind() else {
+                    unreachable!("matched above")
+                };
+                return out.fail(Error::Io {
+                    path: file_name.into(),
+                    source,
+                });
             }
             // A malformed row (bad quoting, invalid UTF-8) is a reject, not the end.
             Err(e) => {
@@ -77,7 +96,7 @@ pub(crate) fn parse(input: CsvInput, mut out: ChunkSender<'_>, now: tessera_mode
                         raw: String::new(),
                         error,
                     },
-                    reader.position().byte(),
+                    consumed.get(),
                 )
             }
         };

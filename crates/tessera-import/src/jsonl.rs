@@ -1,35 +1,35 @@
 //! The parser thread for Segment-spec JSON Lines.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::io::BufRead;
 
 use tessera_model::Millis;
 
+use crate::input::Input;
 use crate::segment_spec::{parse_message, FieldError};
 use crate::{ChunkSender, Error, Parsed};
 
 /// Reads the file line by line and sends every line, parsed or rejected, to the writer.
-pub(crate) fn parse(file_name: &str, path: &Path, mut out: ChunkSender<'_>, now: Millis) {
+pub(crate) fn parse(file_name: &str, input: Input, mut out: ChunkSender<'_>, now: Millis) {
     let io_error = |source| Error::Io {
         path: file_name.into(),
         source,
     };
-    let mut reader = match File::open(path) {
-        Ok(file) => BufReader::with_capacity(1 << 20, file),
-        Err(e) => return out.fail(io_error(e)),
-    };
+    let Input {
+        text: mut reader,
+        consumed,
+        ..
+    } = input;
     let mut line = String::new();
-    let (mut number, mut bytes_read) = (0u64, 0u64);
+    let mut number = 0u64;
     loop {
         line.clear();
-        let read = match reader.read_line(&mut line) {
+        match reader.read_line(&mut line) {
             Ok(0) => return out.finish(),
-            Ok(read) => read,
+            Ok(_) => {}
             Err(e) => return out.fail(io_error(e)),
-        };
+        }
         number += 1;
-        bytes_read += read as u64;
+        let bytes_read = consumed.get();
         let text = line.trim_end_matches(['\n', '\r']);
         let keep_going = if text.trim().is_empty() {
             out.push(Parsed::Skip { line: number }, bytes_read)

@@ -15,13 +15,13 @@
 //! line, field and reason. Nothing is dropped silently.
 
 mod csv_rows;
+mod input;
 mod jsonl;
 pub mod mapping;
 pub mod places;
 mod rejects;
 pub mod segment_spec;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -296,13 +296,13 @@ pub fn import_file(
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io_err)?;
-    let total_bytes = file.metadata().map_err(io_err)?.len();
+    let total_bytes = std::fs::metadata(path).map_err(io_err)?.len();
+    let input = input::open(path).map_err(io_err)?;
     let file_name = path.display().to_string();
     // Read the CSV header and check the mapping before anything else happens.
-    let csv = match format {
-        Format::Csv(mapping) => Some(csv_rows::open(&file_name, file, mapping)?),
-        Format::SegmentJsonl => None,
+    let source = match format {
+        Format::Csv(mapping) => Source::Csv(Box::new(csv_rows::open(&file_name, input, mapping)?)),
+        Format::SegmentJsonl => Source::Jsonl(input),
     };
     let rejects_path = options.rejects.clone().unwrap_or_else(|| {
         let mut name = path.as_os_str().to_owned();
@@ -334,9 +334,9 @@ pub fn import_file(
         let normalizer = &normalizer;
         scope.spawn(move || {
             let sender = ChunkSender::new(tx, normalizer);
-            match csv {
-                Some(reader) => csv_rows::parse(reader, sender, now),
-                None => jsonl::parse(&file_name, path, sender, now),
+            match source {
+                Source::Csv(reader) => csv_rows::parse(*reader, sender, now),
+                Source::Jsonl(input) => jsonl::parse(&file_name, input, sender, now),
             }
         });
         // Returning early drops `rx`, which stops the parser thread at its next send.
@@ -350,6 +350,12 @@ pub fn import_file(
         .finish_import(import_id, stored, duplicates, rejected)?;
     writer.report.rejects_path = writer.rejects.finish().map_err(io_err)?;
     Ok(writer.report)
+}
+
+/// An opened input with its parser's state.
+enum Source {
+    Csv(Box<csv_rows::CsvInput>),
+    Jsonl(input::Input),
 }
 
 /// A parsed line waiting for its batch to commit.

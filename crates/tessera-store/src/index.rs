@@ -360,16 +360,27 @@ impl Store {
     /// index up to its mark, and from the log's tail after it.
     pub(crate) fn events_of_records(&self, records: &[u64]) -> Result<Vec<StoredEvent>> {
         const COLUMNS: &str =
-            "seq, message_id, kind, name, ts, properties, segment_context FROM events";
-        let row = |r: &rusqlite::Row<'_>| {
+            "seq, message_id, kind, name, ts, properties, segment_context, payload FROM events";
+        let mut decoder = self.payload_decoder.borrow_mut();
+        let mut row = |r: &rusqlite::Row<'_>| -> Result<StoredEvent> {
+            let (properties, segment_context) = match r.get_ref(7)?.as_blob_or_null()? {
+                Some(payload) => {
+                    let parts = decoder.decode(&self.conn, payload)?;
+                    (
+                        parts.properties.to_string(),
+                        parts.segment_context.map(str::to_string),
+                    )
+                }
+                None => (r.get(5)?, r.get(6)?),
+            };
             Ok(StoredEvent {
                 seq: r.get(0)?,
                 message_id: r.get(1)?,
                 kind: r.get(2)?,
                 name: r.get(3)?,
                 ts: r.get(4)?,
-                properties: r.get(5)?,
-                segment_context: r.get(6)?,
+                properties,
+                segment_context,
             })
         };
         let through = indexed_through(&self.index)?;
@@ -391,12 +402,13 @@ impl Store {
                 .collect::<Result<_, _>>()?;
             for seq in seqs {
                 // None: erased after it was indexed.
-                if let Some(event) = by_seq.query_row([seq], row).optional()? {
-                    events.push(event);
+                if let Some(found) = by_seq.query([seq])?.next()? {
+                    events.push(row(found)?);
                 }
             }
-            for event in tail.query_map(params![through, record], row)? {
-                events.push(event?);
+            let mut rows = tail.query(params![through, record])?;
+            while let Some(found) = rows.next()? {
+                events.push(row(found)?);
             }
         }
         events.sort_by_key(|e| (e.ts, e.seq));

@@ -99,6 +99,7 @@ impl Store {
                 // The transaction is gone: forget what it wrote into the caches.
                 self.identity_cache.clear();
                 self.recent = None;
+                self.payload_encoder = None;
                 if !self.conn.is_autocommit() {
                     self.conn.execute_batch("ROLLBACK")?;
                 }
@@ -141,6 +142,12 @@ impl Store {
             _ => RecentMessages::load(conn, through, version)?,
         };
         let recent = self.recent.insert(recent);
+        let payload = match &mut self.payload_encoder {
+            Some(encoder) => encoder,
+            None => self
+                .payload_encoder
+                .insert(crate::payload::PayloadEncoder::load(conn)?),
+        };
         // Most stores never erased anyone: skip a lookup per record then.
         let any_erased: bool = conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM erased_messages)")?
@@ -157,6 +164,7 @@ impl Store {
             next_profile_id: None,
             index: &self.index,
             recent,
+            payload,
         };
         let mut ingested = Vec::with_capacity(records.len());
         for record in records {
@@ -209,6 +217,7 @@ struct Batch<'b> {
     index: &'b Connection,
     /// Message ids stored after the mark, this batch's included.
     recent: &'b mut RecentMessages,
+    payload: &'b mut crate::payload::PayloadEncoder,
 }
 
 impl Batch<'_> {
@@ -269,9 +278,22 @@ impl Batch<'_> {
                 record.timestamp
             ])?;
         }
+        let properties = json_text(&record.properties)?;
+        let context = json_text(&record.context)?;
+        let segment_context = tessera_model::segment_context(&record.context)
+            .map(|summary| Value::Object(summary).to_string());
+        let payload = self.payload.encode(
+            tx,
+            profile,
+            crate::payload::PayloadParts {
+                properties: &properties,
+                context: &context,
+                segment_context: segment_context.as_deref(),
+            },
+        )?;
         tx.prepare_cached(
-            "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context, segment_context)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', '', ?7)",
         )?
         .execute(params![
             record.message_id,
@@ -280,10 +302,7 @@ impl Batch<'_> {
             record.name,
             record.timestamp,
             record.received_at,
-            json_text(&record.properties)?,
-            json_text(&record.context)?,
-            tessera_model::segment_context(&record.context)
-                .map(|summary| Value::Object(summary).to_string()),
+            payload,
         ])?;
         self.recent.insert(tx.last_insert_rowid(), key);
         if record.kind.is_behavioural() {

@@ -23,6 +23,7 @@ mod erase;
 mod index;
 mod ingest;
 mod keys;
+mod payload;
 mod places;
 mod read;
 mod schema;
@@ -101,6 +102,10 @@ pub struct Store {
     index: Connection,
     /// Messages stored after the index's mark, loaded at the first batch.
     recent: Option<index::RecentMessages>,
+    /// Compresses event payloads; loaded at the first batch, dropped when one rolls back.
+    payload_encoder: Option<payload::PayloadEncoder>,
+    /// Decodes event payloads for the per-profile reads (keeps the dictionaries it loaded).
+    payload_decoder: std::cell::RefCell<payload::PayloadDecoder>,
 }
 
 impl std::fmt::Debug for Store {
@@ -164,6 +169,8 @@ impl Store {
             identity_cache: Default::default(),
             index,
             recent: None,
+            payload_encoder: None,
+            payload_decoder: std::cell::RefCell::new(payload::PayloadDecoder::new()),
         };
         store.reload_caches()?;
         Ok(store)

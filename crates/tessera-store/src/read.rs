@@ -307,10 +307,12 @@ impl Store {
             // In store order: events of one person at one instant keep the order they were
             // stored in, which `first`/`last` of equal times depend on (a scan in row order,
             // so the ORDER BY costs no sort).
-            "SELECT profile_id, name, ts, properties, segment_context FROM events
+            "SELECT profile_id, name, ts, properties, segment_context, payload FROM events
              WHERE kind IN ('track', 'page', 'screen') AND ts <= ?1 ORDER BY seq",
         )?;
         let mut rows = stmt.query([at.unwrap_or(i64::MAX)])?;
+        // A decoder of its own: the caller may read by profile meanwhile.
+        let mut decoder = crate::payload::PayloadDecoder::new();
         while let Some(row) = rows.next()? {
             let record = row.get::<_, i64>(0)? as usize;
             let person = canonical.get(record).copied().unwrap_or(0);
@@ -319,8 +321,14 @@ impl Store {
                     "event of profile row {record}, which does not exist"
                 )));
             }
-            let properties = row.get_ref(3)?.as_str()?;
-            let properties = match row.get_ref(4)?.as_str_or_null()? {
+            let (properties, segment_context) = match row.get_ref(5)?.as_blob_or_null()? {
+                Some(payload) => {
+                    let parts = decoder.decode(&self.conn, payload)?;
+                    (parts.properties, parts.segment_context)
+                }
+                None => (row.get_ref(3)?.as_str()?, row.get_ref(4)?.as_str_or_null()?),
+            };
+            let properties = match segment_context {
                 Some(context) => with_segment_context(properties, context),
                 None => std::borrow::Cow::Borrowed(properties),
             };

@@ -241,6 +241,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     SELECT 1;
     "#,
+    // 9: event payloads (properties, context, segment context) as one value, compressed with
+    // dictionaries trained on the store's own events (`payload.rs`). Rows stored before keep
+    // their three text columns; a row with a payload has `''`, `''` and NULL there.
+    r#"
+    ALTER TABLE events ADD COLUMN payload BLOB;
+    CREATE TABLE payload_dicts (
+        id          INTEGER PRIMARY KEY,
+        created_at  INTEGER NOT NULL,
+        samples     INTEGER NOT NULL,
+        ratio       REAL NOT NULL,
+        dict        BLOB NOT NULL
+    );
+    "#,
 ];
 
 /// Fills `events.segment_context` for the rows with a context matching `filter` (SQL over

@@ -65,7 +65,7 @@ fn replayed_messages_are_stored_once_and_data_survives_reopening() {
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.stats().unwrap().events, 2);
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), 9);
 }
 
 #[test]
