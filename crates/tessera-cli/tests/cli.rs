@@ -79,6 +79,26 @@ fn setup(dir: &Path) -> std::path::PathBuf {
 }
 
 #[test]
+fn gzip_files_import_by_the_name_under_gz_and_rejects_name_the_compressed_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let data = setup(dir.path());
+    let file = dir.path().join("more.jsonl.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        b"{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"c2\",\"messageId\":\"g1\",\"timestamp\":\"2026-10-30T10:00:00Z\"}\n\
+          {\"type\":\"track\",\"userId\":\"c1\",\"timestamp\":\"2026-10-01T00:00:00Z\"}\n",
+    )
+    .unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    let out = tessera(&data, &["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 stored"), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("more.jsonl.gz:2: field `event`"), "{err}");
+}
+
+#[test]
 fn rejected_lines_give_exit_status_2_and_a_precise_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = setup(dir.path());

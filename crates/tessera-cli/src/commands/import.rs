@@ -21,7 +21,8 @@ Examples:
 Exit status: 0 when every line was stored (or already stored), 2 when lines were rejected
 (see the rejects file), 1 on errors that stop the import.")]
 pub struct ImportArgs {
-    /// Files to import (.jsonl/.ndjson/.json are Segment messages, .csv needs a mapping).
+    /// Files to import (.jsonl/.ndjson/.json are Segment messages, .csv needs a mapping; any of
+    /// them may be gzip-compressed, e.g. events.jsonl.gz).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Force the format instead of guessing from the extension.
@@ -168,6 +169,16 @@ pub fn print_report(file: &Path, report: &ImportReport) {
 }
 
 fn format_for(file: &Path, args: &ImportArgs) -> Result<Format> {
+    // `events.jsonl.gz` is JSON Lines (the importer reads gzip whatever the name).
+    let gz = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let inner = if gz {
+        file.with_extension("")
+    } else {
+        file.to_path_buf()
+    };
+    let file = inner.as_path();
     let ext = file
         .extension()
         .and_then(|e| e.to_str())
