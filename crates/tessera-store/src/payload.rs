@@ -49,6 +49,14 @@ const FIRST_TRAINING_BYTES: usize = 1 << 20;
 const CHECK_BYTES: usize = 1 << 20;
 /// A new dictionary is trained when the ratio gets this much worse than at training.
 const RETRAIN_FACTOR: f64 = 1.5;
+/// Payloads shorter than this (`{}` twice: identifies, CRM rows) are stored plain and are not
+/// training samples: a dictionary trained on them would be useless for real events.
+const MIN_PACKED_LEN: usize = 24;
+/// Payload bytes after which a dictionary that compresses poorly (ratio above
+/// [`POOR_RATIO`]) is replaced, whatever it did at training: bounds retraining on data that does
+/// not compress to one training per this many bytes.
+const POOR_RETRAIN_BYTES: usize = 64 << 20;
+const POOR_RATIO: f64 = 0.8;
 /// A key or value enters a dictionary only if at least this many profiles used it.
 const MIN_PROFILES: usize = 10;
 
@@ -152,6 +160,8 @@ pub(crate) struct PayloadEncoder {
     window_bytes: usize,
     /// Plain and compressed bytes since the last look at the ratio.
     since_check: (usize, usize),
+    /// Plain bytes remembered since the current dictionary was trained (or loaded).
+    since_training: usize,
     plain: Vec<u8>,
     out: Vec<u8>,
 }
@@ -185,6 +195,7 @@ impl PayloadEncoder {
             window: VecDeque::new(),
             window_bytes: 0,
             since_check: (0, 0),
+            since_training: 0,
             plain: Vec::new(),
             out: Vec::new(),
         })
@@ -200,11 +211,16 @@ impl PayloadEncoder {
     ) -> Result<&[u8]> {
         self.plain.clear();
         parts.write_plain(&mut self.plain);
+        self.out.clear();
+        if self.plain.len() < MIN_PACKED_LEN {
+            self.out.push(PLAIN);
+            self.out.extend_from_slice(&self.plain);
+            return Ok(&self.out);
+        }
         self.remember(profile);
         if self.should_train() {
             self.train(tx)?;
         }
-        self.out.clear();
         if let Some(dict) = &mut self.current {
             self.out.push(PACKED);
             put_len(&mut self.out, dict.id as usize);
@@ -222,7 +238,7 @@ impl PayloadEncoder {
             self.since_check.0 += self.plain.len();
             self.since_check.1 += self.out.len();
         }
-        // Tiny payloads (`{}` twice) are smaller as they are.
+        // Payloads the dictionary cannot shrink are smaller as they are.
         if self.out.is_empty() || self.out.len() > self.plain.len() + 1 {
             self.out.clear();
             self.out.push(PLAIN);
@@ -233,6 +249,7 @@ impl PayloadEncoder {
 
     fn remember(&mut self, profile: u64) {
         self.window_bytes += self.plain.len();
+        self.since_training += self.plain.len();
         self.window.push_back(Sample {
             profile,
             plain: self.plain.clone(),
@@ -255,7 +272,9 @@ impl PayloadEncoder {
                 }
                 self.since_check = (0, 0);
                 let ratio = packed as f64 / plain as f64;
-                ratio > dict.ratio * RETRAIN_FACTOR && self.window_bytes >= FIRST_TRAINING_BYTES
+                let changed = ratio > dict.ratio * RETRAIN_FACTOR;
+                let poor = ratio > POOR_RATIO && self.since_training >= POOR_RETRAIN_BYTES;
+                (changed || poor) && self.window_bytes >= FIRST_TRAINING_BYTES
             }
         }
     }
@@ -303,6 +322,7 @@ impl PayloadEncoder {
             ratio,
         });
         self.since_check = (0, 0);
+        self.since_training = 0;
         Ok(())
     }
 }

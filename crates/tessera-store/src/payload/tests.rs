@@ -218,3 +218,33 @@ fn damaged_payloads_are_errors_not_panics() {
         assert!(err.contains("payload"), "{err}");
     }
 }
+
+#[test]
+fn tiny_payloads_stay_plain_and_do_not_train_a_dictionary() {
+    // A CRM import (identifies: `{}` twice) before the web events, as the demo imports them.
+    let conn = migrated();
+    let mut encoder = PayloadEncoder::load(&conn).unwrap();
+    let empty = ("{}".to_string(), "{}".to_string(), None);
+    for profile in 0..300_000 {
+        let payload = encoder.encode(&conn, profile, parts(&empty)).unwrap();
+        assert_eq!(payload[0], PLAIN);
+    }
+    let count = |conn: &Connection| -> i64 {
+        conn.query_row("SELECT count(*) FROM payload_dicts", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&conn), 0);
+    let (mut stored, mut plain) = (0, 0);
+    for i in 0..20_000 {
+        let texts = event(i, None);
+        let payload = encoder
+            .encode(&conn, i as u64 % 500, parts(&texts))
+            .unwrap();
+        if i >= 10_000 {
+            stored += payload.len();
+            plain += texts.0.len() + texts.1.len() + texts.2.as_ref().map_or(0, String::len);
+        }
+    }
+    assert_eq!(count(&conn), 1);
+    assert!(stored * 4 < plain, "{stored} bytes for {plain}");
+}
