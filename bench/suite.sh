@@ -19,6 +19,8 @@
 # 4. Prints a Markdown table (for BENCHMARKS.md) and fails if any member count differs.
 #
 # OVERLAP_RUNS (environment) changes the number of runs of the overlap matrix (default RUNS).
+# GZIP_INPUT=1 generates the data files gzip-compressed (`tessera gen --gzip`) and imports them
+# so: about a tenth of the disk for the input (for 10M customers: ~70 GB of text otherwise).
 # At 1,000,000 customers: roughly 10 minutes with the store and export present (three loads of
 # the store at ~25 s, DuckDB's queries, the overlap matrix RUNS times); building the
 # store adds about 7 minutes, the export about 1.5.
@@ -27,6 +29,8 @@ cd "$(dirname "$0")/.."
 customers=${1:-1000000}
 runs=${2:-11}
 overlap_runs=${OVERLAP_RUNS:-$runs}
+gz=""
+if [ "${GZIP_INPUT:-0}" = 1 ]; then gz=".gz"; fi
 work="bench/data/demo-${customers}"
 at="2026-11-01T00:00:00Z"
 venv=bench/data/venv-duckdb
@@ -52,16 +56,16 @@ if [ ! -f "$work/data/tessera.db" ]; then
   built_now=1
   rm -rf "$work"
   echo "== generating ${customers} customers"
-  timed gen "$bin" gen --customers "$customers" --out "$work/input"
+  timed gen "$bin" gen --customers "$customers" --out "$work/input" ${gz:+--gzip}
   "$bin" init --data "$work/data" >/dev/null
   echo "== importing (timed per file)"
   # customers.csv may have rejected rows (exit status 2), as in bench/demo_segments.sh.
   timed customers "$bin" import --data "$work/data" --batch-size 20000 \
-    "$work/input/customers.csv" --mapping "$work/input/customers.mapping.toml" || [ $? -eq 2 ]
+    "$work/input/customers.csv$gz" --mapping "$work/input/customers.mapping.toml" || [ $? -eq 2 ]
   timed pos "$bin" import --data "$work/data" --batch-size 20000 \
-    "$work/input/pos_transactions.csv" --mapping "$work/input/pos.mapping.toml"
+    "$work/input/pos_transactions.csv$gz" --mapping "$work/input/pos.mapping.toml"
   timed events "$bin" import --data "$work/data" --batch-size 20000 \
-    "$work/input/web_events.jsonl" "$work/input/email_events.jsonl"
+    "$work/input/web_events.jsonl$gz" "$work/input/email_events.jsonl$gz"
   "$bin" segment apply --data "$work/data" crates/tessera-gen/segments --at "$at" >/dev/null
   messages=$(python3 -c 'import sqlite3, sys
 c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)

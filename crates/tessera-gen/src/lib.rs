@@ -28,6 +28,7 @@ mod crm;
 mod email;
 mod json;
 mod mapping;
+mod output;
 mod places;
 mod pos;
 mod random;
@@ -44,6 +45,7 @@ pub use clock::DEFAULT_NOW;
 use behaviour::{Behaviour, History};
 use catalog::Catalog;
 use crm::Person;
+use output::Output;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,8 @@ pub struct GenConfig {
     pub now: Millis,
     /// Length of the event history before `now`, in days.
     pub days: u32,
+    /// Writes the four data files gzip-compressed, named with `.gz` added.
+    pub gzip: bool,
 }
 
 impl Default for GenConfig {
@@ -63,6 +67,7 @@ impl Default for GenConfig {
             seed: 42,
             now: DEFAULT_NOW,
             days: 180,
+            gzip: false,
         }
     }
 }
@@ -149,6 +154,14 @@ pub fn generate(
     let path = |name: &str| out.join(name);
     let create =
         |name: &str| File::create(path(name)).map(|f| BufWriter::with_capacity(1 << 20, f));
+    let data_name = |name: &str| {
+        if config.gzip {
+            format!("{name}.gz")
+        } else {
+            name.to_string()
+        }
+    };
+    let data_file = |name: &str| Output::create(&path(&data_name(name)), config.gzip);
 
     fs::write(path(CUSTOMERS_MAPPING_FILE), mapping::CUSTOMERS_MAPPING)?;
     fs::write(path(POS_MAPPING_FILE), mapping::POS_MAPPING)?;
@@ -156,12 +169,12 @@ pub fn generate(
     let stores = places::write_stores(&mut stores_out)?;
     stores_out.flush()?;
 
-    let mut customers_out = csv::Writer::from_writer(create(CUSTOMERS_FILE)?);
+    let mut customers_out = csv::Writer::from_writer(data_file(CUSTOMERS_FILE)?);
     customers_out.write_record(crm::CUSTOMERS_HEADER)?;
-    let mut pos_out = csv::Writer::from_writer(create(POS_FILE)?);
+    let mut pos_out = csv::Writer::from_writer(data_file(POS_FILE)?);
     pos_out.write_record(pos::POS_HEADER)?;
-    let mut web_out = create(WEB_FILE)?;
-    let mut email_out = create(EMAIL_FILE)?;
+    let mut web_out = data_file(WEB_FILE)?;
+    let mut email_out = data_file(EMAIL_FILE)?;
 
     let mut summary = GenSummary {
         customers: config.customers,
@@ -172,13 +185,13 @@ pub fn generate(
         web_carts: 0,
         web_orders: 0,
         files: [
-            CUSTOMERS_FILE,
-            CUSTOMERS_MAPPING_FILE,
-            STORES_FILE,
-            POS_FILE,
-            POS_MAPPING_FILE,
-            WEB_FILE,
-            EMAIL_FILE,
+            data_name(CUSTOMERS_FILE),
+            CUSTOMERS_MAPPING_FILE.to_string(),
+            STORES_FILE.to_string(),
+            data_name(POS_FILE),
+            POS_MAPPING_FILE.to_string(),
+            data_name(WEB_FILE),
+            data_name(EMAIL_FILE),
         ]
         .iter()
         .map(|name| path(name))
@@ -243,10 +256,11 @@ pub fn generate(
         }
     }
 
-    customers_out.flush()?;
-    pos_out.flush()?;
-    web_out.flush()?;
-    email_out.flush()?;
+    let into_inner = |out: csv::Writer<Output>| out.into_inner().map_err(|e| e.into_error());
+    into_inner(customers_out)?.finish()?;
+    into_inner(pos_out)?.finish()?;
+    web_out.finish()?;
+    email_out.finish()?;
     progress(GenProgress {
         customers_done: config.customers,
         events_written: summary.events(),

@@ -67,6 +67,46 @@ fn first_line(path: &Path) -> String {
 }
 
 #[test]
+fn gzip_files_decompress_to_the_plain_files() {
+    use std::io::Read;
+    let (plain, zipped) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let config = GenConfig {
+        customers: 500,
+        seed: 3,
+        ..GenConfig::default()
+    };
+    let summary = generate(&config, plain.path(), &mut |_| {}).unwrap();
+    let gzip = GenConfig {
+        gzip: true,
+        ..config
+    };
+    let compressed = generate(&gzip, zipped.path(), &mut |_| {}).unwrap();
+    assert_eq!(compressed.files.len(), summary.files.len());
+    let mut data_files = 0;
+    for (file, zipped_file) in summary.files.iter().zip(&compressed.files) {
+        let expected = fs::read(file).unwrap();
+        let stored = fs::read(zipped_file).unwrap();
+        let name = zipped_file.file_name().unwrap().to_string_lossy();
+        if name.ends_with(".gz") {
+            data_files += 1;
+            let mut text = Vec::new();
+            flate2::read::GzDecoder::new(&stored[..])
+                .read_to_end(&mut text)
+                .unwrap();
+            assert!(text == expected, "{name} differs from the plain file");
+            assert!(
+                stored.len() * 2 < expected.len(),
+                "{name}: {}",
+                stored.len()
+            );
+        } else {
+            assert!(stored == expected, "{name} differs");
+        }
+    }
+    assert_eq!(data_files, 4);
+}
+
+#[test]
 fn the_same_seed_gives_byte_identical_files() {
     let (a, b, c) = (
         TempDir::new().unwrap(),

@@ -31,6 +31,10 @@ pub struct GenArgs {
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
+    /// Write the data files gzip-compressed (`web_events.jsonl.gz`, …; about a tenth of the
+    /// size); `tessera import` reads them as they are.
+    #[arg(long)]
+    gzip: bool,
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +56,7 @@ pub fn gen(args: GenArgs) -> Result<ExitCode> {
         seed: args.seed,
         now,
         days: args.days,
+        gzip: args.gzip,
     };
     let summary = generate_with_progress(&config, &args.out)?;
     print_gen_summary(&summary, &args.out);
