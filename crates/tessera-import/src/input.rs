@@ -17,7 +17,8 @@ pub(crate) struct Input {
     pub consumed: Consumed,
 }
 
-/// Bytes of the file read so far, shared with the parser thread.
+/// Bytes of the file read so far: counted by the reader under the text, read by the parser
+/// that owns both (atomic only so that an `Input` can move to the parser's thread).
 #[derive(Clone, Default)]
 pub(crate) struct Consumed(Arc<AtomicU64>);
 

@@ -17,7 +17,6 @@ pub(crate) fn parse(file_name: &str, input: Input, mut out: ChunkSender<'_>, now
     let Input {
         text: mut reader,
         consumed,
-        ..
     } = input;
     let mut line = String::new();
     let mut number = 0u64;

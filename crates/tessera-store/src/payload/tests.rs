@@ -1,3 +1,6 @@
+//! The payload codec alone: plain and compressed round trips, when dictionaries are trained,
+//! what masking keeps out of them, and damaged payloads.
+
 use proptest::prelude::*;
 
 use super::*;
