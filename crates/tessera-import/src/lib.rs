@@ -27,7 +27,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use tessera_identity::{Normalized, Normalizer};
 use tessera_model::{Identifier, IdentifierKind, Millis};
-use tessera_store::{Outcome, Record, Store};
+use tessera_store::{EncodedRecord, Outcome, Record, Store};
 
 pub use mapping::{Mapping, MappingFile, MappingFlags, RowKind};
 pub use rejects::Reject;
@@ -113,7 +113,7 @@ pub(crate) enum Parsed {
     Record {
         line: u64,
         raw: String,
-        record: Record,
+        record: EncodedRecord,
         previous_id: Option<String>,
     },
     Reject {
@@ -161,7 +161,8 @@ impl<'n> ChunkSender<'n> {
         true
     }
 
-    /// Normalises a record's identifiers and queues it (or its reject).
+    /// Normalises a record's identifiers, encodes it for the store (here rather than on the
+    /// writer's thread, which bounds the import) and queues it, or its reject.
     pub(crate) fn record(
         &mut self,
         line: u64,
@@ -174,11 +175,17 @@ impl<'n> ChunkSender<'n> {
         let item = match normalise(self.normalizer, ids, &mut self.chunk.blocked_identifiers) {
             Ok(normalised) => {
                 record.identifiers = normalised;
-                Parsed::Record {
-                    line,
-                    raw,
-                    record,
-                    previous_id,
+                match EncodedRecord::new(record) {
+                    Ok(record) => Parsed::Record {
+                        line,
+                        raw,
+                        record,
+                        previous_id,
+                    },
+                    Err(e) => {
+                        let _ = self.tx.send(Err(e.into()));
+                        return false;
+                    }
                 }
             }
             Err(error) => Parsed::Reject { line, raw, error },
@@ -211,7 +218,8 @@ impl Chunk {
 /// needs the store to tell its kind: see [`attach_previous_id`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub record: Record,
+    /// Encoded for the store already, so that the writer thread does not.
+    pub record: EncodedRecord,
     pub previous_id: Option<String>,
 }
 
@@ -226,6 +234,9 @@ pub fn prepare_message(
     let message = segment_spec::parse_message_with(value, id_seed, receipt)?;
     let mut record = message.record;
     record.identifiers = normalise(normalizer, message.identifiers, blocked)?;
+    // Serialising JSON values cannot fail; were it to, the properties are what it reads.
+    let record =
+        EncodedRecord::new(record).map_err(|e| FieldError::new("properties", e.to_string()))?;
     Ok(Prepared {
         record,
         previous_id: message.previous_id,
@@ -237,7 +248,7 @@ pub fn prepare_message(
 pub fn attach_previous_id(
     store: &Store,
     normalizer: &Normalizer<'_>,
-    record: &mut Record,
+    identifiers: &mut Vec<Identifier>,
     previous: String,
     blocked: &mut u64,
 ) -> Result<Result<(), FieldError>, tessera_store::Error> {
@@ -249,7 +260,7 @@ pub fn attach_previous_id(
         vec![(Identifier::new(kind, previous), "previousId".into())],
         blocked,
     )
-    .map(|ids| record.identifiers.extend(ids)))
+    .map(|ids| identifiers.extend(ids)))
 }
 
 /// Normalises raw identifiers: invalid ones reject the line naming their field, blocked ones
@@ -362,7 +373,7 @@ enum Source {
 struct Pending {
     line: u64,
     raw: String,
-    record: Record,
+    record: EncodedRecord,
 }
 
 /// The writer: batches parsed records into store transactions and accounts for every line.
@@ -395,7 +406,7 @@ impl Writer<'_> {
                             let attached = attach_previous_id(
                                 self.store,
                                 self.normalizer,
-                                &mut record,
+                                record.identifiers_mut(),
                                 previous,
                                 &mut blocked,
                             )?;
@@ -462,11 +473,11 @@ impl Writer<'_> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
-        let (records, lines): (Vec<Record>, Vec<(u64, String)>) = batch
+        let (records, lines): (Vec<EncodedRecord>, Vec<(u64, String)>) = batch
             .into_iter()
             .map(|p| (p.record, (p.line, p.raw)))
             .unzip();
-        let outcomes = self.store.ingest_batch(&records)?;
+        let outcomes = self.store.ingest_encoded(&records)?;
         let mut last_line = 0;
         for ((line, raw), outcome) in lines.into_iter().zip(outcomes) {
             last_line = last_line.max(line);

@@ -314,7 +314,13 @@ fn commit_group(
         {
             if let Some(previous) = previous_id {
                 let mut blocked = 0;
-                match attach_previous_id(store, normalizer, &mut record, previous, &mut blocked) {
+                match attach_previous_id(
+                    store,
+                    normalizer,
+                    record.identifiers_mut(),
+                    previous,
+                    &mut blocked,
+                ) {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
                         request_slots.push(Err(Outcome::Rejected {
@@ -338,9 +344,12 @@ fn commit_group(
         // Real-time evaluation runs inside the batch's transaction, so the membership changes
         // and their webhook deliveries are committed with the messages: one fsync for both.
         None => store
-            .ingest_batch_with(&records, |store, outcomes| {
-                let committed: Vec<(&tessera_store::Record, &Outcome)> =
-                    records.iter().zip(outcomes).collect();
+            .ingest_encoded_with(&records, |store, outcomes| {
+                let committed: Vec<(&tessera_store::Record, &Outcome)> = records
+                    .iter()
+                    .map(tessera_store::EncodedRecord::record)
+                    .zip(outcomes)
+                    .collect();
                 live.follow(store, &committed, now)
             })
             .map_err(|e| e.to_string()),

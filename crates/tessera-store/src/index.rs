@@ -136,6 +136,35 @@ pub(crate) fn indexed_through(index: &Connection) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// The index's mark and which of `keys` it holds, read in one snapshot.
+///
+/// One read transaction for the whole batch, with the keys in order: a lookup per message in
+/// autocommit mode took a shared lock (an `fcntl` call) and checked the WAL each time, about a
+/// fifth of the writer's time in a JSON Lines import. Keys merged after the snapshot are above
+/// its mark, so the caller's [`RecentMessages`] still has them.
+pub(crate) fn indexed_keys(
+    index: &Connection,
+    keys: &[[u8; 16]],
+) -> Result<(i64, HashSet<[u8; 16]>)> {
+    index.prepare_cached("BEGIN")?.execute([])?;
+    let read = (|| -> Result<(i64, HashSet<[u8; 16]>)> {
+        let through = indexed_through(index)?;
+        let mut sorted: Vec<&[u8; 16]> = keys.iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut lookup = index.prepare_cached("SELECT 1 FROM message_keys WHERE key = ?1")?;
+        let mut found = HashSet::new();
+        for key in sorted {
+            if lookup.exists([&key[..]])? {
+                found.insert(*key);
+            }
+        }
+        Ok((through, found))
+    })();
+    index.prepare_cached("COMMIT")?.execute([])?;
+    read
+}
+
 /// A connection that merges the log's tail into the index: the index file with the store
 /// attached as `store`, and `message_key()` as an SQL function.
 struct Merger {

@@ -9,7 +9,8 @@ use tessera_model::{
     ConsentPurpose, EventKind, Identifier, IdentifierKind, Millis, TraitType, TraitValue,
 };
 
-use crate::index::{message_key, RecentMessages};
+use crate::encoded::{EncodedRecord, Encoding};
+use crate::index::RecentMessages;
 use crate::{MembershipChange, Result, Store};
 
 /// A trait value as an importer hands it over: raw JSON (typed against the store's schema,
@@ -68,6 +69,38 @@ impl Store {
         records: &[Record],
         follow: impl FnOnce(&Store, &[Outcome]) -> Result<Vec<MembershipChange>>,
     ) -> Result<(Vec<Outcome>, Vec<MembershipChange>)> {
+        let encodings = records
+            .iter()
+            .map(Encoding::of)
+            .collect::<Result<Vec<_>>>()?;
+        let batch: Vec<_> = records.iter().zip(&encodings).collect();
+        self.ingest_with(&batch, follow)
+    }
+
+    /// Like [`Store::ingest_batch`], for records encoded beforehand (see [`EncodedRecord`]).
+    pub fn ingest_encoded(&mut self, records: &[EncodedRecord]) -> Result<Vec<Outcome>> {
+        self.ingest_encoded_with(records, |_, _| Ok(Vec::new()))
+            .map(|(outcomes, _)| outcomes)
+    }
+
+    /// Like [`Store::ingest_batch_with`], for records encoded beforehand.
+    pub fn ingest_encoded_with(
+        &mut self,
+        records: &[EncodedRecord],
+        follow: impl FnOnce(&Store, &[Outcome]) -> Result<Vec<MembershipChange>>,
+    ) -> Result<(Vec<Outcome>, Vec<MembershipChange>)> {
+        let batch: Vec<_> = records
+            .iter()
+            .map(|encoded| (encoded.record(), &encoded.encoding))
+            .collect();
+        self.ingest_with(&batch, follow)
+    }
+
+    fn ingest_with(
+        &mut self,
+        records: &[(&Record, &Encoding)],
+        follow: impl FnOnce(&Store, &[Outcome]) -> Result<Vec<MembershipChange>>,
+    ) -> Result<(Vec<Outcome>, Vec<MembershipChange>)> {
         // Past this many unindexed messages, deduplication would hold too many in memory:
         // index them first (the server's background indexer normally keeps the tail short).
         if self
@@ -113,7 +146,7 @@ impl Store {
     #[allow(clippy::type_complexity)]
     fn write_batch(
         &mut self,
-        records: &[Record],
+        records: &[(&Record, &Encoding)],
     ) -> Result<(
         Vec<Outcome>,
         (Vec<(String, TraitType)>, Vec<(String, String)>),
@@ -130,9 +163,10 @@ impl Store {
             self.identity_cache.clear();
             self.identity_cache.data_version = Some(version);
         }
-        // Messages stored after the index's mark are deduplicated from memory. The mark only
-        // moves forward, so what it covers stays in the index for the lookups below.
-        let through = crate::index::indexed_through(&self.index)?;
+        // Messages stored after the index's mark are deduplicated from memory, those before it
+        // by the index, looked up for the whole batch at once.
+        let keys: Vec<[u8; 16]> = records.iter().map(|(_, encoding)| encoding.key).collect();
+        let (through, indexed) = crate::index::indexed_keys(&self.index, &keys)?;
         let recent = match self.recent.take() {
             Some(mut recent) if recent.data_version == version && recent.through <= through => {
                 recent.indexed_through(through);
@@ -162,13 +196,13 @@ impl Store {
             new_catalog: Vec::new(),
             cache: &mut self.identity_cache,
             next_profile_id: None,
-            index: &self.index,
+            indexed,
             recent,
             payload,
         };
         let mut ingested = Vec::with_capacity(records.len());
-        for record in records {
-            ingested.push(batch.ingest(record)?);
+        for (record, encoding) in records {
+            ingested.push(batch.ingest(record, encoding)?);
         }
         // The id counter is written once per batch, in the batch's transaction.
         if let Some(next) = batch.next_profile_id {
@@ -213,16 +247,16 @@ struct Batch<'b> {
     cache: &'b mut IdentityCache,
     /// The id the next new profile gets (read from the table once per batch).
     next_profile_id: Option<u64>,
-    /// The deferred index, for message ids stored before its mark.
-    index: &'b Connection,
+    /// The keys of this batch's messages that the deferred index holds (stored before its mark).
+    indexed: HashSet<[u8; 16]>,
     /// Message ids stored after the mark, this batch's included.
     recent: &'b mut RecentMessages,
     payload: &'b mut crate::payload::PayloadEncoder,
 }
 
 impl Batch<'_> {
-    fn ingest(&mut self, record: &Record) -> Result<Outcome> {
-        let key = message_key(&record.message_id);
+    fn ingest(&mut self, record: &Record, encoding: &Encoding) -> Result<Outcome> {
+        let key = encoding.key;
         if self.is_known_message(&record.message_id, &key)? {
             return Ok(Outcome::Duplicate);
         }
@@ -278,19 +312,7 @@ impl Batch<'_> {
                 record.timestamp
             ])?;
         }
-        let properties = json_text(&record.properties)?;
-        let context = json_text(&record.context)?;
-        let segment_context = tessera_model::segment_context(&record.context)
-            .map(|summary| Value::Object(summary).to_string());
-        let payload = self.payload.encode(
-            tx,
-            profile,
-            crate::payload::PayloadParts {
-                properties: &properties,
-                context: &context,
-                segment_context: segment_context.as_deref(),
-            },
-        )?;
+        let payload = self.payload.encode_plain(tx, profile, &encoding.plain)?;
         tx.prepare_cached(
             "INSERT INTO events (message_id, profile_id, kind, name, ts, received_at, properties, context, payload)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', '', ?7)",
@@ -368,13 +390,7 @@ impl Batch<'_> {
     }
 
     fn is_known_message(&self, message_id: &str, key: &[u8; 16]) -> Result<bool> {
-        let stored = self.recent.contains(key)
-            || self
-                .index
-                .prepare_cached("SELECT 1 FROM message_keys WHERE key = ?1")?
-                .query_row([&key[..]], |_| Ok(()))
-                .optional()?
-                .is_some();
+        let stored = self.recent.contains(key) || self.indexed.contains(key);
         if stored || !self.any_erased {
             return Ok(stored);
         }
@@ -492,10 +508,6 @@ impl Batch<'_> {
         }
         Ok(profile)
     }
-}
-
-fn json_text(map: &Map<String, Value>) -> Result<String> {
-    serde_json::to_string(map).map_err(|e| crate::Error::Internal(format!("serialising JSON: {e}")))
 }
 
 fn rejected(field: &str, reason: &str) -> Outcome {

@@ -19,6 +19,7 @@
 mod checkpoint;
 mod config;
 mod derived;
+mod encoded;
 mod erase;
 mod index;
 mod ingest;
@@ -38,6 +39,7 @@ use tessera_model::TraitType;
 
 pub use checkpoint::Checkpointer;
 pub use config::{Config, RfmSection, ServerSection};
+pub use encoded::EncodedRecord;
 pub use erase::Erasure;
 pub use index::{Indexer, INDEX_FILE};
 pub use ingest::{Outcome, Record, TraitInput};

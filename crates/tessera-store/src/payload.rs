@@ -72,7 +72,7 @@ pub(crate) struct PayloadParts<'a> {
 }
 
 impl<'a> PayloadParts<'a> {
-    fn write_plain(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_plain(&self, out: &mut Vec<u8>) {
         put_len(out, self.properties.len());
         out.extend_from_slice(self.properties.as_bytes());
         put_len(out, self.context.len());
@@ -165,7 +165,6 @@ pub(crate) struct PayloadEncoder {
     since_check: (usize, usize),
     /// Plain bytes remembered since the current dictionary was trained (or loaded).
     since_training: usize,
-    plain: Vec<u8>,
     out: Vec<u8>,
 }
 
@@ -199,63 +198,71 @@ impl PayloadEncoder {
             window_bytes: 0,
             since_check: (0, 0),
             since_training: 0,
-            plain: Vec::new(),
             out: Vec::new(),
         })
     }
 
     /// The payload of one event of `profile`, to store in `events.payload`. May train a
     /// dictionary first, written through `tx` (the batch's open transaction).
+    #[cfg(test)]
     pub(crate) fn encode(
         &mut self,
         tx: &Connection,
         profile: u64,
         parts: PayloadParts<'_>,
     ) -> Result<&[u8]> {
-        self.plain.clear();
-        parts.write_plain(&mut self.plain);
+        let mut plain = Vec::new();
+        parts.write_plain(&mut plain);
+        self.encode_plain(tx, profile, &plain)
+    }
+
+    /// Like `encode`, from the parts already written out by [`PayloadParts::write_plain`].
+    pub(crate) fn encode_plain(
+        &mut self,
+        tx: &Connection,
+        profile: u64,
+        plain: &[u8],
+    ) -> Result<&[u8]> {
         self.out.clear();
-        if self.plain.len() < MIN_PACKED_LEN {
+        if plain.len() < MIN_PACKED_LEN {
             self.out.push(PLAIN);
-            self.out.extend_from_slice(&self.plain);
+            self.out.extend_from_slice(plain);
             return Ok(&self.out);
         }
-        self.remember(profile);
+        self.remember(profile, plain);
         if self.should_train() {
             self.train(tx)?;
         }
         if let Some(dict) = &mut self.current {
             self.out.push(PACKED);
             put_len(&mut self.out, dict.id as usize);
-            put_len(&mut self.out, self.plain.len());
+            put_len(&mut self.out, plain.len());
             let header = self.out.len();
-            self.out.resize(
-                header + zstd::zstd_safe::compress_bound(self.plain.len()),
-                0,
-            );
+            self.out
+                .resize(header + zstd::zstd_safe::compress_bound(plain.len()), 0);
             let written = dict
                 .cctx
-                .compress2(&mut self.out[header..], &self.plain)
+                .compress2(&mut self.out[header..], plain)
                 .map_err(|code| zstd_error("compressing an event payload", code))?;
             self.out.truncate(header + written);
-            self.since_check.0 += self.plain.len();
+            self.since_check.0 += plain.len();
             self.since_check.1 += self.out.len();
         }
         // Payloads the dictionary cannot shrink are smaller as they are.
-        if self.out.is_empty() || self.out.len() > self.plain.len() + 1 {
+        if self.out.is_empty() || self.out.len() > plain.len() + 1 {
             self.out.clear();
             self.out.push(PLAIN);
-            self.out.extend_from_slice(&self.plain);
+            self.out.extend_from_slice(plain);
         }
         Ok(&self.out)
     }
 
-    fn remember(&mut self, profile: u64) {
-        self.window_bytes += self.plain.len();
-        self.since_training += self.plain.len();
+    fn remember(&mut self, profile: u64, plain: &[u8]) {
+        self.window_bytes += plain.len();
+        self.since_training += plain.len();
         self.window.push_back(Sample {
             profile,
-            plain: self.plain.clone(),
+            plain: plain.to_vec(),
         });
         while self.window_bytes > WINDOW_BYTES {
             let Some(old) = self.window.pop_front() else {

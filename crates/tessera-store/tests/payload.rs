@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 use tessera_model::{EventKind, Identifier};
-use tessera_store::{Outcome, Record, Store};
+use tessera_store::{EncodedRecord, Outcome, Record, Store};
 
 fn product_view(i: i64) -> Record {
     let object = |v: Value| v.as_object().cloned().unwrap();
@@ -128,4 +128,53 @@ fn compressed_plain_and_older_rows_read_back_the_same() {
             .collect();
         assert_eq!(events, mine);
     }
+}
+
+/// Every column of every stored event, payload bytes included.
+fn event_rows(dir: &std::path::Path) -> Vec<Vec<rusqlite::types::Value>> {
+    let db = rusqlite::Connection::open(dir.join(tessera_store::DB_FILE)).unwrap();
+    let mut stmt = db.prepare("SELECT * FROM events ORDER BY seq").unwrap();
+    let columns = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| (0..columns).map(|i| r.get(i)).collect())
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    rows
+}
+
+#[test]
+fn records_encoded_beforehand_are_stored_exactly_as_plain_records() {
+    // Enough payload for a dictionary, a batch repeating a message of its own, and messages
+    // sent again after the index has taken them over from the writer's memory.
+    let mut records: Vec<Record> = (0..6000).map(product_view).collect();
+    records.insert(3500, product_view(3400));
+    records.extend((0..50).map(product_view));
+    let (plain_dir, encoded_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut plain = Store::init(plain_dir.path()).unwrap();
+    let mut encoded = Store::init(encoded_dir.path()).unwrap();
+    let mut outcomes = (Vec::new(), Vec::new());
+    for (i, chunk) in records.chunks(1000).enumerate() {
+        if i == 4 {
+            plain.catch_up_index().unwrap();
+            encoded.catch_up_index().unwrap();
+        }
+        outcomes.0.extend(plain.ingest_batch(chunk).unwrap());
+        let chunk: Vec<EncodedRecord> = chunk
+            .iter()
+            .map(|r| EncodedRecord::new(r.clone()).unwrap())
+            .collect();
+        outcomes.1.extend(encoded.ingest_encoded(&chunk).unwrap());
+    }
+    assert_eq!(outcomes.0, outcomes.1);
+    let duplicates = outcomes
+        .0
+        .iter()
+        .filter(|o| **o == Outcome::Duplicate)
+        .count();
+    assert_eq!(duplicates, 51);
+    assert_eq!(scan(&plain), scan(&encoded));
+    let rows = event_rows(plain_dir.path());
+    assert_eq!(rows.len(), 6000);
+    assert_eq!(rows, event_rows(encoded_dir.path()));
 }
