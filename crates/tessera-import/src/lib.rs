@@ -113,7 +113,8 @@ pub(crate) enum Parsed {
     Record {
         line: u64,
         raw: String,
-        record: EncodedRecord,
+        /// Boxed: a record is far larger than the other kinds of line.
+        record: Box<EncodedRecord>,
         previous_id: Option<String>,
     },
     Reject {
@@ -179,7 +180,7 @@ impl<'n> ChunkSender<'n> {
                     Ok(record) => Parsed::Record {
                         line,
                         raw,
-                        record,
+                        record: Box::new(record),
                         previous_id,
                     },
                     Err(e) => {
@@ -416,7 +417,11 @@ impl Writer<'_> {
                                 continue;
                             }
                         }
-                        self.pending.push(Pending { line, raw, record });
+                        self.pending.push(Pending {
+                            line,
+                            raw,
+                            record: *record,
+                        });
                         if self.pending.len() >= self.options.batch_size {
                             self.report.progress.bytes_read = chunk.bytes_read;
                             self.flush()?;
