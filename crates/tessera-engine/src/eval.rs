@@ -14,13 +14,15 @@ mod local_time;
 mod sequence;
 mod values;
 
+use std::sync::OnceLock;
+
 use roaring::RoaringBitmap;
 use tessera_lang::{EventQuery, Expr, PropFilter, Span};
 use tessera_model::{Millis, LAST_LOCATION};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
-use events::Measure;
+use events::{Counts, Measure};
 
 impl Index {
     /// The ordinals of the profiles for which `expr` holds as of `at`.
@@ -29,7 +31,120 @@ impl Index {
     pub fn evaluate(&self, expr: &Expr, at: Millis) -> Result<RoaringBitmap> {
         validate(expr)?;
         let scope = self.universe();
-        Ok(Evaluator { index: self, at }.eval(expr, &scope))
+        let evaluator = Evaluator {
+            index: self,
+            at,
+            shared: None,
+        };
+        Ok(evaluator.eval(expr, &scope))
+    }
+
+    /// What [`Index::evaluate`] answers for each of `exprs`, evaluated side by side on rayon's
+    /// threads, in the order given.
+    ///
+    /// Event counts that several of them test (`count(E in last 30d) >= 1` … `>= 10`, `did`
+    /// of the same events) are computed once for every profile and shared: each such
+    /// condition is then a pass over the counts instead of over the events.
+    pub fn evaluate_all(&self, exprs: &[&Expr], at: Millis) -> Result<Vec<RoaringBitmap>> {
+        use rayon::prelude::*;
+        exprs.iter().try_for_each(|expr| validate(expr))?;
+        let shared = SharedCounts::for_batch(exprs);
+        // Shared counts first: computed lazily, a condition would wait on a thread busy
+        // computing them instead of evaluating another.
+        shared.groups.par_iter().for_each(|group| {
+            group.counts(self, at);
+        });
+        let scope = self.universe();
+        Ok(exprs
+            .par_iter()
+            .map(|expr| {
+                let evaluator = Evaluator {
+                    index: self,
+                    at,
+                    shared: Some(&shared),
+                };
+                evaluator.eval(expr, &scope)
+            })
+            .collect())
+    }
+}
+
+/// The event counts shared by the conditions of one batch: queries counted (by `count` or
+/// `did`) grouped by event name and window, each group computed once, when the first of its
+/// conditions needs it.
+struct SharedCounts {
+    groups: Vec<CountGroup>,
+}
+
+/// Distinct queries of one event name and window that the batch counts at least twice in
+/// all (the same query under several thresholds, or several filters of the same events).
+struct CountGroup {
+    queries: Vec<EventQuery>,
+    counts: OnceLock<Vec<Counts>>,
+}
+
+impl CountGroup {
+    fn counts(&self, index: &Index, at: Millis) -> &[Counts] {
+        self.counts.get_or_init(|| match self.queries.as_slice() {
+            [one] => vec![Counts::compute(index, one, at)],
+            several => Counts::compute_group(index, several, at),
+        })
+    }
+}
+
+impl SharedCounts {
+    fn for_batch(exprs: &[&Expr]) -> SharedCounts {
+        // Spans compare equal: the same events written twice are one query.
+        let mut groups: Vec<(Vec<&EventQuery>, usize)> = Vec::new();
+        for expr in exprs {
+            counted_queries(expr, &mut |query| {
+                let same_events =
+                    |q: &&EventQuery| q.event == query.event && q.window == query.window;
+                match groups
+                    .iter_mut()
+                    .find(|(queries, _)| same_events(&queries[0]))
+                {
+                    Some((queries, uses)) => {
+                        *uses += 1;
+                        if !queries.contains(&query) {
+                            queries.push(query);
+                        }
+                    }
+                    None => groups.push((vec![query], 1)),
+                }
+            });
+        }
+        SharedCounts {
+            groups: groups
+                .into_iter()
+                .filter(|&(_, uses)| uses >= 2)
+                .map(|(queries, _)| CountGroup {
+                    queries: queries.into_iter().cloned().collect(),
+                    counts: OnceLock::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The group holding `query`, and its place there.
+    fn get(&self, query: &EventQuery) -> Option<(&CountGroup, usize)> {
+        self.groups.iter().find_map(|group| {
+            let i = group.queries.iter().position(|q| q == query)?;
+            Some((group, i))
+        })
+    }
+}
+
+/// Calls `f` with the query of every `count` and `did` in `expr`.
+fn counted_queries<'e>(expr: &'e Expr, f: &mut impl FnMut(&'e EventQuery)) {
+    match expr {
+        Expr::And(items) | Expr::Or(items) => {
+            items.iter().for_each(|item| counted_queries(item, f))
+        }
+        Expr::Not(inner) => counted_queries(inner, f),
+        Expr::Did(query) => f(query),
+        Expr::Count(cond) => f(&cond.query),
+        _ => {}
     }
 }
 
@@ -86,6 +201,8 @@ fn validate_filter(filter: &PropFilter) -> Result<()> {
 struct Evaluator<'a> {
     index: &'a Index,
     at: Millis,
+    /// Counts computed once for a batch of conditions ([`Index::evaluate_all`]).
+    shared: Option<&'a SharedCounts>,
 }
 
 impl Evaluator<'_> {
@@ -169,9 +286,9 @@ impl Evaluator<'_> {
                     op: tessera_lang::CmpOp::Ge,
                     value: 1.0,
                 };
-                self.event(query, Measure::Count(&at_least_one), scope)
+                self.count(query, &at_least_one, scope)
             }
-            Expr::Count(cond) => self.event(&cond.query, Measure::Count(&cond.cmp), scope),
+            Expr::Count(cond) => self.count(&cond.query, &cond.cmp, scope),
             Expr::Aggregate(cond) => self.event(&cond.query, Measure::Aggregate(cond), scope),
             Expr::Recency(cond) => self.event(&cond.query, Measure::Recency(cond), scope),
             Expr::Value(cond) => values::evaluate(self.index, cond, self.at, scope),
@@ -179,6 +296,18 @@ impl Evaluator<'_> {
             Expr::Sequence(cond) => sequence::evaluate(self.index, cond, self.at, scope),
             // `validate` refuses both.
             Expr::InSegment(_) | Expr::Missing(_) => RoaringBitmap::new(),
+        }
+    }
+
+    fn count(
+        &self,
+        query: &EventQuery,
+        cmp: &tessera_lang::NumCmp,
+        scope: &RoaringBitmap,
+    ) -> RoaringBitmap {
+        match self.shared.and_then(|shared| shared.get(query)) {
+            Some((group, i)) => group.counts(self.index, self.at)[i].select(cmp, scope),
+            None => self.event(query, Measure::Count(cmp), scope),
         }
     }
 

@@ -562,6 +562,45 @@ fn expr() -> impl Strategy<Value = Expr> {
     })
 }
 
+/// A batch of conditions that count the same events, as an overlap matrix has them (`count(E)
+/// >= 1` … `>= 10`, `did(E)`, `did(E where category = C)` for several `C`), alone or under
+/// `and`, `or` and `not` (which give them scopes).
+fn shared_count_batch() -> impl Strategy<Value = Vec<Expr>> {
+    // Up to four queries of one event name and window, differing in their filters.
+    let queries = (
+        query(),
+        prop::collection::vec(prop::option::of(filter()), 0..4),
+    )
+        .prop_map(|(first, filters)| {
+            let mut queries = vec![first.clone()];
+            queries.extend(filters.into_iter().map(|filter| EventQuery {
+                filter,
+                ..first.clone()
+            }));
+            queries
+        });
+    let item = (num_cmp(), 0..5u8, leaf(), any::<prop::sample::Index>());
+    (queries, prop::collection::vec(item, 2..7)).prop_map(|(queries, items)| {
+        items
+            .into_iter()
+            .map(|(cmp, shape, other, pick)| {
+                let query = pick.get(&queries).clone();
+                let count = Expr::Count(CountCond {
+                    query: query.clone(),
+                    cmp,
+                });
+                match shape {
+                    0 => count,
+                    1 => Expr::Did(query),
+                    2 => Expr::And(vec![other, count]),
+                    3 => Expr::Or(vec![other, count]),
+                    _ => Expr::Not(Box::new(count)),
+                }
+            })
+            .collect()
+    })
+}
+
 fn key(i: usize) -> i64 {
     i as i64 * 3 - 7
 }
@@ -687,6 +726,36 @@ proptest! {
         check(&data, &expr, at, seed)?;
     }
 
+    /// Batches through `evaluate_all`, which counts events once for the conditions that
+    /// share them: each member set equals the interpreter's, under every build and tuning.
+    #[test]
+    fn batches_sharing_counts_agree(
+        data in dataset(),
+        exprs in shared_count_batch(),
+        at in at(),
+        seed in any::<u64>(),
+    ) {
+        let batch: Vec<&Expr> = exprs.iter().collect();
+        for postings in [Choice::Auto, Choice::Always, Choice::Never] {
+            let mut index = build(&data, BuildOptions { postings }, seed);
+            for tuning in TUNINGS {
+                index.set_tuning(tuning);
+                let sets = index.evaluate_all(&batch, at).unwrap();
+                prop_assert_eq!(sets.len(), exprs.len());
+                for (expr, set) in exprs.iter().zip(sets) {
+                    let expected: Vec<u32> = data
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (profile, _))| interpreter::eval(expr, profile, at))
+                        .map(|(i, _)| i as u32)
+                        .collect();
+                    let got: Vec<u32> = set.iter().collect();
+                    prop_assert_eq!(got, expected, "{:?}, build {:?}, tuning {:?}", expr, postings, tuning);
+                }
+            }
+        }
+    }
+
     /// Single conditions, which hold for some profiles and not others far more often than
     /// whole trees do, so rare paths (nested properties, arrays, min/max) get exercised.
     #[test]
@@ -720,4 +789,51 @@ fn harness_sees_a_simple_difference() {
             .collect::<Vec<_>>(),
         [1]
     );
+}
+
+/// Counts past the thousand that shared counts keep apart from the small ones, against the
+/// unshared evaluation of the same conditions.
+#[test]
+fn large_counts_are_shared_like_small_ones() {
+    let mut builder = IndexBuilder::with_options(BuildOptions::default());
+    let events = [1500usize, 3, 1030, 0, 1024, 1023];
+    for (i, &n) in events.iter().enumerate() {
+        let ord = builder.add_profile(key(i));
+        for k in 0..n {
+            builder.add_event(ord, "view", base() - k as i64 * 1000, &Map::new());
+        }
+    }
+    let index = builder.finish();
+    let query = EventQuery {
+        event: "view".into(),
+        filter: None,
+        window: None,
+        span: Span::default(),
+    };
+    let count = |op, value| {
+        Expr::Count(CountCond {
+            query: query.clone(),
+            cmp: NumCmp::Compare { op, value },
+        })
+    };
+    let exprs = [
+        count(CmpOp::Ge, 1.0),
+        count(CmpOp::Ge, 1024.0),
+        count(CmpOp::Eq, 1500.0),
+        count(CmpOp::Lt, 1100.0),
+        count(CmpOp::Ne, 1030.0),
+        Expr::Did(query.clone()),
+    ];
+    let batch: Vec<&Expr> = exprs.iter().collect();
+    let shared = index.evaluate_all(&batch, base()).unwrap();
+    let members = |set: &roaring::RoaringBitmap| set.iter().collect::<Vec<u32>>();
+    for (expr, set) in exprs.iter().zip(&shared) {
+        assert_eq!(
+            members(set),
+            members(&index.evaluate(expr, base()).unwrap()),
+            "{expr:?}"
+        );
+    }
+    assert_eq!(members(&shared[1]), [0, 2, 4]);
+    assert_eq!(members(&shared[3]), [1, 2, 3, 4, 5]);
 }

@@ -141,10 +141,15 @@ impl Snapshot {
     }
 
     /// Members of each checked condition, evaluated side by side on rayon's threads (the
-    /// index is read-only), in the order given.
+    /// index is read-only), in the order given; event counts several of them test are
+    /// computed once (see [`tessera_engine::Index::evaluate_all`]).
     pub fn evaluate_all(&self, exprs: &[&Expr]) -> Result<Vec<RoaringBitmap>> {
-        use rayon::prelude::*;
-        exprs.par_iter().map(|expr| self.evaluate(expr)).collect()
+        let expanded: Vec<Expr> = exprs
+            .iter()
+            .map(|expr| self.references.expand(expr))
+            .collect::<Result<_, _>>()?;
+        let expanded: Vec<&Expr> = expanded.iter().collect();
+        Ok(self.index.evaluate_all(&expanded, self.at)?)
     }
 
     /// Members of a checked condition, expanding references with `references`.

@@ -8,7 +8,7 @@
 
 use std::ops::{Bound, Range};
 
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, EventQuery, NumCmp, Recency, RecencyCond, Window,
 };
@@ -240,9 +240,224 @@ pub(super) fn evaluate(
         measure,
         at,
     };
+    fold_profiles(index, &plan, scope, |ord, fold| {
+        outcome.record(&plan, ord, fold)
+    });
+    outcome.result(scope)
+}
+
+/// How many of each profile's events an event query selects as of some instant, as the set
+/// of profiles with each count (profiles with none are in no set).
+///
+/// Several conditions of one batch that count the same events (`count(E in last 30d) >= 1`
+/// … `>= 10`, or `did(E in last 30d)`) take their answers from one of these, computed once:
+/// each is then a union of the sets whose count passes its comparison.
+#[derive(Debug, Default)]
+pub(super) struct Counts {
+    /// `by_count[n]`: the profiles with `n` events, for `n` below [`Counts::LARGE`].
+    by_count: Vec<RoaringBitmap>,
+    /// Profiles with a count of [`Counts::LARGE`] or more, with their counts (few: a set per
+    /// count would be one per profile there).
+    large: Vec<(u32, u64)>,
+}
+
+/// Builds [`Counts`] from profiles arriving in ascending order.
+#[derive(Default)]
+struct CountsBuilder {
+    sinks: Vec<BitmapSink>,
+    large: Vec<(u32, u64)>,
+}
+
+impl CountsBuilder {
+    #[inline]
+    fn push(&mut self, ord: u32, n: u64) {
+        if n == 0 {
+            return;
+        }
+        match usize::try_from(n) {
+            Ok(n) if n < Counts::LARGE => {
+                if self.sinks.len() <= n {
+                    self.sinks.resize_with(n + 1, BitmapSink::default);
+                }
+                self.sinks[n].push(ord);
+            }
+            _ => self.large.push((ord, n)),
+        }
+    }
+
+    fn finish(self) -> Counts {
+        Counts {
+            by_count: self.sinks.into_iter().map(BitmapSink::finish).collect(),
+            large: self.large,
+        }
+    }
+}
+
+impl Counts {
+    const LARGE: usize = 1024;
+
+    /// The counts of `query`'s events for every profile.
+    pub(super) fn compute(index: &Index, query: &EventQuery, at: Millis) -> Counts {
+        let Some(table) = index.events.get(&query.event) else {
+            return Counts::default();
+        };
+        let at_least_one = NumCmp::Compare {
+            op: tessera_lang::CmpOp::Ge,
+            value: 1.0,
+        };
+        let plan = Plan {
+            times: false,
+            min_run: 1,
+            cmp: number_pred(&at_least_one),
+            table,
+            filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
+            bounds: bounds(query.window.as_ref(), at),
+            numbers: None,
+            measure: Measure::Count(&at_least_one),
+            at,
+        };
+        let mut counts = CountsBuilder::default();
+        fold_profiles(index, &plan, &index.universe(), |ord, fold| {
+            counts.push(ord, fold.n)
+        });
+        counts.finish()
+    }
+
+    /// The counts of each of `queries`, which all select events of one name in one window
+    /// and differ in their filters (`did(E where category = C in last 30d)` for eight `C`).
+    ///
+    /// Filters that posting lists serve are counted one by one from them, unless their
+    /// posting lists together hold more rows than there are profiles with such events: then
+    /// one pass over every profile's window tests all the filters on its rows, instead of a
+    /// scattered visit per filter.
+    pub(super) fn compute_group(index: &Index, queries: &[EventQuery], at: Millis) -> Vec<Counts> {
+        let mut all: Vec<Counts> = queries.iter().map(|_| Counts::default()).collect();
+        let (Some(first), Some(table)) = (
+            queries.first(),
+            queries.first().and_then(|q| index.events.get(&q.event)),
+        ) else {
+            return all;
+        };
+        debug_assert!(queries
+            .iter()
+            .all(|q| q.event == first.event && q.window == first.window));
+        let Some((low, high)) = bounds(first.window.as_ref(), at) else {
+            return all;
+        };
+        let filters: Vec<Option<RowFilter<'_>>> = queries
+            .iter()
+            .map(|q| q.filter.as_ref().map(|f| RowFilter::compile(table, f)))
+            .collect();
+        let postings: Vec<Option<usize>> = filters
+            .iter()
+            .map(|f| {
+                f.as_ref()
+                    .and_then(|f| f.posting_rows_estimate(table.len(), &index.tuning))
+            })
+            .collect();
+        let scan_all = postings.iter().flatten().sum::<usize>() >= table.seg_profile.len();
+        let mut scanned = Vec::new();
+        for (i, query) in queries.iter().enumerate() {
+            if postings[i].is_some() && !scan_all {
+                all[i] = Counts::compute(index, query, at);
+            } else {
+                scanned.push(i);
+            }
+        }
+        if scanned.is_empty() {
+            return all;
+        }
+        // Profiles in slices side by side on rayon's threads, each slice's sets then joined
+        // (their profiles do not overlap).
+        use rayon::prelude::*;
+        const SLICE: usize = 1 << 15;
+        let slices: Vec<Vec<Counts>> = (0..table.seg_profile.len().div_ceil(SLICE))
+            .into_par_iter()
+            .map(|slice| {
+                let mut counts: Vec<CountsBuilder> =
+                    scanned.iter().map(|_| CountsBuilder::default()).collect();
+                let runs = slice * SLICE..((slice + 1) * SLICE).min(table.seg_profile.len());
+                for run_index in runs {
+                    let ord = table.seg_profile[run_index];
+                    let run = table.seg_start[run_index] as usize
+                        ..table.seg_start[run_index + 1] as usize;
+                    let rows = table.window(run, low, high);
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    for (&i, counts) in scanned.iter().zip(&mut counts) {
+                        let n = match &filters[i] {
+                            None => rows.len(),
+                            Some(filter) => rows.clone().filter(|&row| filter.matches(row)).count(),
+                        };
+                        counts.push(ord, n as u64);
+                    }
+                }
+                counts.into_iter().map(CountsBuilder::finish).collect()
+            })
+            .collect();
+        for slice in slices {
+            for (&i, counts) in scanned.iter().zip(slice) {
+                all[i].join(counts);
+            }
+        }
+        all
+    }
+
+    /// Adds the counts of other profiles, all after these ones.
+    fn join(&mut self, other: Counts) {
+        if self.by_count.len() < other.by_count.len() {
+            self.by_count
+                .resize_with(other.by_count.len(), RoaringBitmap::new);
+        }
+        for (mine, theirs) in self.by_count.iter_mut().zip(other.by_count) {
+            *mine |= theirs;
+        }
+        self.large.extend(other.large);
+    }
+
+    /// The profiles of `scope` whose count passes `cmp`: what [`evaluate`] answers for
+    /// `Measure::Count(cmp)` on the same query.
+    pub(super) fn select(&self, cmp: &NumCmp, scope: &RoaringBitmap) -> RoaringBitmap {
+        let pred = number_pred(cmp);
+        let holds_for_none = Measure::Count(cmp).holds_for_none();
+        // The profiles the comparison sets apart from those with no events: passing ones
+        // when none pass, failing ones when none fail.
+        let listed_for = |n: f64| pred.matches(n) != holds_for_none;
+        let mut listed: RoaringBitmap = self
+            .by_count
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| *n > 0 && listed_for(*n as f64))
+            .map(|(_, profiles)| profiles)
+            .union();
+        listed.extend(
+            self.large
+                .iter()
+                .filter(|(_, n)| listed_for(*n as f64))
+                .map(|(ord, _)| *ord),
+        );
+        if holds_for_none {
+            scope - listed
+        } else {
+            listed & scope
+        }
+    }
+}
+
+/// Folds the taking-part rows of every profile of `scope` that has a run of at least
+/// `plan.min_run` rows, handing each profile's fold to `visit` in ascending ordinal order
+/// (profiles without selected rows may be skipped or handed an empty fold).
+fn fold_profiles(
+    index: &Index,
+    plan: &Plan<'_>,
+    scope: &RoaringBitmap,
+    mut visit: impl FnMut(u32, &Fold),
+) {
     let Some((low, high)) = plan.bounds else {
-        return outcome.result(scope);
+        return;
     };
+    let table = plan.table;
     let tuning = &index.tuning;
 
     if tuning.probe(scope.len(), table.seg_profile.len()) {
@@ -254,7 +469,7 @@ pub(super) fn evaluate(
             }
             let mut fold = Fold::EMPTY;
             plan.add_range(&mut fold, table.window(run, low, high));
-            outcome.record(&plan, ord, &fold);
+            visit(ord, &fold);
         }
     } else if let Some(rows) = plan
         .filter
@@ -284,7 +499,7 @@ pub(super) fn evaluate(
                 Some((o, fold)) if *o == ord => plan.add(fold, row),
                 _ => {
                     if let Some((o, fold)) = current.take() {
-                        outcome.record(&plan, o, &fold);
+                        visit(o, &fold);
                     }
                     let mut fold = Fold::EMPTY;
                     plan.add(&mut fold, row);
@@ -293,7 +508,7 @@ pub(super) fn evaluate(
             }
         }
         if let Some((o, fold)) = current {
-            outcome.record(&plan, o, &fold);
+            visit(o, &fold);
         }
     } else {
         // Scan every profile's run in scope, narrowed to the window by binary search.
@@ -308,10 +523,9 @@ pub(super) fn evaluate(
             }
             let mut fold = Fold::EMPTY;
             plan.add_range(&mut fold, table.window(run, low, high));
-            outcome.record(&plan, ord, &fold);
+            visit(ord, &fold);
         }
     }
-    outcome.result(scope)
 }
 
 /// A comparison of a computed number as a range test; like `NumCmp::holds`, false for NaN.

@@ -418,6 +418,14 @@ impl<'t> RowFilter<'t> {
         }
     }
 
+    /// How many candidate rows [`RowFilter::posting_rows`] would collect, without collecting
+    /// them; `None` when it would return `None` (a scan is better or postings cannot bound
+    /// the filter).
+    pub(crate) fn posting_rows_estimate(&self, rows: usize, tuning: &Tuning) -> Option<usize> {
+        self.posting_estimate()
+            .filter(|&estimate| tuning.postings(estimate, rows))
+    }
+
     /// Candidate rows from posting lists, when the tuning says they beat a scan of `rows`
     /// rows. The candidates are a superset: callers still check [`RowFilter::matches`].
     pub(crate) fn posting_rows(&self, rows: usize, tuning: &Tuning) -> Option<RoaringBitmap> {
