@@ -125,7 +125,9 @@ impl Store {
         match committed {
             Ok((outcomes, changes, (new_types, new_catalog))) => {
                 self.trait_types.extend(new_types);
-                self.catalog_cache.extend(new_catalog);
+                for (name, property) in new_catalog {
+                    self.catalog_cache.entry(name).or_default().insert(property);
+                }
                 Ok((outcomes, changes))
             }
             Err(e) => {
@@ -240,7 +242,8 @@ struct Batch<'b> {
     tx: &'b Connection,
     identity: &'b IdentityConfig,
     committed_types: &'b HashMap<String, TraitType>,
-    committed_catalog: &'b HashSet<(String, String)>,
+    /// Property keys known per event name (`""` for the name itself), as committed.
+    committed_catalog: &'b HashMap<String, HashSet<String>>,
     any_erased: bool,
     new_types: Vec<(String, TraitType)>,
     new_catalog: Vec<(String, String)>,
@@ -282,35 +285,41 @@ impl Batch<'_> {
         let profile = self.apply_resolution(&resolution, record)?;
         let tx = self.tx;
 
-        let mut insert_trait = tx.prepare_cached(
-            "INSERT INTO trait_values (profile_id, name, ts, value) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for (name, value, new) in &traits {
-            insert_trait.execute(params![
-                profile,
-                name,
-                record.timestamp,
-                value.to_json().to_string()
-            ])?;
-            if *new {
-                let ty = value.trait_type();
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO trait_schema (name, type) VALUES (?1, ?2)",
-                )?
-                .execute(params![name, ty.as_str()])?;
-                self.new_types.push((name.to_string(), ty));
+        // Statements are taken from the cache only for records that use them: a lookup hashes
+        // the SQL text, and most records (events) have neither traits nor consents.
+        if !traits.is_empty() {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO trait_values (profile_id, name, ts, value) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (name, value, new) in &traits {
+                insert.execute(params![
+                    profile,
+                    name,
+                    record.timestamp,
+                    value.to_json().to_string()
+                ])?;
+                if *new {
+                    let ty = value.trait_type();
+                    tx.prepare_cached(
+                        "INSERT OR IGNORE INTO trait_schema (name, type) VALUES (?1, ?2)",
+                    )?
+                    .execute(params![name, ty.as_str()])?;
+                    self.new_types.push((name.to_string(), ty));
+                }
             }
         }
-        let mut insert_consent = tx.prepare_cached(
-            "INSERT INTO consents (profile_id, purpose, granted, ts) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for (purpose, granted) in &record.consents {
-            insert_consent.execute(params![
-                profile,
-                purpose.as_str(),
-                granted,
-                record.timestamp
-            ])?;
+        if !record.consents.is_empty() {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO consents (profile_id, purpose, granted, ts) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (purpose, granted) in &record.consents {
+                insert.execute(params![
+                    profile,
+                    purpose.as_str(),
+                    granted,
+                    record.timestamp
+                ])?;
+            }
         }
         let payload = self.payload.encode_plain(tx, profile, &encoding.plain)?;
         tx.prepare_cached(
@@ -403,17 +412,25 @@ impl Batch<'_> {
         Ok(erased)
     }
 
+    /// Records the event name and its property keys in the catalog, unless known. Looked up
+    /// by reference: this runs for every event, and nearly always finds everything known.
     fn note_catalog(&mut self, record: &Record) -> Result<()> {
+        let committed = self.committed_catalog.get(record.name.as_str());
         let keys = std::iter::once("").chain(record.properties.keys().map(String::as_str));
         for key in keys {
-            let pair = (record.name.clone(), key.to_string());
-            if !self.committed_catalog.contains(&pair) && !self.new_catalog.contains(&pair) {
+            let known = committed.is_some_and(|keys| keys.contains(key))
+                || self
+                    .new_catalog
+                    .iter()
+                    .any(|(name, property)| *name == record.name && property == key);
+            if !known {
                 self.tx
                     .prepare_cached(
                         "INSERT OR IGNORE INTO event_catalog (name, property) VALUES (?1, ?2)",
                     )?
-                    .execute(params![pair.0, pair.1])?;
-                self.new_catalog.push(pair);
+                    .execute(params![record.name, key])?;
+                self.new_catalog
+                    .push((record.name.clone(), key.to_string()));
             }
         }
         Ok(())

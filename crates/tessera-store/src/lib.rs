@@ -95,8 +95,8 @@ pub struct Store {
     config: Config,
     /// Trait types as committed; a batch adds to it only after it commits.
     trait_types: HashMap<String, TraitType>,
-    /// (event name, property) pairs known to be in `event_catalog`.
-    catalog_cache: std::collections::HashSet<(String, String)>,
+    /// Property keys known per event name (`""` for the name itself) in `event_catalog`.
+    catalog_cache: HashMap<String, std::collections::HashSet<String>>,
     /// Identity lookups remembered across batches (see `ingest::IdentityCache`).
     identity_cache: ingest::IdentityCache,
     /// The deferred event index (`tessera-index.db`), read for deduplication and per-profile
