@@ -70,8 +70,7 @@ impl Index {
 }
 
 /// The event counts shared by the conditions of one batch: queries counted (by `count` or
-/// `did`) grouped by event name and window, each group computed once, when the first of its
-/// conditions needs it.
+/// `did`) grouped by event name and window, each group computed once, before the conditions.
 struct SharedCounts {
     groups: Vec<CountGroup>,
 }

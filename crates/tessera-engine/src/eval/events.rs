@@ -594,3 +594,60 @@ pub(super) fn bounds(window: Option<&Window>, at: Millis) -> Option<(Millis, Mil
     };
     (low <= high).then_some((low, high))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Map;
+    use tessera_lang::{CmpOp, CountCond, EventQuery, Expr, NumCmp, Span};
+
+    use crate::index::{BuildOptions, IndexBuilder};
+
+    const AT: i64 = 1_800_000_000_000;
+
+    /// Counts past the thousand that shared counts keep apart from the small ones, against the
+    /// unshared evaluation of the same conditions.
+    #[test]
+    fn large_counts_are_shared_like_small_ones() {
+        let mut builder = IndexBuilder::with_options(BuildOptions::default());
+        let events = [1500usize, 3, 1030, 0, 1024, 1023];
+        for (i, &n) in events.iter().enumerate() {
+            let ord = builder.add_profile(i as i64);
+            for k in 0..n {
+                builder.add_event(ord, "view", AT - k as i64 * 1000, &Map::new());
+            }
+        }
+        let index = builder.finish();
+        let query = EventQuery {
+            event: "view".into(),
+            filter: None,
+            window: None,
+            span: Span::default(),
+        };
+        let count = |op, value| {
+            Expr::Count(CountCond {
+                query: query.clone(),
+                cmp: NumCmp::Compare { op, value },
+            })
+        };
+        let exprs = [
+            count(CmpOp::Ge, 1.0),
+            count(CmpOp::Ge, 1024.0),
+            count(CmpOp::Eq, 1500.0),
+            count(CmpOp::Lt, 1100.0),
+            count(CmpOp::Ne, 1030.0),
+            Expr::Did(query.clone()),
+        ];
+        let batch: Vec<&Expr> = exprs.iter().collect();
+        let shared = index.evaluate_all(&batch, AT).unwrap();
+        let members = |set: &roaring::RoaringBitmap| set.iter().collect::<Vec<u32>>();
+        for (expr, set) in exprs.iter().zip(&shared) {
+            assert_eq!(
+                members(set),
+                members(&index.evaluate(expr, AT).unwrap()),
+                "{expr:?}"
+            );
+        }
+        assert_eq!(members(&shared[1]), [0, 2, 4]);
+        assert_eq!(members(&shared[3]), [1, 2, 3, 4, 5]);
+    }
+}
