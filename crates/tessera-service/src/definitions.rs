@@ -262,9 +262,12 @@ pub fn plan(
     let references = snapshot
         .references
         .with_segments(definitions.iter().map(|d| (d.name.as_str(), &d.condition)));
+    // All at once: side by side on rayon's threads, sharing the event counts they have in
+    // common (`Index::evaluate_all`).
+    let conditions: Vec<&Expr> = definitions.iter().map(|d| &d.condition).collect();
+    let evaluated = snapshot.evaluate_all_with(&conditions, &references)?;
     let mut entries = Vec::new();
-    for def in definitions {
-        let members = snapshot.evaluate_with(&def.condition, &references)?;
+    for (def, members) in definitions.iter().zip(evaluated) {
         let previous = stored.iter().find(|s| s.name == def.name);
         let old = match previous {
             Some(_) => snapshot.ordinals(&store.members(&def.name)?),

@@ -144,9 +144,18 @@ impl Snapshot {
     /// index is read-only), in the order given; event counts several of them test are
     /// computed once (see [`tessera_engine::Index::evaluate_all`]).
     pub fn evaluate_all(&self, exprs: &[&Expr]) -> Result<Vec<RoaringBitmap>> {
+        self.evaluate_all_with(exprs, &self.references)
+    }
+
+    /// Like [`Snapshot::evaluate_all`], expanding references with `references`.
+    pub fn evaluate_all_with(
+        &self,
+        exprs: &[&Expr],
+        references: &References,
+    ) -> Result<Vec<RoaringBitmap>> {
         let expanded: Vec<Expr> = exprs
             .iter()
-            .map(|expr| self.references.expand(expr))
+            .map(|expr| references.expand(expr))
             .collect::<Result<_, _>>()?;
         let expanded: Vec<&Expr> = expanded.iter().collect();
         Ok(self.index.evaluate_all(&expanded, self.at)?)
