@@ -662,6 +662,15 @@ const TUNINGS: [Tuning; 5] = [
     },
 ];
 
+/// The ordinals of the profiles for which the interpreter says `expr` holds.
+fn interpreted_members(data: &[(ProfileData, bool)], expr: &Expr, at: Millis) -> Vec<u32> {
+    data.iter()
+        .enumerate()
+        .filter(|(_, (profile, _))| interpreter::eval(expr, profile, at))
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
 /// The engine under every build option and tuning, the convenience constructor and the
 /// rebuilt profiles, all against the interpreter.
 fn check(
@@ -670,12 +679,7 @@ fn check(
     at: Millis,
     seed: u64,
 ) -> Result<(), TestCaseError> {
-    let expected: Vec<u32> = data
-        .iter()
-        .enumerate()
-        .filter(|(_, (profile, _))| interpreter::eval(expr, profile, at))
-        .map(|(i, _)| i as u32)
-        .collect();
+    let expected = interpreted_members(data, expr, at);
     for (profile, _) in data {
         prop_assert_eq!(
             interpreter::eval(expr, profile, at),
@@ -736,21 +740,17 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let batch: Vec<&Expr> = exprs.iter().collect();
+        let expected: Vec<Vec<u32>> =
+            exprs.iter().map(|expr| interpreted_members(&data, expr, at)).collect();
         for postings in [Choice::Auto, Choice::Always, Choice::Never] {
             let mut index = build(&data, BuildOptions { postings }, seed);
             for tuning in TUNINGS {
                 index.set_tuning(tuning);
                 let sets = index.evaluate_all(&batch, at).unwrap();
                 prop_assert_eq!(sets.len(), exprs.len());
-                for (expr, set) in exprs.iter().zip(sets) {
-                    let expected: Vec<u32> = data
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, (profile, _))| interpreter::eval(expr, profile, at))
-                        .map(|(i, _)| i as u32)
-                        .collect();
+                for ((expr, set), expected) in exprs.iter().zip(sets).zip(&expected) {
                     let got: Vec<u32> = set.iter().collect();
-                    prop_assert_eq!(got, expected, "{:?}, build {:?}, tuning {:?}", expr, postings, tuning);
+                    prop_assert_eq!(&got, expected, "{:?}, build {:?}, tuning {:?}", expr, postings, tuning);
                 }
             }
         }
