@@ -7,6 +7,7 @@
 //! instead of scanning (see [`crate::Tuning`]); every function returns exactly the profiles of
 //! its scope for which its condition holds.
 
+mod batch;
 mod events;
 mod last_location;
 mod latest;
@@ -14,15 +15,14 @@ mod local_time;
 mod sequence;
 mod values;
 
-use std::sync::OnceLock;
-
 use roaring::RoaringBitmap;
 use tessera_lang::{EventQuery, Expr, PropFilter, Span};
 use tessera_model::{Millis, LAST_LOCATION};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
-use events::{Counts, Measure};
+use batch::Shared;
+use events::Measure;
 
 impl Index {
     /// The ordinals of the profiles for which `expr` holds as of `at`.
@@ -44,16 +44,13 @@ impl Index {
     ///
     /// Event counts that several of them test (`count(E in last 30d) >= 1` … `>= 10`, `did`
     /// of the same events) are computed once for every profile and shared: each such
-    /// condition is then a pass over the counts instead of over the events.
+    /// condition is then a pass over the counts instead of over the events. Likewise a
+    /// numeric trait compared several times (`income > 25000` … `> 115000`) is read once.
     pub fn evaluate_all(&self, exprs: &[&Expr], at: Millis) -> Result<Vec<RoaringBitmap>> {
         use rayon::prelude::*;
         exprs.iter().try_for_each(|expr| validate(expr))?;
-        let shared = SharedCounts::for_batch(exprs);
-        // Shared counts first: computed lazily, a condition would wait on a thread busy
-        // computing them instead of evaluating another.
-        shared.groups.par_iter().for_each(|group| {
-            group.counts(self, at);
-        });
+        let shared = Shared::for_batch(self, exprs);
+        shared.prepare(self, at);
         let scope = self.universe();
         Ok(exprs
             .par_iter()
@@ -66,84 +63,6 @@ impl Index {
                 evaluator.eval(expr, &scope)
             })
             .collect())
-    }
-}
-
-/// The event counts shared by the conditions of one batch: queries counted (by `count` or
-/// `did`) grouped by event name and window, each group computed once, before the conditions.
-struct SharedCounts {
-    groups: Vec<CountGroup>,
-}
-
-/// Distinct queries of one event name and window that the batch counts at least twice in
-/// all (the same query under several thresholds, or several filters of the same events).
-struct CountGroup {
-    queries: Vec<EventQuery>,
-    counts: OnceLock<Vec<Counts>>,
-}
-
-impl CountGroup {
-    fn counts(&self, index: &Index, at: Millis) -> &[Counts] {
-        self.counts.get_or_init(|| match self.queries.as_slice() {
-            [one] => vec![Counts::compute(index, one, at)],
-            several => Counts::compute_group(index, several, at),
-        })
-    }
-}
-
-impl SharedCounts {
-    fn for_batch(exprs: &[&Expr]) -> SharedCounts {
-        // Spans compare equal: the same events written twice are one query.
-        let mut groups: Vec<(Vec<&EventQuery>, usize)> = Vec::new();
-        for expr in exprs {
-            counted_queries(expr, &mut |query| {
-                let same_events =
-                    |q: &&EventQuery| q.event == query.event && q.window == query.window;
-                match groups
-                    .iter_mut()
-                    .find(|(queries, _)| same_events(&queries[0]))
-                {
-                    Some((queries, uses)) => {
-                        *uses += 1;
-                        if !queries.contains(&query) {
-                            queries.push(query);
-                        }
-                    }
-                    None => groups.push((vec![query], 1)),
-                }
-            });
-        }
-        SharedCounts {
-            groups: groups
-                .into_iter()
-                .filter(|&(_, uses)| uses >= 2)
-                .map(|(queries, _)| CountGroup {
-                    queries: queries.into_iter().cloned().collect(),
-                    counts: OnceLock::new(),
-                })
-                .collect(),
-        }
-    }
-
-    /// The group holding `query`, and its place there.
-    fn get(&self, query: &EventQuery) -> Option<(&CountGroup, usize)> {
-        self.groups.iter().find_map(|group| {
-            let i = group.queries.iter().position(|q| q == query)?;
-            Some((group, i))
-        })
-    }
-}
-
-/// Calls `f` with the query of every `count` and `did` in `expr`.
-fn counted_queries<'e>(expr: &'e Expr, f: &mut impl FnMut(&'e EventQuery)) {
-    match expr {
-        Expr::And(items) | Expr::Or(items) => {
-            items.iter().for_each(|item| counted_queries(item, f))
-        }
-        Expr::Not(inner) => counted_queries(inner, f),
-        Expr::Did(query) => f(query),
-        Expr::Count(cond) => f(&cond.query),
-        _ => {}
     }
 }
 
@@ -200,8 +119,8 @@ fn validate_filter(filter: &PropFilter) -> Result<()> {
 struct Evaluator<'a> {
     index: &'a Index,
     at: Millis,
-    /// Counts computed once for a batch of conditions ([`Index::evaluate_all`]).
-    shared: Option<&'a SharedCounts>,
+    /// What a batch of conditions computed once ([`Index::evaluate_all`]).
+    shared: Option<&'a Shared>,
 }
 
 impl Evaluator<'_> {
@@ -275,7 +194,13 @@ impl Evaluator<'_> {
                 last_location::evaluate(self.index, &[&cond.test], self.at, scope)
             }
             Expr::Trait(cond) => match self.index.traits.get(&cond.name) {
-                Some(columns) => columns.select(&cond.test, scope, &self.index.tuning),
+                Some(columns) => match self
+                    .shared
+                    .and_then(|shared| shared.trait_test(self.index, &cond.name, &cond.test))
+                {
+                    Some(passing) => passing & scope,
+                    None => columns.select(&cond.test, scope, &self.index.tuning),
+                },
                 // Nobody has the trait: only `is null` holds.
                 None if matches!(cond.test, tessera_lang::ValueTest::IsNull) => scope.clone(),
                 None => RoaringBitmap::new(),
@@ -304,8 +229,11 @@ impl Evaluator<'_> {
         cmp: &tessera_lang::NumCmp,
         scope: &RoaringBitmap,
     ) -> RoaringBitmap {
-        match self.shared.and_then(|shared| shared.get(query)) {
-            Some((group, i)) => group.counts(self.index, self.at)[i].select(cmp, scope),
+        match self
+            .shared
+            .and_then(|shared| shared.counts(self.index, query, self.at))
+        {
+            Some(counts) => counts.select(cmp, scope),
             None => self.event(query, Measure::Count(cmp), scope),
         }
     }

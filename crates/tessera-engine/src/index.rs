@@ -5,6 +5,7 @@
 //! sorted by (profile, time), with one dictionary-encoded column per property path
 //! ([`events`]). [`IndexBuilder`] fills it row by row; `Index::evaluate` (in `eval.rs`) reads it.
 
+pub(crate) mod bitmaps;
 mod build;
 mod dict;
 pub(crate) mod events;

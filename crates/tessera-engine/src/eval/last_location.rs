@@ -6,9 +6,9 @@ use tessera_lang::ValueTest;
 use tessera_model::{GeoPoint, Millis, TraitValue, CONTEXT_LATITUDE, CONTEXT_LONGITUDE};
 
 use super::latest;
+use crate::index::bitmaps::BitmapSink;
 use crate::index::events::PropColumn;
 use crate::index::json_dict::DictValue;
-use crate::index::traits::BitmapSink;
 use crate::index::Index;
 use crate::interpreter::trait_test_holds;
 

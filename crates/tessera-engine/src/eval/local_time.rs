@@ -13,8 +13,8 @@ use tessera_model::local_time::{self, CONTEXT_TIMEZONE, TIMEZONE_TRAIT};
 use tessera_model::{LocalField, Millis};
 
 use super::latest;
+use crate::index::bitmaps::BitmapSink;
 use crate::index::events::{EventTable, PropColumn, MISSING};
-use crate::index::traits::BitmapSink;
 use crate::index::Index;
 use crate::interpreter::trait_test_holds;
 

@@ -14,8 +14,8 @@ use tessera_lang::{ValueCond, ValueFunc, ValueTest};
 use tessera_model::Millis;
 
 use super::events::bounds;
+use crate::index::bitmaps::BitmapSink;
 use crate::index::events::{PropColumn, RowFilter, MISSING};
-use crate::index::traits::BitmapSink;
 use crate::index::Index;
 use crate::predicate::json_matches;
 

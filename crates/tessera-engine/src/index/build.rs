@@ -11,11 +11,12 @@ use hashbrown::HashMap;
 use serde_json::{Map, Value};
 use tessera_model::{GeoPoint, Millis, TraitValue};
 
+use super::bitmaps::kept_bitmap;
 use super::dict::StrDict;
 use super::events::{EventTable, Postings, PropColumn, RowCodes, MISSING};
 use super::json_dict::JsonDict;
 use super::times::Times;
-use super::traits::{kept_bitmap, BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
+use super::traits::{BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
 use super::{Index, Strategy, Tuning};
 use crate::data::property;
 

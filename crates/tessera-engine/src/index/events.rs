@@ -145,6 +145,29 @@ impl RowCodes {
         RowCodes::from_present(order.len(), distinct, present)
     }
 
+    /// Calls `f` with the code of each row of `rows` in order ([`MISSING`] for a missing
+    /// row), choosing the width once instead of per row as [`RowCodes::get`] does.
+    #[inline]
+    pub(crate) fn for_each(&self, rows: std::ops::Range<usize>, mut f: impl FnMut(u32)) {
+        match self {
+            RowCodes::U8(codes) => codes[rows].iter().for_each(|&code| {
+                f(if code == u8::MAX {
+                    MISSING
+                } else {
+                    u32::from(code)
+                })
+            }),
+            RowCodes::U16(codes) => codes[rows].iter().for_each(|&code| {
+                f(if code == u16::MAX {
+                    MISSING
+                } else {
+                    u32::from(code)
+                })
+            }),
+            RowCodes::U32(codes) => codes[rows].iter().for_each(|&code| f(code)),
+        }
+    }
+
     /// The code of a row, or [`MISSING`].
     #[inline]
     pub(crate) fn get(&self, row: usize) -> u32 {

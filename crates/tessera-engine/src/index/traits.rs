@@ -9,6 +9,7 @@ use tessera_lang::GeoTarget;
 use tessera_lang::ValueTest;
 use tessera_model::{GeoPoint, Millis, TraitType, TraitValue};
 
+use super::bitmaps::sorted_bitmap;
 use super::dict::StrDict;
 use super::Tuning;
 use crate::predicate::{
@@ -74,67 +75,6 @@ impl<T> Sparse<T> {
             out &= scope;
             out
         }
-    }
-}
-
-/// A bitmap from ascending ordinals.
-pub(crate) fn sorted_bitmap(ords: impl IntoIterator<Item = u32>) -> RoaringBitmap {
-    let mut sink = BitmapSink::default();
-    ords.into_iter().for_each(|ord| sink.push(ord));
-    sink.finish()
-}
-
-/// A bitmap kept for the life of the index (a posting list, a presence set), built from
-/// ascending ordinals, run-compressed where that is smaller and with no spare capacity.
-///
-/// Building grows each container's array by doubling, leaving a third of an array container
-/// unused on average; a serialisation round trip allocates every container at its exact size
-/// (Roaring offers no `shrink_to_fit`). On the 1M-customer store that is about 1 byte per row
-/// of each event column with postings.
-pub(crate) fn kept_bitmap(ords: impl IntoIterator<Item = u32>) -> RoaringBitmap {
-    let mut bitmap = sorted_bitmap(ords);
-    bitmap.optimize();
-    let mut bytes = Vec::with_capacity(bitmap.serialized_size());
-    bitmap
-        .serialize_into(&mut bytes)
-        .expect("writing to a vector cannot fail");
-    RoaringBitmap::deserialize_unchecked_from(&bytes[..]).expect("the bytes were just written")
-}
-
-/// Builds a bitmap from values arriving in ascending order, in batches.
-///
-/// `RoaringBitmap::push` finds the maximum of a bitmap container by scanning it, which made
-/// building large results dominate evaluation; `append` of a sorted batch does not.
-#[derive(Default)]
-pub(crate) struct BitmapSink {
-    batch: Vec<u32>,
-    out: RoaringBitmap,
-}
-
-impl BitmapSink {
-    const BATCH: usize = 4096;
-
-    #[inline]
-    pub(crate) fn push(&mut self, value: u32) {
-        self.batch.push(value);
-        if self.batch.len() == Self::BATCH {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        if let Err(stopped) = self.out.append(self.batch.iter().copied()) {
-            // Out of order or repeated: correct, only slower.
-            for &value in &self.batch[stopped.valid_until() as usize..] {
-                self.out.insert(value);
-            }
-        }
-        self.batch.clear();
-    }
-
-    pub(crate) fn finish(mut self) -> RoaringBitmap {
-        self.flush();
-        self.out
     }
 }
 
@@ -462,20 +402,5 @@ impl TraitColumns {
             out |= column.select(test, scope, tuning);
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bitmap_sink_accepts_any_order_across_batches() {
-        let mut sink = BitmapSink::default();
-        let values: Vec<u32> = (0..10_000).chain([20_000, 15_000, 3, 3, 69_999]).collect();
-        values.iter().for_each(|&v| sink.push(v));
-        let expected: RoaringBitmap = values.iter().copied().collect();
-        assert_eq!(sink.finish(), expected);
-        assert_eq!(sorted_bitmap([]), RoaringBitmap::new());
     }
 }
