@@ -8,6 +8,8 @@
 //! its scope for which its condition holds.
 
 mod batch;
+mod counts;
+mod cuts;
 mod events;
 mod last_location;
 mod latest;
@@ -229,13 +231,11 @@ impl Evaluator<'_> {
         cmp: &tessera_lang::NumCmp,
         scope: &RoaringBitmap,
     ) -> RoaringBitmap {
-        match self
+        let shared = self
             .shared
             .and_then(|shared| shared.counts(self.index, query, self.at))
-        {
-            Some(counts) => counts.select(cmp, scope),
-            None => self.event(query, Measure::Count(cmp), scope),
-        }
+            .and_then(|counts| counts.select(cmp, scope));
+        shared.unwrap_or_else(|| self.event(query, Measure::Count(cmp), scope))
     }
 
     fn event(

@@ -3,15 +3,16 @@
 //! compare with thresholds. An overlap matrix asks both of ten conditions at a time
 //! (`count(Product Viewed in last 30d) >= 1` … `>= 10`, `income > 25000` … `> 115000`).
 
-use std::ops::Bound;
 use std::sync::OnceLock;
 
 use roaring::{MultiOps, RoaringBitmap};
-use tessera_lang::{EventQuery, Expr, ValueTest};
+use tessera_lang::{CmpOp, EventQuery, Expr, NumCmp, ValueTest};
 use tessera_model::{LocalField, Millis, LAST_LOCATION};
 
-use super::events::Counts;
-use crate::index::bitmaps::BitmapSink;
+use super::counts::Counts;
+use super::cuts::Cuts;
+use super::events::number_pred;
+use crate::index::bitmaps::from_ascending;
 use crate::index::traits::Sparse;
 use crate::index::Index;
 use crate::predicate::{number_literal, RangePred};
@@ -25,12 +26,12 @@ pub(super) struct Shared {
 impl Shared {
     pub(super) fn for_batch(index: &Index, exprs: &[&Expr]) -> Shared {
         // Spans compare equal: the same events written twice are one query.
-        let mut counts: Vec<(Vec<&EventQuery>, usize)> = Vec::new();
+        let mut counts: Vec<QueryUses> = Vec::new();
         let mut numbers: Vec<(&str, Vec<&ValueTest>, usize)> = Vec::new();
         for expr in exprs {
             leaves(expr, &mut |leaf| match leaf {
-                Expr::Did(query) => group_query(&mut counts, query),
-                Expr::Count(cond) => group_query(&mut counts, &cond.query),
+                Expr::Did(query) => count_use(&mut counts, query, &AT_LEAST_ONE),
+                Expr::Count(cond) => count_use(&mut counts, &cond.query, &cond.cmp),
                 Expr::Trait(cond) if numeric_only(index, &cond.name) && ranged(&cond.test) => {
                     match numbers.iter_mut().find(|(name, ..)| *name == cond.name) {
                         Some((_, tests, uses)) => {
@@ -48,9 +49,14 @@ impl Shared {
         Shared {
             counts: counts
                 .into_iter()
-                .filter(|&(_, uses)| uses >= 2)
-                .map(|(queries, _)| CountGroup {
-                    queries: queries.into_iter().cloned().collect(),
+                .filter(|group| group.uses >= 2)
+                .map(|group| CountGroup {
+                    cuts: group
+                        .queries
+                        .iter()
+                        .map(|(_, preds)| Cuts::new(preds))
+                        .collect(),
+                    queries: group.queries.into_iter().map(|(q, _)| q.clone()).collect(),
                     counts: OnceLock::new(),
                 })
                 .collect(),
@@ -113,35 +119,53 @@ fn leaves<'e>(expr: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
     }
 }
 
-fn group_query<'e>(groups: &mut Vec<(Vec<&'e EventQuery>, usize)>, query: &'e EventQuery) {
-    let same_events = |q: &&EventQuery| q.event == query.event && q.window == query.window;
-    match groups
+/// `did(query)` as a count comparison.
+const AT_LEAST_ONE: NumCmp = NumCmp::Compare {
+    op: CmpOp::Ge,
+    value: 1.0,
+};
+
+/// The counted queries of one event name and window, with the comparisons made of each
+/// query's count.
+struct QueryUses<'e> {
+    queries: Vec<(&'e EventQuery, Vec<RangePred<f64>>)>,
+    uses: usize,
+}
+
+fn count_use<'e>(groups: &mut Vec<QueryUses<'e>>, query: &'e EventQuery, cmp: &NumCmp) {
+    let pred = number_pred(cmp);
+    let same_events = |q: &EventQuery| q.event == query.event && q.window == query.window;
+    let Some(group) = groups
         .iter_mut()
-        .find(|(queries, _)| same_events(&queries[0]))
-    {
-        Some((queries, uses)) => {
-            *uses += 1;
-            if !queries.contains(&query) {
-                queries.push(query);
-            }
-        }
-        None => groups.push((vec![query], 1)),
+        .find(|group| same_events(group.queries[0].0))
+    else {
+        groups.push(QueryUses {
+            queries: vec![(query, vec![pred])],
+            uses: 1,
+        });
+        return;
+    };
+    group.uses += 1;
+    match group.queries.iter_mut().find(|(q, _)| *q == query) {
+        Some((_, preds)) => preds.push(pred),
+        None => group.queries.push((query, vec![pred])),
     }
 }
 
 /// Distinct queries of one event name and window that the batch counts (by `count` or
 /// `did`) at least twice in all: the same query under several thresholds, or several filters
-/// of the same events.
+/// of the same events. Each query's counts are kept by the classes its comparisons need.
 struct CountGroup {
     queries: Vec<EventQuery>,
+    cuts: Vec<Cuts>,
     counts: OnceLock<Vec<Counts>>,
 }
 
 impl CountGroup {
     fn counts(&self, index: &Index, at: Millis) -> &[Counts] {
         self.counts.get_or_init(|| match self.queries.as_slice() {
-            [one] => vec![Counts::compute(index, one, at)],
-            several => Counts::compute_group(index, several, at),
+            [one] => vec![Counts::compute(index, one, &self.cuts[0], at)],
+            several => Counts::compute_group(index, several, &self.cuts, at),
         })
     }
 }
@@ -171,87 +195,27 @@ fn ranged(test: &ValueTest) -> bool {
     )
 }
 
-/// Tests of one numeric trait, answered from one pass over its column.
-///
-/// The literals the tests compare with, sorted (`p₀ < p₁ < … < pₘ₋₁`), cut the numbers into
-/// classes no test can tell apart: below `p₀`, exactly `p₀`, between `p₀` and `p₁`, …, above
-/// `pₘ₋₁`, and NaN (which passes no comparison). The pass puts each profile in its class; a
-/// test is then the union of the classes it passes, decided on one number of each class.
+/// Tests of one numeric trait, answered from one pass over its column that puts each profile
+/// in the class of its value ([`Cuts`]); each test is then a union of classes.
 struct NumberGroup {
     name: String,
     tests: Vec<ValueTest>,
-    points: Vec<f64>,
-    /// Profiles per class: class `2i` is the open interval below `pᵢ` (and above `pᵢ₋₁`),
-    /// class `2i + 1` is `pᵢ` itself, class `2m + 1` is NaN.
+    cuts: Cuts,
+    /// Profiles per class.
     classes: OnceLock<Vec<RoaringBitmap>>,
 }
 
 impl NumberGroup {
     fn new(name: &str, tests: Vec<&ValueTest>) -> NumberGroup {
-        let mut points = Vec::new();
-        for test in &tests {
-            match RangePred::compile(test, number_literal) {
-                RangePred::Within(low, high) => {
-                    for bound in [low, high] {
-                        if let Bound::Included(p) | Bound::Excluded(p) = bound {
-                            points.push(p);
-                        }
-                    }
-                }
-                RangePred::NotEqual(p) => points.push(p),
-                RangePred::AnyOf(values) => points.extend(values),
-                RangePred::Never | RangePred::Always => {}
-            }
-        }
-        // Literals are numbers from the parser: never NaN.
-        points.retain(|p| !p.is_nan());
-        points.sort_by(f64::total_cmp);
-        points.dedup();
+        let preds: Vec<RangePred<f64>> = tests
+            .iter()
+            .map(|test| RangePred::compile(test, number_literal))
+            .collect();
         NumberGroup {
             name: name.to_string(),
             tests: tests.into_iter().cloned().collect(),
-            points,
+            cuts: Cuts::new(&preds),
             classes: OnceLock::new(),
-        }
-    }
-
-    fn class_count(&self) -> usize {
-        2 * self.points.len() + 2
-    }
-
-    /// The class of `x`: how many points are below it plus how many are at or below it,
-    /// which is `2i` strictly between `pᵢ₋₁` and `pᵢ` and `2i + 1` at `pᵢ`.
-    #[inline]
-    fn class_of(&self, x: f64) -> usize {
-        if x.is_nan() {
-            return self.class_count() - 1;
-        }
-        if self.points.len() <= 64 {
-            // Branch-free: the compiler turns this into vector compares.
-            self.points
-                .iter()
-                .map(|&p| usize::from(p < x) + usize::from(p <= x))
-                .sum()
-        } else {
-            self.points.partition_point(|&p| p < x) + self.points.partition_point(|&p| p <= x)
-        }
-    }
-
-    /// A number of each class, to decide the class's fate under a test: every number of a
-    /// class passes the same tests, the group's literals being its bounds.
-    fn representative(&self, class: usize) -> f64 {
-        if class == self.class_count() - 1 {
-            return f64::NAN;
-        }
-        let i = class / 2;
-        if class % 2 == 1 {
-            return self.points[i];
-        }
-        match i.checked_sub(1) {
-            None => f64::NEG_INFINITY,
-            // The least number above `pᵢ₋₁`: in the class unless the class is empty (`pᵢ₋₁`
-            // and `pᵢ` adjacent floats), and then whatever it decides selects nobody.
-            Some(below) => self.points[below].next_up(),
         }
     }
 
@@ -263,24 +227,30 @@ impl NumberGroup {
                 .get(&self.name)
                 .and_then(|columns| columns.numbers.as_ref())
                 .unwrap_or(&empty);
-            let mut sinks: Vec<BitmapSink> = (0..self.class_count())
-                .map(|_| BitmapSink::default())
+            // Classes first, then each class's profiles into a list of its exact size: the
+            // lists are written without growing, in ascending order.
+            let classes: Vec<u32> = column
+                .vals
+                .iter()
+                .map(|&x| self.cuts.class_of(x) as u32)
                 .collect();
-            for (&ord, &x) in column.ords.iter().zip(&column.vals) {
-                sinks[self.class_of(x)].push(ord);
+            let mut sizes = vec![0usize; self.cuts.classes()];
+            classes.iter().for_each(|&class| sizes[class as usize] += 1);
+            let mut lists: Vec<Vec<u32>> = sizes.into_iter().map(Vec::with_capacity).collect();
+            for (&ord, &class) in column.ords.iter().zip(&classes) {
+                lists[class as usize].push(ord);
             }
-            sinks.into_iter().map(BitmapSink::finish).collect()
+            lists.iter().map(|ords| from_ascending(ords)).collect()
         })
     }
 
     /// Every profile whose value passes `test`, one of the group's tests.
     fn select(&self, index: &Index, test: &ValueTest) -> RoaringBitmap {
         let pred = RangePred::compile(test, number_literal);
-        self.classes(index)
-            .iter()
-            .enumerate()
-            .filter(|&(class, _)| pred.matches(self.representative(class)))
-            .map(|(_, profiles)| profiles)
+        let classes = self.classes(index);
+        self.cuts
+            .passing(&pred)
+            .map(|class| &classes[class])
             .union()
     }
 }

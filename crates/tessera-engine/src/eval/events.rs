@@ -8,7 +8,7 @@
 
 use std::ops::{Bound, Range};
 
-use roaring::{MultiOps, RoaringBitmap};
+use roaring::RoaringBitmap;
 use tessera_lang::{
     AggFunc, AggregateCond, AgoRelation, EventQuery, NumCmp, Recency, RecencyCond, Window,
 };
@@ -30,7 +30,7 @@ impl Measure<'_> {
     /// Whether the condition holds for a profile none of whose events take part:
     /// a count of 0 or a sum of 0 may pass; an average, extreme or time that does not exist
     /// never does.
-    fn holds_for_none(&self) -> bool {
+    pub(super) fn holds_for_none(&self) -> bool {
         match self {
             Measure::Count(cmp) => cmp.holds(0.0),
             Measure::Aggregate(cond) => cond.func == AggFunc::Sum && cond.cmp.holds(0.0),
@@ -246,302 +246,35 @@ pub(super) fn evaluate(
     outcome.result(scope)
 }
 
-/// How many of each profile's events an event query selects as of some instant, as the set
-/// of profiles with each count (profiles with none are in no set).
-///
-/// Several conditions of one batch that count the same events (`count(E in last 30d) >= 1`
-/// … `>= 10`, or `did(E in last 30d)`) take their answers from one of these, computed once:
-/// each is then a union of the sets whose count passes its comparison.
-#[derive(Debug, Default)]
-pub(super) struct Counts {
-    /// `by_count[n]`: the profiles with `n` events, for `n` below [`Counts::LARGE`].
-    by_count: Vec<RoaringBitmap>,
-    /// Profiles with a count of [`Counts::LARGE`] or more, with their counts (few: a set per
-    /// count would be one per profile there).
-    large: Vec<(u32, u64)>,
-}
-
-/// Several filters that each test the codes of one and the same column (`category = "a"`,
-/// `category = "b"`, …), compiled into one bit mask per code: bit `k` is set when filter `k`
-/// holds for a row with that code. A row then costs one code read and one table lookup for
-/// all the filters, instead of a walk of each filter's tree.
-struct CodeMasks<'t> {
-    codes: &'t RowCodes,
-    /// Indexed by code; [`CodeMasks::missing`] stands for every code past the end.
-    masks: Vec<u64>,
-    missing: u64,
-}
-
-impl<'t> CodeMasks<'t> {
-    /// `None` unless every filter is a test of one column (the same for all) or no filter
-    /// (every row holds), and there are at most 64 of them.
-    fn compile<'f>(filters: impl Iterator<Item = Option<&'f RowFilter<'t>>>) -> Option<Self>
-    where
-        't: 'f,
-    {
-        let filters: Vec<Option<&RowFilter<'t>>> = filters.collect();
-        if filters.len() > 64 {
-            return None;
-        }
-        let mut column = None;
-        for filter in filters.iter().flatten() {
-            let RowFilter::Test { column: c, .. } = filter else {
-                return None;
-            };
-            match column {
-                None => column = Some(*c),
-                Some(seen) if std::ptr::eq(seen, *c) => {}
-                Some(_) => return None,
-            }
-        }
-        let column = column?;
-        let mut masks = vec![0u64; column.dict.len()];
-        let mut missing = 0u64;
-        for (k, filter) in filters.iter().enumerate() {
-            let bit = 1u64 << k;
-            match filter {
-                None => {
-                    masks.iter_mut().for_each(|m| *m |= bit);
-                    missing |= bit;
-                }
-                Some(RowFilter::Test {
-                    codes,
-                    missing: holds_when_missing,
-                    ..
-                }) => {
-                    for (code, m) in masks.iter_mut().enumerate() {
-                        if codes.contains(code as u32) {
-                            *m |= bit;
-                        }
-                    }
-                    if *holds_when_missing {
-                        missing |= bit;
-                    }
-                }
-                Some(_) => unreachable!("checked above"),
-            }
-        }
-        Some(CodeMasks {
-            codes: &column.codes,
-            masks,
-            missing,
-        })
-    }
-
-    /// Adds to `counts[k]` the rows of `rows` for which filter `k` holds.
-    #[inline]
-    fn count(&self, rows: Range<usize>, counts: &mut [u64]) {
-        self.codes.for_each(rows, |code| {
-            let mut mask = self
-                .masks
-                .get(code as usize)
-                .copied()
-                .unwrap_or(self.missing);
-            while mask != 0 {
-                counts[mask.trailing_zeros() as usize] += 1;
-                mask &= mask - 1;
-            }
-        });
-    }
-}
-
-/// Builds [`Counts`] from profiles arriving in ascending order.
-#[derive(Default)]
-struct CountsBuilder {
-    sinks: Vec<BitmapSink>,
-    large: Vec<(u32, u64)>,
-}
-
-impl CountsBuilder {
-    #[inline]
-    fn push(&mut self, ord: u32, n: u64) {
-        if n == 0 {
-            return;
-        }
-        match usize::try_from(n) {
-            Ok(n) if n < Counts::LARGE => {
-                if self.sinks.len() <= n {
-                    self.sinks.resize_with(n + 1, BitmapSink::default);
-                }
-                self.sinks[n].push(ord);
-            }
-            _ => self.large.push((ord, n)),
-        }
-    }
-
-    /// Adds the counts of other profiles, all after these ones.
-    fn append(&mut self, other: CountsBuilder) {
-        if self.sinks.len() < other.sinks.len() {
-            self.sinks
-                .resize_with(other.sinks.len(), BitmapSink::default);
-        }
-        for (mine, theirs) in self.sinks.iter_mut().zip(other.sinks) {
-            mine.append(theirs);
-        }
-        self.large.extend(other.large);
-    }
-
-    fn finish(self) -> Counts {
-        Counts {
-            by_count: self.sinks.into_iter().map(BitmapSink::finish).collect(),
-            large: self.large,
-        }
-    }
-}
-
-impl Counts {
-    const LARGE: usize = 1024;
-
-    /// The counts of `query`'s events for every profile.
-    pub(super) fn compute(index: &Index, query: &EventQuery, at: Millis) -> Counts {
-        let Some(table) = index.events.get(&query.event) else {
-            return Counts::default();
-        };
-        let at_least_one = NumCmp::Compare {
-            op: tessera_lang::CmpOp::Ge,
-            value: 1.0,
-        };
-        let plan = Plan {
-            times: false,
-            min_run: 1,
-            cmp: number_pred(&at_least_one),
-            table,
-            filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
-            bounds: bounds(query.window.as_ref(), at),
-            numbers: None,
-            measure: Measure::Count(&at_least_one),
-            at,
-        };
-        let mut counts = CountsBuilder::default();
-        fold_profiles(index, &plan, &index.universe(), |ord, fold| {
-            counts.push(ord, fold.n)
-        });
-        counts.finish()
-    }
-
-    /// The counts of each of `queries`, which all select events of one name in one window
-    /// and differ in their filters (`did(E where category = C in last 30d)` for eight `C`).
-    ///
-    /// Filters that posting lists serve are counted one by one from them, unless their
-    /// posting lists together hold more rows than there are profiles with such events: then
-    /// one pass over every profile's window tests all the filters on its rows, instead of a
-    /// scattered visit per filter.
-    pub(super) fn compute_group(index: &Index, queries: &[EventQuery], at: Millis) -> Vec<Counts> {
-        let mut all: Vec<Counts> = queries.iter().map(|_| Counts::default()).collect();
-        let (Some(first), Some(table)) = (
-            queries.first(),
-            queries.first().and_then(|q| index.events.get(&q.event)),
-        ) else {
-            return all;
-        };
-        debug_assert!(queries
-            .iter()
-            .all(|q| q.event == first.event && q.window == first.window));
-        let Some((low, high)) = bounds(first.window.as_ref(), at) else {
-            return all;
-        };
-        let filters: Vec<Option<RowFilter<'_>>> = queries
-            .iter()
-            .map(|q| q.filter.as_ref().map(|f| RowFilter::compile(table, f)))
-            .collect();
-        let postings: Vec<Option<usize>> = filters
-            .iter()
-            .map(|f| {
-                f.as_ref()
-                    .and_then(|f| f.posting_rows_estimate(table.len(), &index.tuning))
-            })
-            .collect();
-        let scan_all = postings.iter().flatten().sum::<usize>() >= table.seg_profile.len();
-        let mut scanned = Vec::new();
-        for (i, query) in queries.iter().enumerate() {
-            if postings[i].is_some() && !scan_all {
-                all[i] = Counts::compute(index, query, at);
-            } else {
-                scanned.push(i);
-            }
-        }
-        if scanned.is_empty() {
-            return all;
-        }
-        let masks = CodeMasks::compile(scanned.iter().map(|&i| filters[i].as_ref()));
-        // Profiles in slices side by side on rayon's threads, each slice's lists then
-        // concatenated (their profiles do not overlap and come in order) and made sets once.
-        use rayon::prelude::*;
-        const SLICE: usize = 1 << 15;
-        let slices: Vec<Vec<CountsBuilder>> = (0..table.seg_profile.len().div_ceil(SLICE))
-            .into_par_iter()
-            .map(|slice| {
-                let mut counts: Vec<CountsBuilder> =
-                    scanned.iter().map(|_| CountsBuilder::default()).collect();
-                let mut per_filter = vec![0u64; scanned.len()];
-                let runs = slice * SLICE..((slice + 1) * SLICE).min(table.seg_profile.len());
-                for run_index in runs {
-                    let ord = table.seg_profile[run_index];
-                    let run = table.seg_start[run_index] as usize
-                        ..table.seg_start[run_index + 1] as usize;
-                    let rows = table.window(run, low, high);
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    if let Some(masks) = &masks {
-                        masks.count(rows, &mut per_filter);
-                        for (counts, n) in counts.iter_mut().zip(&mut per_filter) {
-                            counts.push(ord, std::mem::take(n));
-                        }
-                        continue;
-                    }
-                    for (&i, counts) in scanned.iter().zip(&mut counts) {
-                        let n = match &filters[i] {
-                            None => rows.len(),
-                            Some(filter) => rows.clone().filter(|&row| filter.matches(row)).count(),
-                        };
-                        counts.push(ord, n as u64);
-                    }
-                }
-                counts
-            })
-            .collect();
-        let mut joined: Vec<CountsBuilder> =
-            scanned.iter().map(|_| CountsBuilder::default()).collect();
-        for slice in slices {
-            for (mine, theirs) in joined.iter_mut().zip(slice) {
-                mine.append(theirs);
-            }
-        }
-        let finished: Vec<Counts> = joined.into_par_iter().map(CountsBuilder::finish).collect();
-        for (&i, counts) in scanned.iter().zip(finished) {
-            all[i] = counts;
-        }
-        all
-    }
-
-    /// The profiles of `scope` whose count passes `cmp`: what [`evaluate`] answers for
-    /// `Measure::Count(cmp)` on the same query.
-    pub(super) fn select(&self, cmp: &NumCmp, scope: &RoaringBitmap) -> RoaringBitmap {
-        let pred = number_pred(cmp);
-        let holds_for_none = Measure::Count(cmp).holds_for_none();
-        // The profiles the comparison sets apart from those with no events: passing ones
-        // when none pass, failing ones when none fail.
-        let listed_for = |n: f64| pred.matches(n) != holds_for_none;
-        let mut listed: RoaringBitmap = self
-            .by_count
-            .iter()
-            .enumerate()
-            .filter(|(n, _)| *n > 0 && listed_for(*n as f64))
-            .map(|(_, profiles)| profiles)
-            .union();
-        listed.extend(
-            self.large
-                .iter()
-                .filter(|(_, n)| listed_for(*n as f64))
-                .map(|(ord, _)| *ord),
-        );
-        if holds_for_none {
-            scope - listed
-        } else {
-            listed & scope
-        }
-    }
+/// Calls `visit` with every profile that has events `query` selects as of `at`, in ascending
+/// order, and how many (profiles without may be skipped or handed 0).
+pub(super) fn count_profiles(
+    index: &Index,
+    query: &EventQuery,
+    at: Millis,
+    mut visit: impl FnMut(u32, u64),
+) {
+    let Some(table) = index.events.get(&query.event) else {
+        return;
+    };
+    let at_least_one = NumCmp::Compare {
+        op: tessera_lang::CmpOp::Ge,
+        value: 1.0,
+    };
+    let plan = Plan {
+        times: false,
+        min_run: 1,
+        cmp: number_pred(&at_least_one),
+        table,
+        filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
+        bounds: bounds(query.window.as_ref(), at),
+        numbers: None,
+        measure: Measure::Count(&at_least_one),
+        at,
+    };
+    fold_profiles(index, &plan, &index.universe(), |ord, fold| {
+        visit(ord, fold.n)
+    });
 }
 
 /// Folds the taking-part rows of every profile of `scope` that has a run of at least
@@ -628,7 +361,7 @@ fn fold_profiles(
 }
 
 /// A comparison of a computed number as a range test; like `NumCmp::holds`, false for NaN.
-fn number_pred(cmp: &NumCmp) -> RangePred<f64> {
+pub(super) fn number_pred(cmp: &NumCmp) -> RangePred<f64> {
     use tessera_lang::{Literal, ValueTest};
     match *cmp {
         NumCmp::Compare { op, value } => RangePred::compile(
@@ -692,61 +425,4 @@ pub(super) fn bounds(window: Option<&Window>, at: Millis) -> Option<(Millis, Mil
         Some(Window::Range { from, to }) => (*from, at.min(to.checked_sub(1)?)),
     };
     (low <= high).then_some((low, high))
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::Map;
-    use tessera_lang::{CmpOp, CountCond, EventQuery, Expr, NumCmp, Span};
-
-    use crate::index::{BuildOptions, IndexBuilder};
-
-    const AT: i64 = 1_800_000_000_000;
-
-    /// Counts past the thousand that shared counts keep apart from the small ones, against the
-    /// unshared evaluation of the same conditions.
-    #[test]
-    fn large_counts_are_shared_like_small_ones() {
-        let mut builder = IndexBuilder::with_options(BuildOptions::default());
-        let events = [1500usize, 3, 1030, 0, 1024, 1023];
-        for (i, &n) in events.iter().enumerate() {
-            let ord = builder.add_profile(i as i64);
-            for k in 0..n {
-                builder.add_event(ord, "view", AT - k as i64 * 1000, &Map::new());
-            }
-        }
-        let index = builder.finish();
-        let query = EventQuery {
-            event: "view".into(),
-            filter: None,
-            window: None,
-            span: Span::default(),
-        };
-        let count = |op, value| {
-            Expr::Count(CountCond {
-                query: query.clone(),
-                cmp: NumCmp::Compare { op, value },
-            })
-        };
-        let exprs = [
-            count(CmpOp::Ge, 1.0),
-            count(CmpOp::Ge, 1024.0),
-            count(CmpOp::Eq, 1500.0),
-            count(CmpOp::Lt, 1100.0),
-            count(CmpOp::Ne, 1030.0),
-            Expr::Did(query.clone()),
-        ];
-        let batch: Vec<&Expr> = exprs.iter().collect();
-        let shared = index.evaluate_all(&batch, AT).unwrap();
-        let members = |set: &roaring::RoaringBitmap| set.iter().collect::<Vec<u32>>();
-        for (expr, set) in exprs.iter().zip(&shared) {
-            assert_eq!(
-                members(set),
-                members(&index.evaluate(expr, AT).unwrap()),
-                "{expr:?}"
-            );
-        }
-        assert_eq!(members(&shared[1]), [0, 2, 4]);
-        assert_eq!(members(&shared[3]), [1, 2, 3, 4, 5]);
-    }
 }
