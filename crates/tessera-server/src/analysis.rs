@@ -31,7 +31,11 @@ pub(crate) struct SnapshotCache(Mutex<Option<Arc<Snapshot>>>);
 impl SnapshotCache {
     /// A snapshot at most [`SNAPSHOT_MAX_AGE_MS`] old, building one on its own connection
     /// (so that other reads are not held up) when needed.
-    fn fresh(&self, dir: &std::path::Path) -> Result<Arc<Snapshot>, ApiError> {
+    fn fresh(
+        &self,
+        dir: &std::path::Path,
+        wrap_load: Option<fn(&mut dyn FnMut())>,
+    ) -> Result<Arc<Snapshot>, ApiError> {
         let mut cached = self
             .0
             .lock()
@@ -43,8 +47,16 @@ impl SnapshotCache {
             }
         }
         let store = Store::open(dir)?;
-        let snapshot =
-            Arc::new(Snapshot::load(&store, now).map_err(|e| ApiError::Internal(e.to_string()))?);
+        let mut loaded = None;
+        let mut load = || loaded = Some(Snapshot::load(&store, now));
+        match wrap_load {
+            Some(wrap) => wrap(&mut load),
+            None => load(),
+        }
+        let snapshot = loaded
+            .ok_or_else(|| ApiError::Internal("the snapshot load was never run".into()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let snapshot = Arc::new(snapshot);
         *cached = Some(snapshot.clone());
         Ok(snapshot)
     }
@@ -86,7 +98,9 @@ pub(crate) async fn estimate(
     check_key(&state, &headers, Scope::Read)?;
     let inner = state.inner.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
-        let snapshot = inner.snapshots.fresh(&inner.dir)?;
+        let snapshot = inner
+            .snapshots
+            .fresh(&inner.dir, inner.config.wrap_snapshot_load)?;
         let (expr, diagnostics) = tessera_service::analyse(&body.condition, &snapshot.catalog);
         if tessera_lang::has_errors(&diagnostics) {
             return Err(condition_errors(

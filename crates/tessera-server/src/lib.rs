@@ -58,6 +58,10 @@ pub struct ServerConfig {
     pub queue_capacity: usize,
     /// Most messages committed in one transaction.
     pub max_group_records: usize,
+    /// Runs a load of an engine snapshot (the closure given) the way the process's allocator
+    /// needs: the `tessera` binary hands the memory a load frees back to the operating system
+    /// (`commands::loading`), which a library cannot do for it. `None` runs the load as is.
+    pub wrap_snapshot_load: Option<fn(&mut dyn FnMut())>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +71,7 @@ impl Default for ServerConfig {
             max_batch_bytes: 500 * 1024,
             queue_capacity: 256,
             max_group_records: 20_000,
+            wrap_snapshot_load: None,
         }
     }
 }

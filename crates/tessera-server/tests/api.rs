@@ -18,6 +18,10 @@ struct Harness {
 }
 
 fn harness() -> Harness {
+    harness_with(ServerConfig::default())
+}
+
+fn harness_with(config: ServerConfig) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut store = Store::init(&data).unwrap();
@@ -25,7 +29,7 @@ fn harness() -> Harness {
     let (_, read) = store.create_api_key("r", Scope::Read).unwrap();
     let (_, admin) = store.create_api_key("a", Scope::Admin).unwrap();
     let reader = Store::open(&data).unwrap();
-    let (state, writer) = AppState::start(store, reader, ServerConfig::default()).unwrap();
+    let (state, writer) = AppState::start(store, reader, config).unwrap();
     Harness {
         _dir: dir,
         state,
@@ -371,6 +375,41 @@ async fn segments_are_created_checked_evaluated_in_real_time_and_deleted() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&h, Method::GET, "/v1/segments/rich", Some(&h.read), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The binary hands a snapshot load's freed memory back to the OS through this hook: every
+/// load runs inside it, and a snapshot still fresh is not loaded again.
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_loads_run_inside_the_configured_wrapper() {
+    static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let h = harness_with(ServerConfig {
+        wrap_snapshot_load: Some(|load| {
+            LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            load();
+        }),
+        ..ServerConfig::default()
+    });
+    post_batch(
+        &h,
+        json!({"batch": [
+            {"type": "identify", "userId": "ana", "traits": {"plan": "pro"}},
+            {"type": "identify", "userId": "bo", "traits": {"plan": "free"}}
+        ]}),
+    )
+    .await;
+    for _ in 0..2 {
+        let (status, estimate) = call(
+            &h,
+            Method::POST,
+            "/v1/segments/estimate",
+            Some(&h.read),
+            Some(json!({"condition": "plan = \"pro\""})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{estimate}");
+        assert_eq!(estimate["size"], json!(1), "{estimate}");
+    }
+    assert_eq!(LOADS.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -191,6 +191,7 @@ pub fn serve(data: &Path, args: ServeArgs) -> Result<ExitCode> {
             .queue_capacity
             .or(file.queue_capacity)
             .unwrap_or(defaults.queue_capacity),
+        wrap_snapshot_load: Some(|load| super::loading(load)),
         ..defaults
     };
     let (state, writer) =
