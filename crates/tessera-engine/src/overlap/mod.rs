@@ -14,24 +14,51 @@ pub struct OverlapMatrix {
     pub jaccard: Vec<Vec<f64>>,
 }
 
-/// Overlap of every pair of `sets`. Each pair costs one `intersection_len` (the union size
-/// follows from it and the two sizes), so n sets cost n(n-1)/2 cardinality-only ANDs, spread
+mod dense;
+
+/// Sets at least this dense (a share of the largest value among the sets) are counted as rows
+/// of bits: the share above which Roaring keeps most of a set in bitmap containers too.
+const DENSE_SHARE: u64 = 32;
+
+/// Overlap of every pair of `sets`. Each pair costs one intersection size (the union size
+/// follows from it and the two sizes), so n sets cost n(n-1)/2 cardinality-only ANDs: between
+/// two large sets on rows of bits (`dense.rs`), otherwise Roaring's `intersection_len`, spread
 /// over rayon's threads a row at a time.
 pub fn overlap_matrix(sets: &[RoaringBitmap]) -> OverlapMatrix {
     let n = sets.len();
     let sizes: Vec<u64> = sets.iter().map(RoaringBitmap::len).collect();
+    let universe = sets
+        .iter()
+        .filter_map(RoaringBitmap::max)
+        .map(|max| u64::from(max) + 1)
+        .max()
+        .unwrap_or(0);
+    // Position among the dense sets, for those that are.
+    let mut dense_rank = vec![None; n];
+    let dense_sets: Vec<&RoaringBitmap> = sets
+        .iter()
+        .enumerate()
+        .filter(|(_, set)| set.len() > 0 && set.len() * DENSE_SHARE >= universe)
+        .enumerate()
+        .map(|(rank, (i, set))| {
+            dense_rank[i] = Some(rank);
+            set
+        })
+        .collect();
+    let dense_counts = dense::DenseRows::new(&dense_sets).pair_counts();
+    let m = dense_sets.len();
+    // Where the pair (a, b), a < b, of dense sets is in `dense_counts`.
+    let dense_pair = |a: usize, b: usize| a * (2 * m - a - 1) / 2 + (b - a - 1);
     // Row i holds |Sᵢ ∩ Sⱼ| for j ≥ i; rows shrink as i grows, so rayon's work stealing, not
     // an even split, keeps both cores busy.
     let upper: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
         .map(|i| {
             (i..n)
-                .map(|j| {
-                    if i == j {
-                        sizes[i]
-                    } else {
-                        sets[i].intersection_len(&sets[j])
-                    }
+                .map(|j| match (i == j, dense_rank[i], dense_rank[j]) {
+                    (true, _, _) => sizes[i],
+                    (false, Some(a), Some(b)) => dense_counts[dense_pair(a, b)],
+                    _ => sets[i].intersection_len(&sets[j]),
                 })
                 .collect()
         })
@@ -83,17 +110,25 @@ mod tests {
         assert_eq!(m.jaccard[2][2], 0.0);
     }
 
-    /// Many sets, so that rows are split over threads: every cell equals the pair's own
-    /// intersection and union, in both triangles.
+    /// Many sets, so that rows are split over threads, a third of them sparse, so that pairs
+    /// take both ways (rows of bits, Roaring): every cell equals the pair's own intersection
+    /// and union, in both triangles.
     #[test]
     fn every_cell_is_its_pair() {
         let sets: Vec<RoaringBitmap> = (0..23u32)
             .map(|k| {
-                (0..5_000u32)
-                    .filter(|x| (x * (k + 3)) % (k + 7) < 3)
-                    .collect()
+                let members = (0..200_000u32).filter(|x| (x * (k + 3)) % (k + 7) < 3);
+                match k % 3 {
+                    0 => members.take(100).collect(),
+                    _ => members.collect(),
+                }
             })
             .collect();
+        let dense = sets
+            .iter()
+            .filter(|s| s.len() * DENSE_SHARE >= 200_000)
+            .count();
+        assert!(dense > 10 && dense < 23, "{dense} dense sets");
         let m = overlap_matrix(&sets);
         for (i, a) in sets.iter().enumerate() {
             for (j, b) in sets.iter().enumerate() {
