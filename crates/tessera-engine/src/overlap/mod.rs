@@ -38,7 +38,7 @@ pub fn overlap_matrix(sets: &[RoaringBitmap]) -> OverlapMatrix {
     let dense_sets: Vec<&RoaringBitmap> = sets
         .iter()
         .enumerate()
-        .filter(|(_, set)| set.len() > 0 && set.len() * DENSE_SHARE >= universe)
+        .filter(|(_, set)| !set.is_empty() && set.len() * DENSE_SHARE >= universe)
         .enumerate()
         .map(|(rank, (i, set))| {
             dense_rank[i] = Some(rank);
