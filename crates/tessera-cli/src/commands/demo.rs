@@ -167,7 +167,7 @@ pub fn demo(data: &Path, args: DemoArgs) -> Result<ExitCode> {
         std::fs::write(segments_dir.join(file), text)?;
     }
     let t = Instant::now();
-    let snapshot = Snapshot::load(&store, config.now)?;
+    let snapshot = super::loading(|| Snapshot::load(&store, config.now))?;
     outln!(
         "loaded {} profiles into the engine in {:.2}s",
         snapshot.index.len(),
