@@ -9,9 +9,9 @@
 //!
 //! Parsing runs on its own thread so that JSON decoding overlaps with SQLite writes; the
 //! channel is bounded (a batch and a few chunks), and committed batches are freed on a third
-//! thread, so memory stays bounded by a few batches whatever the file size. Every line ends as stored, a
-//! duplicate (already stored: re-importing a file adds nothing) or a reject naming the file,
-//! line, field and reason. Nothing is dropped silently.
+//! thread, so memory stays bounded by a few batches whatever the file size. Every line ends as
+//! stored, a duplicate (already stored: re-importing a file adds nothing) or a reject naming
+//! the file, line, field and reason. Nothing is dropped silently.
 
 mod csv_rows;
 mod input;

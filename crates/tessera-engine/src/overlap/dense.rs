@@ -51,7 +51,7 @@ impl DenseRows {
         let n = self.len();
         let pairs = n * n.saturating_sub(1) / 2;
         if pairs == 0 {
-            return vec![0; pairs];
+            return Vec::new();
         }
         let kernel = Kernel::detect();
         let blocks = self.words.div_ceil(BLOCK_WORDS);
