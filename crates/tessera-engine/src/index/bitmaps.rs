@@ -15,11 +15,15 @@ use roaring::RoaringBitmap;
 
 /// The format's cookie for "no run containers", which also means every container's offset
 /// is listed ([spec](https://github.com/RoaringBitmap/RoaringFormatSpec)).
-const COOKIE_NO_RUNS: u32 = 12346;
+pub(crate) const COOKIE_NO_RUNS: u32 = 12346;
+/// The low 16 bits of the cookie of the format with run containers (the high 16 bits hold the
+/// container count less one); offsets are listed only from [`RUNS_OFFSETS_FROM`] containers.
+pub(crate) const COOKIE_RUNS: u32 = 12347;
+pub(crate) const RUNS_OFFSETS_FROM: usize = 4;
 /// Containers holding at most this many values are arrays of `u16`; fuller ones are bitmaps
 /// of 2¹⁶ bits. Readers decide by the cardinality, so writers must split the same way.
-const ARRAY_LIMIT: usize = 4096;
-const BITMAP_BYTES: usize = 8192;
+pub(crate) const ARRAY_LIMIT: usize = 4096;
+pub(crate) const BITMAP_BYTES: usize = 8192;
 
 /// A bitmap holding exactly `values`, which must be strictly ascending.
 pub(crate) fn from_ascending(values: &[u32]) -> RoaringBitmap {

@@ -10,10 +10,14 @@
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
+use crate::index::bitmaps::{
+    ARRAY_LIMIT, BITMAP_BYTES, COOKIE_NO_RUNS, COOKIE_RUNS, RUNS_OFFSETS_FROM,
+};
+
 /// Words per block: 8 KiB of each row, so 50 rows' blocks fit in a core's L2 cache.
 const BLOCK_WORDS: usize = 1024;
 /// Words per Roaring container (2¹⁶ values).
-const CONTAINER_WORDS: usize = 1024;
+const CONTAINER_WORDS: usize = BITMAP_BYTES / 8;
 
 /// Sets as rows of bits of equal length.
 pub(super) struct DenseRows {
@@ -96,17 +100,17 @@ fn fill(row: &mut [u64], set: &RoaringBitmap, buffer: &mut Vec<u8>) {
     // count, which containers are runs (in the format with runs), a key and cardinality per
     // container, offsets (skipped), then the containers in key order.
     let cookie = u32_at(0);
-    let (containers, runs, mut at) = if cookie & 0xFFFF == 12347 {
+    let (containers, runs, mut at) = if cookie & 0xFFFF == COOKIE_RUNS {
         let containers = (cookie >> 16) as usize + 1;
         let flags = containers.div_ceil(8);
         (containers, Some(&bytes[4..4 + flags]), 4 + flags)
     } else {
-        debug_assert_eq!(cookie, 12346, "a Roaring cookie");
+        debug_assert_eq!(cookie, COOKIE_NO_RUNS, "a Roaring cookie");
         (u32_at(4) as usize, None, 8)
     };
     let descriptions = at;
     at += 4 * containers;
-    if runs.is_none() || containers >= 4 {
+    if runs.is_none() || containers >= RUNS_OFFSETS_FROM {
         at += 4 * containers;
     }
     for c in 0..containers {
@@ -122,14 +126,14 @@ fn fill(row: &mut [u64], set: &RoaringBitmap, buffer: &mut Vec<u8>) {
                 set_range(words, start, last);
             }
             at += 4 * count;
-        } else if cardinality > 4096 {
+        } else if cardinality > ARRAY_LIMIT {
             for (word, chunk) in words
                 .iter_mut()
-                .zip(bytes[at..at + 8 * 1024].chunks_exact(8))
+                .zip(bytes[at..at + BITMAP_BYTES].chunks_exact(8))
             {
                 *word = u64::from_le_bytes(chunk.try_into().unwrap());
             }
-            at += 8 * 1024;
+            at += BITMAP_BYTES;
         } else {
             for v in 0..cardinality {
                 let value = u16_at(at + 2 * v) as usize;
