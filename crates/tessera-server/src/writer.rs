@@ -144,7 +144,7 @@ pub(crate) fn spawn(
     // Stops with the writer thread, which owns it.
     let checkpointer = store.checkpoint_in_background()?;
     // Events by profile and message ids are indexed off this thread (see tessera-store's
-    // `index.rs`).
+    // `index/`).
     let indexer = store.index_in_background()?;
     let thread = std::thread::Builder::new()
         .name("tessera-writer".into())

@@ -12,7 +12,7 @@
 //!   batch is visible.
 //! - Events are idempotent by message id: storing a message id twice stores it once.
 //! - `events` is an append-only log; its indexes by profile and by message id are deferred
-//!   into `tessera-index.db` (see `index.rs`), and every read combines them with the tail.
+//!   into `tessera-index.db` (see `index/`), and every read combines them with the tail.
 //! - `profiles.canonical` always names the root of the merge group directly.
 //! - Trait values are append-only observations; current and "as of" views are derived.
 
@@ -41,7 +41,7 @@ pub use checkpoint::Checkpointer;
 pub use config::{Config, RfmSection, ServerSection};
 pub use encoded::EncodedRecord;
 pub use erase::Erasure;
-pub use index::{Indexer, INDEX_FILE};
+pub use index::{Indexer, LevelShape, INDEX_FILE};
 pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};
 pub use places::{InvalidPlace, Place};
@@ -104,6 +104,8 @@ pub struct Store {
     index: Connection,
     /// Messages stored after the index's mark, loaded at the first batch.
     recent: Option<index::RecentMessages>,
+    /// The sizes of the index's levels for the merges this store starts.
+    index_shape: LevelShape,
     /// Compresses event payloads; loaded at the first batch, dropped when one rolls back.
     payload_encoder: Option<payload::PayloadEncoder>,
     /// Decodes event payloads for the per-profile reads (keeps the dictionaries it loaded).
@@ -171,6 +173,7 @@ impl Store {
             identity_cache: Default::default(),
             index,
             recent: None,
+            index_shape: LevelShape::default(),
             payload_encoder: None,
             payload_decoder: std::cell::RefCell::new(payload::PayloadDecoder::new()),
         };

@@ -213,7 +213,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "#,
     // 7: `events` becomes an append-only log: no index is updated in the commit of an event.
     // Events by profile and message ids are indexed in `tessera-index.db` in deferred,
-    // sorted merges (see `index.rs`), which needs `seq` never to be given twice (AUTOINCREMENT
+    // sorted merges (see `index/`), which needs `seq` never to be given twice (AUTOINCREMENT
     // even after the newest events are erased) and an id that ties that file to this store.
     r#"
     CREATE TABLE events_log (

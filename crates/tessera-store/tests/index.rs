@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use serde_json::{json, Map};
 use tessera_model::{EventKind, Identifier};
-use tessera_store::{Outcome, Record, Store, INDEX_FILE};
+use tessera_store::{LevelShape, Outcome, Record, Store, INDEX_FILE};
 
 fn track(message_id: &str, ts: i64, user: &str) -> Record {
     Record {
@@ -23,14 +23,61 @@ fn track(message_id: &str, ts: i64, user: &str) -> Record {
     }
 }
 
+/// The index's levels (`profile_events_0` …).
+const LEVELS: usize = 5;
+
+/// `SELECT count(*)` of every level of a table, one term each.
+fn count_all(table: &str) -> String {
+    let terms: Vec<String> = (0..LEVELS)
+        .map(|k| format!("(SELECT count(*) FROM {table}_{k})"))
+        .collect();
+    format!("SELECT {}", terms.join(" + "))
+}
+
 fn index_rows(dir: &std::path::Path) -> (i64, i64, i64) {
     let conn = rusqlite::Connection::open(dir.join(INDEX_FILE)).unwrap();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     (
-        count("SELECT count(*) FROM profile_events"),
-        count("SELECT count(*) FROM message_keys"),
+        count(&count_all("profile_events")),
+        count(&count_all("message_keys")),
         count("SELECT indexed_through FROM index_state"),
     )
+}
+
+/// Per table and level: the entries there and the count `index_levels` keeps, after
+/// asserting that no entry is in two levels.
+fn levels(dir: &std::path::Path) -> BTreeMap<(String, i64), (i64, i64)> {
+    let conn = rusqlite::Connection::open(dir.join(INDEX_FILE)).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let mut levels = BTreeMap::new();
+    for (table, key) in [("profile_events", "seq"), ("message_keys", "key")] {
+        let union: Vec<String> = (0..LEVELS)
+            .map(|k| format!("SELECT {key} FROM {table}_{k}"))
+            .collect();
+        let union = union.join(" UNION ALL ");
+        assert_eq!(
+            count(&format!("SELECT count(*) FROM ({union})")),
+            count(&format!("SELECT count(DISTINCT {key}) FROM ({union})")),
+            "an entry of {table} in two levels"
+        );
+        for level in 0..LEVELS {
+            let n = count(&format!("SELECT count(*) FROM {table}_{level}"));
+            if n > 0 {
+                levels.insert((table.to_string(), level as i64), (n, 0));
+            }
+        }
+    }
+    let mut stmt = conn
+        .prepare("SELECT tbl, level, rows FROM index_levels")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    for row in rows {
+        let (table, level, counted) = row.unwrap();
+        levels.entry((table, level)).or_insert((0, 0)).1 = counted;
+    }
+    levels
 }
 
 /// The message ids of a profile's events, oldest first, as the per-profile read returns them.
@@ -198,6 +245,99 @@ fn erasure_removes_the_persons_index_entries_and_blocks_replays() {
     assert!(events_of(&store, "u1").is_empty());
 }
 
+#[test]
+fn full_levels_spill_into_the_next_and_every_read_sees_all_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    // Caps 2, 4, 8, 16, then open.
+    store.set_index_shape(LevelShape { base: 2, ratio: 2 });
+    let mut all = Vec::new();
+    for b in 0..12 {
+        let batch: Vec<Record> = (0..3)
+            .map(|i| {
+                track(
+                    &format!("m{}", b * 3 + i),
+                    b * 3 + i,
+                    &format!("u{}", i % 2),
+                )
+            })
+            .collect();
+        all.extend(batch.clone());
+        store.ingest_batch(&batch).unwrap();
+        store.catch_up_index().unwrap();
+        for ((_, level), (entries, counted)) in levels(dir.path()) {
+            // No erasures here, so the counts are exact; and every capped level is within its
+            // cap after a merge.
+            assert_eq!(entries, counted, "level {level}");
+            if level < 4 {
+                assert!(entries <= 2 << level, "level {level} holds {entries}");
+            }
+        }
+    }
+    let used: BTreeSet<i64> = levels(dir.path())
+        .into_iter()
+        .filter(|(_, (entries, _))| *entries > 0)
+        .map(|((_, level), _)| level)
+        .collect();
+    assert!(used.len() >= 2 && used.iter().any(|&l| l >= 3), "{used:?}");
+    assert_eq!(index_rows(dir.path()), (36, 36, 36));
+    assert_eq!(
+        store.ingest_batch(&all).unwrap(),
+        vec![Outcome::Duplicate; 36]
+    );
+    let u0: Vec<String> = (0..36)
+        .filter(|m| m % 3 != 1)
+        .map(|m| format!("m{m}"))
+        .collect();
+    assert_eq!(events_of(&store, "u0"), u0);
+    // One pass from nothing goes straight into the lowest level that holds it.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("{INDEX_FILE}{suffix}")));
+    }
+    let mut store = Store::open(dir.path()).unwrap();
+    store.set_index_shape(LevelShape { base: 2, ratio: 2 });
+    store.catch_up_index().unwrap();
+    let levels = levels(dir.path());
+    assert_eq!(levels.len(), 2, "{levels:?}");
+    assert!(levels
+        .iter()
+        .all(|((_, level), &n)| *level == 4 && n == (36, 36)));
+    assert_eq!(events_of(&store, "u0"), u0);
+}
+
+#[test]
+fn an_index_from_before_levels_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    store
+        .ingest_batch(&[track("m1", 1, "u1"), track("m2", 2, "u1")])
+        .unwrap();
+    drop(store);
+    // The layout of the first deferred index, with a mark that claims both events.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("{INDEX_FILE}{suffix}")));
+    }
+    let old = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
+    old.execute_batch(
+        "CREATE TABLE profile_events (profile_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+             seq INTEGER NOT NULL, PRIMARY KEY (profile_id, ts, seq)) WITHOUT ROWID;
+         CREATE TABLE message_keys (key BLOB PRIMARY KEY) WITHOUT ROWID;
+         CREATE TABLE index_state (id INTEGER PRIMARY KEY CHECK (id = 0),
+             store_id INTEGER NOT NULL, indexed_through INTEGER NOT NULL);",
+    )
+    .unwrap();
+    drop(old);
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(index_rows(dir.path()), (0, 0, 0));
+    assert_eq!(
+        store.ingest_batch(&[track("m2", 2, "u1")]).unwrap(),
+        vec![Outcome::Duplicate]
+    );
+    store.catch_up_index().unwrap();
+    assert_eq!(index_rows(dir.path()), (2, 2, 2));
+    assert_eq!(events_of(&store, "u1"), ["m1", "m2"]);
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     /// Messages (message number, user, time).
@@ -222,9 +362,15 @@ proptest! {
     /// Against a plain model: a message is stored once, never again after its person was
     /// erased, and each person's events read back complete and in order, at every point.
     #[test]
-    fn deduplication_and_reads_follow_the_model(ops in prop::collection::vec(op(), 1..25)) {
+    fn deduplication_and_reads_follow_the_model(
+        ops in prop::collection::vec(op(), 1..25),
+        shape in prop::option::of((1u64..4, 2u64..4)),
+    ) {
+        // Tiny levels (or the default, where everything stays in the lowest one).
+        let shape = shape.map(|(base, ratio)| LevelShape { base, ratio }).unwrap_or_default();
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::init(dir.path()).unwrap();
+        store.set_index_shape(shape);
         // message number -> (user, time, arrival); erased message numbers.
         let mut stored: BTreeMap<u8, (u8, i64, usize)> = BTreeMap::new();
         let mut erased: BTreeSet<u8> = BTreeSet::new();
@@ -252,6 +398,7 @@ proptest! {
                 Op::Reopen => {
                     drop(store);
                     store = Store::open(dir.path()).unwrap();
+                    store.set_index_shape(shape);
                 }
                 Op::Erase(u) => {
                     if let Ok(profile) = store.resolve_profile(&format!("user_id:u{u}")) {
@@ -264,6 +411,10 @@ proptest! {
                         }
                     }
                 }
+            }
+            // Erasures may leave a level's count above its entries, never below.
+            for (place, (entries, counted)) in levels(dir.path()) {
+                prop_assert!(counted >= entries, "{:?}: {} counted, {} there", place, counted, entries);
             }
             for u in 0..5u8 {
                 let mut expected: Vec<(i64, usize, u8)> = stored
