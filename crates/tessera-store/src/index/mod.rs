@@ -273,7 +273,7 @@ impl Merger {
                 "UPDATE index_state SET indexed_through = ?1",
                 params![through],
             )?;
-            Ok(read as u64)
+            Ok(read)
         })();
         match merged {
             Ok(n) => {
