@@ -26,6 +26,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -33,6 +34,7 @@ use std::time::Duration;
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
+use rusqlite::vtab::array::Array;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
@@ -54,6 +56,10 @@ const MERGE_ROWS: i64 = 4_000_000;
 /// How often the background indexer merges the tail: the longer, the more inserts share a
 /// page (the point of deferring), the more messages are kept in memory for deduplication.
 const INTERVAL: Duration = Duration::from_millis(1000);
+
+/// How much of the index file the writer's connection maps (address space, not memory: the
+/// pages stay in the OS page cache).
+const MMAP_BYTES: i64 = 1 << 36;
 
 /// Takes the index's write lock as a transaction's first statement, so that concurrent
 /// mergers (the server's indexer and a writer catching up) wait for each other while the
@@ -96,7 +102,11 @@ pub(crate) fn open_index(dir: &Path, store: &Connection) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -131_072)?;
+    // Probes read pages of every level at random: mapped, a page read is a memory access
+    // rather than a `pread` and a copy. (Writes still go through the WAL.)
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.busy_timeout(Duration::from_secs(30))?;
+    rusqlite::vtab::array::load_module(&conn)?;
     // An index from before levels (one `message_keys` table) is dropped and rebuilt: it is
     // derived data, and one sorted pass rebuilds it.
     let unlevelled: bool = conn.query_row(
@@ -181,26 +191,22 @@ pub(crate) fn indexed_keys(
         sorted.sort_unstable();
         sorted.dedup();
         let mut found = HashSet::new();
-        // Only the levels that hold keys: each is one more descent per probe.
-        let occupied = MESSAGE_KEYS.occupied(index)?;
-        if occupied.is_empty() {
-            return Ok((through, found));
-        }
-        let mut lookups = occupied
-            .iter()
-            .map(|&level| {
-                index.prepare_cached(&format!(
-                    "SELECT 1 FROM {} WHERE key = ?1",
-                    MESSAGE_KEYS.at(level)
-                ))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for key in sorted {
-            for lookup in &mut lookups {
-                if lookup.exists([&key[..]])? {
-                    found.insert(*key);
-                    break;
-                }
+        // A new message (nearly every one) is looked for in every level, so only in the
+        // levels that hold keys, and with one statement per level for the whole batch rather
+        // than a statement run (bind, step, reset) per key and level.
+        let keys: Array = Rc::new(sorted.iter().map(|k| Value::Blob(k.to_vec())).collect());
+        for level in MESSAGE_KEYS.occupied(index)? {
+            let mut lookup = index.prepare_cached(&format!(
+                "SELECT key FROM {} WHERE key IN rarray(?1)",
+                MESSAGE_KEYS.at(level)
+            ))?;
+            let mut rows = lookup.query([&keys])?;
+            while let Some(row) = rows.next()? {
+                let key = row.get_ref(0)?.as_blob()?;
+                let key = key.try_into().map_err(|_| {
+                    crate::Error::Internal(format!("a message key of {} bytes", key.len()))
+                })?;
+                found.insert(key);
             }
         }
         Ok((through, found))
