@@ -103,11 +103,13 @@ impl Store {
     ) -> Result<(Vec<Outcome>, Vec<MembershipChange>)> {
         // Past this many unindexed messages, deduplication would hold too many in memory:
         // index them first (the server's background indexer normally keeps the tail short).
-        if self
-            .recent
-            .as_ref()
-            .is_some_and(|recent| recent.len() > crate::index::RECENT_LIMIT)
-        {
+        // Before the first batch only the log tells: an index lost, or dropped by an upgrade,
+        // is empty, and its whole log would otherwise be loaded into memory.
+        let unindexed = match &self.recent {
+            Some(recent) => recent.len(),
+            None => self.unindexed_upper_bound()?,
+        };
+        if unindexed > crate::index::RECENT_LIMIT {
             self.catch_up_index()?;
         }
         // A manual transaction rather than rusqlite's guard, so that `follow` can use the

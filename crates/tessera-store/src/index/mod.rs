@@ -392,6 +392,17 @@ impl Store {
         Merger::open(&self.dir, self.index_shape)?.catch_up()
     }
 
+    /// At least as many events as the index lacks (erased ones may be counted).
+    pub(crate) fn unindexed_upper_bound(&self) -> Result<usize> {
+        let last: i64 = self
+            .conn
+            .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'events'")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        Ok((last - indexed_through(&self.index)?).max(0) as usize)
+    }
+
     /// Sets the sizes of the index's levels for the merges this store starts from now on
     /// (tests use tiny levels to exercise spills; the default suits any size).
     #[doc(hidden)]
