@@ -34,6 +34,13 @@ fn count_all(table: &str) -> String {
     format!("SELECT {}", terms.join(" + "))
 }
 
+/// Deletes the index file (and its WAL) as a user or a lost disk would.
+fn delete_index(dir: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("{INDEX_FILE}{suffix}")));
+    }
+}
+
 fn index_rows(dir: &std::path::Path) -> (i64, i64, i64) {
     let conn = rusqlite::Connection::open(dir.join(INDEX_FILE)).unwrap();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
@@ -154,9 +161,7 @@ fn a_lost_or_foreign_index_is_rebuilt_and_the_log_never_reuses_a_sequence_number
     store.catch_up_index().unwrap();
     drop(store);
     // Deleted: rebuilt empty, then filled in one pass.
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(dir.path().join(format!("{INDEX_FILE}{suffix}")));
-    }
+    delete_index(dir.path());
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(index_rows(dir.path()), (0, 0, 0));
     assert_eq!(
@@ -291,9 +296,7 @@ fn full_levels_spill_into_the_next_and_every_read_sees_all_levels() {
         .collect();
     assert_eq!(events_of(&store, "u0"), u0);
     // One pass from nothing goes straight into the lowest level that holds it.
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(dir.path().join(format!("{INDEX_FILE}{suffix}")));
-    }
+    delete_index(dir.path());
     let mut store = Store::open(dir.path()).unwrap();
     store.set_index_shape(LevelShape { base: 2, ratio: 2 });
     store.catch_up_index().unwrap();
@@ -314,9 +317,7 @@ fn an_index_from_before_levels_is_rebuilt() {
         .unwrap();
     drop(store);
     // The layout of the first deferred index, with a mark that claims both events.
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(dir.path().join(format!("{INDEX_FILE}{suffix}")));
-    }
+    delete_index(dir.path());
     let old = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
     old.execute_batch(
         "CREATE TABLE profile_events (profile_id INTEGER NOT NULL, ts INTEGER NOT NULL,

@@ -31,6 +31,7 @@
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::in_transaction;
 use crate::Result;
 
 /// Levels `0..LEVELS`; the last one has no cap.
@@ -168,8 +169,7 @@ impl LevelledTable {
     /// Moves every entry of `level` into `level + 1` in one transaction.
     fn spill(&self, conn: &Connection, level: usize, lock: &str) -> Result<()> {
         let (from, into, columns) = (self.at(level), self.at(level + 1), self.columns);
-        conn.execute_batch(&format!("BEGIN; {lock}"))?;
-        let spilled = (|| -> Result<()> {
+        in_transaction(conn, &format!("BEGIN; {lock}"), || {
             // In key order: each page of the next level is written once.
             let moved = conn.execute(
                 &format!(
@@ -184,14 +184,7 @@ impl LevelledTable {
             conn.prepare_cached("UPDATE index_levels SET rows = 0 WHERE tbl = ?1 AND level = ?2")?
                 .execute(params![self.name, level as i64])?;
             Ok(())
-        })();
-        match spilled {
-            Ok(()) => Ok(conn.execute_batch("COMMIT")?),
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 
     /// Deletes the entries whose `column` is one of `values` from every level.

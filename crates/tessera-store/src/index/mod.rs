@@ -82,6 +82,26 @@ const SCHEMA: &str = "
     );
 ";
 
+/// Runs `body` in a transaction opened by `begin` (a `BEGIN` statement, possibly followed by
+/// [`LOCK`]): committed if it succeeds, rolled back if it fails.
+pub(crate) fn in_transaction<T>(
+    conn: &Connection,
+    begin: &str,
+    body: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    conn.execute_batch(begin)?;
+    match body() {
+        Ok(done) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 /// The deduplication key of a message id.
 pub(crate) fn message_key(message_id: &str) -> [u8; 16] {
     let digest = Sha256::digest(message_id.as_bytes());
@@ -251,8 +271,7 @@ impl Merger {
         let conn = &self.conn;
         // The first statement writes the index, so the transaction holds the index's write
         // lock (another merger waits) without ever taking the store's: the writer goes on.
-        conn.execute_batch(&format!("BEGIN; {LOCK}"))?;
-        let merged = (|| -> Result<u64> {
+        let merged = in_transaction(conn, &format!("BEGIN; {LOCK}"), || {
             let from = indexed_through(conn)?;
             let last: Option<i64> =
                 conn.query_row("SELECT max(seq) FROM store.events", [], |r| r.get(0))?;
@@ -280,20 +299,11 @@ impl Merger {
                 params![through],
             )?;
             Ok(read)
-        })();
-        match merged {
-            Ok(n) => {
-                conn.execute_batch("COMMIT")?;
-                for table in TABLES {
-                    table.compact(conn, &self.shape, LOCK)?;
-                }
-                Ok(n)
-            }
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
+        })?;
+        for table in TABLES {
+            table.compact(conn, &self.shape, LOCK)?;
         }
+        Ok(merged)
     }
 
     /// Indexes the whole log `..= through` into an empty `level` in one pass, SQLite sorting
@@ -577,8 +587,7 @@ impl Store {
 
     /// Removes an erased person's entries from the index (after their events are gone).
     pub(crate) fn forget_in_index(&self, records: &[u64], message_ids: &[String]) -> Result<()> {
-        self.index.execute_batch("BEGIN IMMEDIATE")?;
-        let forgotten = (|| -> Result<()> {
+        in_transaction(&self.index, "BEGIN IMMEDIATE", || {
             PROFILE_EVENTS.delete_where(
                 &self.index,
                 "profile_id",
@@ -592,13 +601,6 @@ impl Store {
                     .map(|id| Value::Blob(message_key(id).to_vec())),
             )?;
             Ok(())
-        })();
-        match forgotten {
-            Ok(()) => Ok(self.index.execute_batch("COMMIT")?),
-            Err(e) => {
-                let _ = self.index.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 }
