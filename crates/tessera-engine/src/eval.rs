@@ -8,6 +8,7 @@
 //! its scope for which its condition holds.
 
 mod batch;
+mod class_rows;
 mod counts;
 mod cuts;
 mod events;

@@ -5,14 +5,14 @@
 
 use std::sync::OnceLock;
 
-use roaring::{MultiOps, RoaringBitmap};
+use roaring::RoaringBitmap;
 use tessera_lang::{CmpOp, EventQuery, Expr, NumCmp, ValueTest};
 use tessera_model::{LocalField, Millis, LAST_LOCATION};
 
+use super::class_rows::ClassRows;
 use super::counts::Counts;
 use super::cuts::Cuts;
 use super::events::number_pred;
-use crate::index::bitmaps::from_ascending;
 use crate::index::traits::Sparse;
 use crate::index::Index;
 use crate::predicate::{number_literal, RangePred};
@@ -202,7 +202,7 @@ struct NumberGroup {
     tests: Vec<ValueTest>,
     cuts: Cuts,
     /// Profiles per class.
-    classes: OnceLock<Vec<RoaringBitmap>>,
+    classes: OnceLock<ClassRows>,
 }
 
 impl NumberGroup {
@@ -219,7 +219,7 @@ impl NumberGroup {
         }
     }
 
-    fn classes(&self, index: &Index) -> &[RoaringBitmap] {
+    fn classes(&self, index: &Index) -> &ClassRows {
         self.classes.get_or_init(|| {
             let empty = Sparse::default();
             let column = index
@@ -227,30 +227,17 @@ impl NumberGroup {
                 .get(&self.name)
                 .and_then(|columns| columns.numbers.as_ref())
                 .unwrap_or(&empty);
-            // Classes first, then each class's profiles into a list of its exact size: the
-            // lists are written without growing, in ascending order.
-            let classes: Vec<u32> = column
-                .vals
-                .iter()
-                .map(|&x| self.cuts.class_of(x) as u32)
-                .collect();
-            let mut sizes = vec![0usize; self.cuts.classes()];
-            classes.iter().for_each(|&class| sizes[class as usize] += 1);
-            let mut lists: Vec<Vec<u32>> = sizes.into_iter().map(Vec::with_capacity).collect();
-            for (&ord, &class) in column.ords.iter().zip(&classes) {
-                lists[class as usize].push(ord);
+            let mut rows = ClassRows::builder(self.cuts.classes(), index.len());
+            for (&ord, &x) in column.ords.iter().zip(&column.vals) {
+                rows.insert(ord, self.cuts.class_of(x));
             }
-            lists.iter().map(|ords| from_ascending(ords)).collect()
+            rows.finish()
         })
     }
 
     /// Every profile whose value passes `test`, one of the group's tests.
     fn select(&self, index: &Index, test: &ValueTest) -> RoaringBitmap {
         let pred = RangePred::compile(test, number_literal);
-        let classes = self.classes(index);
-        self.cuts
-            .passing(&pred)
-            .map(|class| &classes[class])
-            .union()
+        self.classes(index).union(self.cuts.passing(&pred))
     }
 }

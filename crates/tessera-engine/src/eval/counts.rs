@@ -4,13 +4,13 @@
 
 use std::ops::Range;
 
-use roaring::{MultiOps, RoaringBitmap};
+use roaring::RoaringBitmap;
 use tessera_lang::{EventQuery, NumCmp};
 use tessera_model::Millis;
 
+use super::class_rows::ClassRows;
 use super::cuts::Cuts;
 use super::events::{bounds, count_profiles, number_pred, Measure};
-use crate::index::bitmaps::BitmapSink;
 use crate::index::events::{RowCodes, RowFilter};
 use crate::index::Index;
 
@@ -20,10 +20,9 @@ use crate::index::Index;
 /// Several conditions of one batch that count the same events (`count(E in last 30d) >= 1`
 /// … `>= 10`, or `did(E in last 30d)`) take their answers from one of these, computed once:
 /// each is then a union of the classes whose counts pass its comparison.
-#[derive(Debug, Default)]
 pub(super) struct Counts {
     cuts: Cuts,
-    classes: Vec<RoaringBitmap>,
+    classes: ClassRows,
 }
 
 impl Counts {
@@ -31,7 +30,7 @@ impl Counts {
     pub(super) fn compute(index: &Index, query: &EventQuery, cuts: &Cuts, at: Millis) -> Counts {
         let mut counts = CountsBuilder::new(cuts);
         count_profiles(index, query, at, |ord, n| counts.push(cuts, ord, n));
-        counts.finish(cuts)
+        counts.finish(cuts, index.len())
     }
 
     /// The counts of each of `queries`, which all select events of one name in one window
@@ -47,21 +46,23 @@ impl Counts {
         cuts: &[Cuts],
         at: Millis,
     ) -> Vec<Counts> {
-        let mut all: Vec<Counts> = cuts
-            .iter()
-            .map(|cuts| CountsBuilder::new(cuts).finish(cuts))
-            .collect();
+        // No profile has a count (of events the index does not hold, or in no time).
+        let none = || {
+            cuts.iter()
+                .map(|cuts| CountsBuilder::new(cuts).finish(cuts, 0))
+                .collect()
+        };
         let (Some(first), Some(table)) = (
             queries.first(),
             queries.first().and_then(|q| index.events.get(&q.event)),
         ) else {
-            return all;
+            return none();
         };
         debug_assert!(queries
             .iter()
             .all(|q| q.event == first.event && q.window == first.window));
         let Some((low, high)) = bounds(first.window.as_ref(), at) else {
-            return all;
+            return none();
         };
         let filters: Vec<Option<RowFilter<'_>>> = queries
             .iter()
@@ -75,16 +76,15 @@ impl Counts {
             })
             .collect();
         let scan_all = postings.iter().flatten().sum::<usize>() >= table.seg_profile.len();
+        let mut all: Vec<Option<Counts>> = Vec::with_capacity(queries.len());
         let mut scanned = Vec::new();
         for (i, query) in queries.iter().enumerate() {
             if postings[i].is_some() && !scan_all {
-                all[i] = Counts::compute(index, query, &cuts[i], at);
+                all.push(Some(Counts::compute(index, query, &cuts[i], at)));
             } else {
+                all.push(None);
                 scanned.push(i);
             }
-        }
-        if scanned.is_empty() {
-            return all;
         }
         let masks = CodeMasks::compile(scanned.iter().map(|&i| filters[i].as_ref()));
         // Profiles in slices side by side on rayon's threads, each slice's lists then
@@ -100,22 +100,19 @@ impl Counts {
                     .collect();
                 let mut per_filter = vec![0u64; scanned.len()];
                 let runs = slice * SLICE..((slice + 1) * SLICE).min(table.seg_profile.len());
-                for run_index in runs {
+                table.for_each_window(runs, low, high, |run_index, rows| {
                     let ord = table.seg_profile[run_index];
-                    let run = table.seg_start[run_index] as usize
-                        ..table.seg_start[run_index + 1] as usize;
-                    let rows = table.window(run, low, high);
-                    if rows.is_empty() {
-                        continue;
-                    }
                     if let Some(masks) = &masks {
-                        masks.count(rows, &mut per_filter);
-                        for ((counts, n), &i) in
-                            counts.iter_mut().zip(&mut per_filter).zip(&scanned)
-                        {
-                            counts.push(&cuts[i], ord, std::mem::take(n));
+                        // Only the filters some row passed: a profile's few rows pass few
+                        // of the filters (one category of eight, say).
+                        let mut counted = masks.count(rows, &mut per_filter);
+                        while counted != 0 {
+                            let k = counted.trailing_zeros() as usize;
+                            counted &= counted - 1;
+                            let n = std::mem::take(&mut per_filter[k]);
+                            counts[k].push(&cuts[scanned[k]], ord, n);
                         }
-                        continue;
+                        return;
                     }
                     for (&i, counts) in scanned.iter().zip(&mut counts) {
                         let n = match &filters[i] {
@@ -124,7 +121,7 @@ impl Counts {
                         };
                         counts.push(&cuts[i], ord, n as u64);
                     }
-                }
+                });
                 counts
             })
             .collect();
@@ -140,12 +137,14 @@ impl Counts {
         let finished: Vec<Counts> = joined
             .into_par_iter()
             .zip(&scanned)
-            .map(|(counts, &i)| counts.finish(&cuts[i]))
+            .map(|(counts, &i)| counts.finish(&cuts[i], index.len()))
             .collect();
         for (&i, counts) in scanned.iter().zip(finished) {
-            all[i] = counts;
+            all[i] = Some(counts);
         }
-        all
+        all.into_iter()
+            .map(|counts| counts.expect("every query counted"))
+            .collect()
     }
 
     /// The profiles of `scope` whose count passes `cmp`: what evaluating
@@ -163,13 +162,13 @@ impl Counts {
             .for_each(|class| passing[class] = true);
         // The profiles the comparison sets apart from those with no events: passing ones
         // when none pass, failing ones when none fail.
-        let listed = self
-            .classes
-            .iter()
-            .zip(passing)
-            .filter(|&(_, passes)| passes != holds_for_none)
-            .map(|(profiles, _)| profiles)
-            .union();
+        let listed = self.classes.union(
+            passing
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, passes)| passes != holds_for_none)
+                .map(|(class, _)| class),
+        );
         Some(if holds_for_none {
             scope - listed
         } else {
@@ -246,13 +245,18 @@ impl<'t> CodeMasks<'t> {
         })
     }
 
-    /// Adds to `counts[k]` the rows of `rows` for which filter `k` holds.
+    /// Adds to `counts[k]` the rows of `rows` for which filter `k` holds; returns the mask
+    /// of the filters that some row of `rows` passed (bit `k` for filter `k`).
     #[inline]
-    fn count(&self, rows: Range<usize>, counts: &mut [u64]) {
-        let mut unfiltered = self.unfiltered;
-        while unfiltered != 0 {
-            counts[unfiltered.trailing_zeros() as usize] += rows.len() as u64;
-            unfiltered &= unfiltered - 1;
+    fn count(&self, rows: Range<usize>, counts: &mut [u64]) -> u64 {
+        let mut counted = 0;
+        if !rows.is_empty() {
+            counted = self.unfiltered;
+            let mut unfiltered = self.unfiltered;
+            while unfiltered != 0 {
+                counts[unfiltered.trailing_zeros() as usize] += rows.len() as u64;
+                unfiltered &= unfiltered - 1;
+            }
         }
         self.codes.for_each(rows, |code| {
             let mut mask = self
@@ -260,17 +264,21 @@ impl<'t> CodeMasks<'t> {
                 .get(code as usize)
                 .copied()
                 .unwrap_or(self.missing);
+            counted |= mask;
             while mask != 0 {
                 counts[mask.trailing_zeros() as usize] += 1;
                 mask &= mask - 1;
             }
         });
+        counted
     }
 }
 
-/// Builds [`Counts`] from profiles arriving in ascending order.
+/// Builds [`Counts`] from profiles arriving in ascending order: the profiles of each class
+/// listed, then set in the class's row at the end (a list costs 4 bytes a profile; the
+/// rows, a bit per profile and class, are allocated once, not per slice of profiles).
 struct CountsBuilder {
-    sinks: Vec<BitmapSink>,
+    lists: Vec<Vec<u32>>,
     /// The class of each count below the table's length (a push is on the hot path, and
     /// counts are compared with small numbers).
     class_by_count: Vec<u32>,
@@ -295,7 +303,7 @@ impl CountsBuilder {
             .is_none_or(|largest| largest < len as f64)
             .then(|| cuts.class_of(len as f64));
         CountsBuilder {
-            sinks: (0..cuts.classes()).map(|_| BitmapSink::default()).collect(),
+            lists: vec![Vec::new(); cuts.classes()],
             class_by_count,
             beyond,
         }
@@ -310,20 +318,29 @@ impl CountsBuilder {
             Some(&class) => class as usize,
             None => self.beyond.unwrap_or_else(|| cuts.class_of(n as f64)),
         };
-        self.sinks[class].push(ord);
+        self.lists[class].push(ord);
     }
 
     /// Adds the counts of other profiles, all after these ones.
     fn append(&mut self, other: CountsBuilder) {
-        for (mine, theirs) in self.sinks.iter_mut().zip(other.sinks) {
-            mine.append(theirs);
+        for (mine, mut theirs) in self.lists.iter_mut().zip(other.lists) {
+            if mine.is_empty() {
+                *mine = theirs;
+            } else {
+                mine.append(&mut theirs);
+            }
         }
     }
 
-    fn finish(self, cuts: &Cuts) -> Counts {
+    /// The counts, of profiles below `universe`.
+    fn finish(self, cuts: &Cuts, universe: usize) -> Counts {
+        let mut rows = ClassRows::builder(cuts.classes(), universe);
+        for (class, ords) in self.lists.iter().enumerate() {
+            rows.insert_all(ords, class);
+        }
         Counts {
             cuts: cuts.clone(),
-            classes: self.sinks.into_iter().map(BitmapSink::finish).collect(),
+            classes: rows.finish(),
         }
     }
 }

@@ -80,6 +80,8 @@ struct Plan<'a> {
     /// No run shorter than this can be listed: a count in a window is at most the run's
     /// length, and counts below this never change the outcome (1 when that does not apply).
     min_run: usize,
+    /// The caller reads each fold's count itself (`count_profiles`), not only `holds`.
+    exact_counts: bool,
 }
 
 impl Plan<'_> {
@@ -137,6 +139,21 @@ impl Plan<'_> {
     }
 
     /// Whether the condition holds for a profile with at least one taking-part row.
+    /// Whether one row of a profile's window decides the condition as well as all of them:
+    /// a count of every row (no filter) compared so that every count from 1 up gets the
+    /// same answer (`did`, `count(…) >= 1`, `count(…) = 0`). A fold of one row then stands
+    /// for any non-empty window.
+    fn decided_by_any_row(&self) -> bool {
+        !self.exact_counts
+            && self.filter.is_none()
+            && self.numbers.is_none()
+            && !self.times
+            && self.min_run <= 1
+            && matches!(self.measure, Measure::Count(_))
+            && matches!(self.cmp, RangePred::Within(..))
+            && self.cmp.matches(1.0) == self.cmp.matches(u64::MAX as f64)
+    }
+
     #[inline]
     fn holds(&self, fold: &Fold) -> bool {
         match &self.measure {
@@ -232,6 +249,7 @@ pub(super) fn evaluate(
     let plan = Plan {
         times: matches!(measure, Measure::Recency(_)),
         min_run,
+        exact_counts: false,
         cmp,
         table,
         filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
@@ -264,6 +282,7 @@ pub(super) fn count_profiles(
     let plan = Plan {
         times: false,
         min_run: 1,
+        exact_counts: true,
         cmp: number_pred(&at_least_one),
         table,
         filter: query.filter.as_ref().map(|f| RowFilter::compile(table, f)),
@@ -343,20 +362,32 @@ fn fold_profiles(
             visit(o, &fold);
         }
     } else {
-        // Scan every profile's run in scope, narrowed to the window by binary search.
+        // Scan every profile's run in scope, narrowed to the window.
         let mut in_scope = Cursor::new(scope, index.len());
-        for (i, &ord) in table.seg_profile.iter().enumerate() {
-            if !in_scope.contains(ord) {
-                continue;
-            }
-            let run = table.seg_start[i] as usize..table.seg_start[i + 1] as usize;
-            if run.len() < plan.min_run {
-                continue;
+        if plan.decided_by_any_row() {
+            table.for_each_nonempty_window(0..table.seg_profile.len(), low, high, |i| {
+                let ord = table.seg_profile[i];
+                if in_scope.contains(ord) {
+                    visit(
+                        ord,
+                        &Fold {
+                            n: 1,
+                            ..Fold::EMPTY
+                        },
+                    );
+                }
+            });
+            return;
+        }
+        table.for_each_window(0..table.seg_profile.len(), low, high, |i, rows| {
+            let ord = table.seg_profile[i];
+            if !in_scope.contains(ord) || table.run(i).len() < plan.min_run {
+                return;
             }
             let mut fold = Fold::EMPTY;
-            plan.add_range(&mut fold, table.window(run, low, high));
+            plan.add_range(&mut fold, rows);
             visit(ord, &fold);
-        }
+        });
     }
 }
 

@@ -37,28 +37,12 @@ pub(crate) fn from_ascending(values: &[u32]) -> RoaringBitmap {
         containers.push((key as u16, start..end));
         start = end;
     }
-    let data_bytes = |range: &Range<usize>| {
-        if range.len() <= ARRAY_LIMIT {
-            2 * range.len()
-        } else {
-            BITMAP_BYTES
-        }
-    };
-    let header = 8 + 8 * containers.len();
-    let total = header + containers.iter().map(|(_, r)| data_bytes(r)).sum::<usize>();
-    let mut bytes = Vec::with_capacity(total);
-    bytes.extend_from_slice(&COOKIE_NO_RUNS.to_le_bytes());
-    bytes.extend_from_slice(&(containers.len() as u32).to_le_bytes());
-    for (key, range) in &containers {
-        bytes.extend_from_slice(&key.to_le_bytes());
-        bytes.extend_from_slice(&((range.len() - 1) as u16).to_le_bytes());
-    }
-    let mut offset = header;
-    for (_, range) in &containers {
-        bytes.extend_from_slice(&(offset as u32).to_le_bytes());
-        offset += data_bytes(range);
-    }
-    for (_, range) in &containers {
+    let shape: Vec<(u16, usize)> = containers
+        .iter()
+        .map(|(key, range)| (*key, range.len()))
+        .collect();
+    portable(&shape, |i, bytes| {
+        let range = containers[i].1.clone();
         let low = values[range.clone()].iter().map(|&v| v as u16);
         if range.len() <= ARRAY_LIMIT {
             low.for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
@@ -69,6 +53,73 @@ pub(crate) fn from_ascending(values: &[u32]) -> RoaringBitmap {
                 .iter()
                 .for_each(|w| bytes.extend_from_slice(&w.to_le_bytes()));
         }
+    })
+}
+
+/// The bitmap whose values are the set bits of `words`, bit `b` of word `w` standing for
+/// `64 w + b`.
+pub(crate) fn from_words(words: &[u64]) -> RoaringBitmap {
+    const WORDS: usize = BITMAP_BYTES / 8;
+    let shape: Vec<(u16, usize)> = words
+        .chunks(WORDS)
+        .enumerate()
+        .map(|(key, chunk)| {
+            let len = chunk.iter().map(|w| w.count_ones() as usize).sum();
+            (key as u16, len)
+        })
+        .filter(|&(_, len)| len > 0)
+        .collect();
+    portable(&shape, |i, bytes| {
+        let (key, len) = shape[i];
+        let chunk = &words[usize::from(key) * WORDS..];
+        let chunk = &chunk[..WORDS.min(chunk.len())];
+        if len <= ARRAY_LIMIT {
+            for (w, &word) in chunk.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    let low = (w * 64) as u16 + word.trailing_zeros() as u16;
+                    bytes.extend_from_slice(&low.to_le_bytes());
+                    word &= word - 1;
+                }
+            }
+        } else {
+            chunk
+                .iter()
+                .chain(std::iter::repeat(&0).take(WORDS - chunk.len()))
+                .for_each(|w| bytes.extend_from_slice(&w.to_le_bytes()));
+        }
+    })
+}
+
+/// Writes containers in Roaring's portable serialisation and reads them back, so that every
+/// container is allocated once at its exact size. `shape` holds each container's key and
+/// cardinality (none empty), in ascending key order; `data(i, bytes)` appends container `i`'s
+/// values: `2 × cardinality` bytes of `u16`s for arrays, [`BITMAP_BYTES`] of words otherwise.
+fn portable(shape: &[(u16, usize)], mut data: impl FnMut(usize, &mut Vec<u8>)) -> RoaringBitmap {
+    let data_bytes = |len: usize| {
+        if len <= ARRAY_LIMIT {
+            2 * len
+        } else {
+            BITMAP_BYTES
+        }
+    };
+    let header = 8 + 8 * shape.len();
+    let total = header + shape.iter().map(|&(_, len)| data_bytes(len)).sum::<usize>();
+    let mut bytes = Vec::with_capacity(total);
+    bytes.extend_from_slice(&COOKIE_NO_RUNS.to_le_bytes());
+    bytes.extend_from_slice(&(shape.len() as u32).to_le_bytes());
+    for &(key, len) in shape {
+        debug_assert!(len > 0);
+        bytes.extend_from_slice(&key.to_le_bytes());
+        bytes.extend_from_slice(&((len - 1) as u16).to_le_bytes());
+    }
+    let mut offset = header;
+    for &(_, len) in shape {
+        bytes.extend_from_slice(&(offset as u32).to_le_bytes());
+        offset += data_bytes(len);
+    }
+    for i in 0..shape.len() {
+        data(i, &mut bytes);
     }
     debug_assert_eq!(bytes.len(), total);
     RoaringBitmap::deserialize_unchecked_from(&bytes[..])
@@ -117,19 +168,6 @@ impl BitmapSink {
         self.values.push(value);
     }
 
-    /// Pushes every value of `other`, in its order.
-    pub(crate) fn append(&mut self, mut other: BitmapSink) {
-        if let (Some(&last), Some(&first)) = (self.values.last(), other.values.first()) {
-            self.unordered |= first <= last;
-        }
-        self.unordered |= other.unordered;
-        if self.values.is_empty() {
-            std::mem::swap(&mut self.values, &mut other.values);
-        } else {
-            self.values.append(&mut other.values);
-        }
-    }
-
     pub(crate) fn finish(self) -> RoaringBitmap {
         if self.unordered {
             self.values.into_iter().collect()
@@ -155,28 +193,39 @@ mod tests {
         assert_eq!(sorted_bitmap([]), RoaringBitmap::new());
     }
 
-    /// Appending keeps every value, and notices an appended sink starting at or below the
-    /// end, or unordered within.
+    /// Every set bit is a value, across containers of both kinds, a partial last chunk and
+    /// chunks with no bits at all.
     #[test]
-    fn appended_sinks_keep_every_value() {
-        let sink = |values: &[u32]| {
-            let mut sink = BitmapSink::default();
-            values.iter().for_each(|&v| sink.push(v));
-            sink
-        };
-        for (a, b) in [
-            (&[1, 5, 9][..], &[10, 70_000][..]),
-            (&[1, 5, 9], &[9, 12]),
-            (&[1, 5, 9], &[3]),
-            (&[], &[4, 2]),
-            (&[2, 100_000], &[]),
-            (&[7], &[200_000, 8]),
-        ] {
-            let mut joined = sink(a);
-            joined.append(sink(b));
-            let expected: RoaringBitmap = a.iter().chain(b).copied().collect();
-            assert_eq!(joined.finish(), expected, "{a:?} then {b:?}");
+    fn words_become_their_set_bits() {
+        let values: Vec<u32> = (0..200_000u32)
+            .filter(|v| match v >> 16 {
+                0 => v % 3 == 0,    // bitmap container
+                1 => false,         // no container
+                2 => v % 1000 == 7, // array container
+                _ => v % 2 == 1,    // partial last chunk
+            })
+            .chain([65_536 * 2 + 4095, 65_536 * 2 + 4096])
+            .collect();
+        let mut words = vec![0u64; 200_000usize.div_ceil(64)];
+        values
+            .iter()
+            .for_each(|&v| words[v as usize / 64] |= 1 << (v % 64));
+        let expected: RoaringBitmap = values.iter().copied().collect();
+        let built = from_words(&words);
+        assert_eq!(built, expected);
+        assert_eq!(built.len(), expected.len());
+        assert_eq!(built.intersection_len(&expected), expected.len());
+        // Exactly at the array limit, and one past it.
+        for n in [ARRAY_LIMIT, ARRAY_LIMIT + 1] {
+            let mut words = vec![0u64; 2048];
+            (0..n).for_each(|v| words[1024 + v / 64] |= 1 << (v % 64));
+            let expected: RoaringBitmap = (0..n as u32).map(|v| 65_536 + v).collect();
+            let built = from_words(&words);
+            assert_eq!(built, expected, "{n}");
+            assert_eq!(built.intersection_len(&expected), n as u64, "{n}");
         }
+        assert_eq!(from_words(&[]), RoaringBitmap::new());
+        assert_eq!(from_words(&[0; 5000]), RoaringBitmap::new());
     }
 
     /// Containers at the array/bitmap limit and at both ends of the `u32` range.

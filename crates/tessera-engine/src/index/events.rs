@@ -273,6 +273,105 @@ impl EventTable {
         start..end
     }
 
+    /// Calls `visit(run_index, rows)` for each run of `runs` (indexes into `seg_profile`)
+    /// whose window `low..=high` holds rows, in ascending order, skipping the others: what
+    /// calling [`EventTable::window`] on every run and dropping the empty windows gives.
+    ///
+    /// Windows that reach past the table's last event (`in last 30d` as of now) are found
+    /// in two passes over a block of runs: the first keeps the runs whose last row is in the
+    /// window, without a branch on the answer (about half of all runs fail it, in no order a
+    /// branch predictor can learn); the second finds where each kept window starts, counting
+    /// the rows of short runs without a branch too. On 1M profiles' `Product Viewed` runs
+    /// this took 15 ms by `window`, which tests both ends of every run with branches.
+    pub(crate) fn for_each_window(
+        &self,
+        runs: std::ops::Range<usize>,
+        low: Millis,
+        high: Millis,
+        mut visit: impl FnMut(usize, std::ops::Range<usize>),
+    ) {
+        if high < self.ts.max() {
+            for i in runs {
+                let rows = self.window(self.run(i), low, high);
+                if !rows.is_empty() {
+                    visit(i, rows);
+                }
+            }
+            return;
+        }
+        /// Runs up to this long are counted row by row; longer ones searched.
+        const SHORT: usize = 16;
+        self.recent_blocks(runs, low, |kept| {
+            for &i in kept {
+                let run = self.run(i as usize);
+                let start = if self.ts.get(run.start) >= low {
+                    run.start
+                } else if run.len() <= SHORT {
+                    let before: usize =
+                        run.clone().map(|r| usize::from(self.ts.get(r) < low)).sum();
+                    run.start + before
+                } else {
+                    self.ts.partition_point(run.clone(), |t| t < low)
+                };
+                visit(i as usize, start..run.end);
+            }
+        });
+    }
+
+    /// Calls `visit(run_index)` for each run of `runs` whose window `low..=high` holds rows,
+    /// in ascending order: [`EventTable::for_each_window`] without finding where each window
+    /// starts, for conditions that only ask whether it is empty (`did(E in last 30d)`).
+    pub(crate) fn for_each_nonempty_window(
+        &self,
+        runs: std::ops::Range<usize>,
+        low: Millis,
+        high: Millis,
+        mut visit: impl FnMut(usize),
+    ) {
+        if high < self.ts.max() {
+            for i in runs {
+                if !self.window(self.run(i), low, high).is_empty() {
+                    visit(i);
+                }
+            }
+            return;
+        }
+        self.recent_blocks(runs, low, |kept| {
+            kept.iter().for_each(|&i| visit(i as usize))
+        });
+    }
+
+    /// Hands `on_block` the runs of `runs` whose last row is at or after `low`, a block at a
+    /// time: the runs of a window that reaches past the table's last event.
+    fn recent_blocks(
+        &self,
+        runs: std::ops::Range<usize>,
+        low: Millis,
+        mut on_block: impl FnMut(&[u32]),
+    ) {
+        const BLOCK: usize = 1024;
+        let mut kept = [0u32; BLOCK];
+        let mut block_start = runs.start;
+        while block_start < runs.end {
+            let block_end = (block_start + BLOCK).min(runs.end);
+            let mut n = 0;
+            for i in block_start..block_end {
+                kept[n] = i as u32;
+                // Runs are never empty.
+                let last = self.seg_start[i + 1] as usize - 1;
+                n += usize::from(self.ts.get(last) >= low);
+            }
+            on_block(&kept[..n]);
+            block_start = block_end;
+        }
+    }
+
+    /// The rows of run `i` (an index into `seg_profile`).
+    #[inline]
+    pub(crate) fn run(&self, i: usize) -> std::ops::Range<usize> {
+        self.seg_start[i] as usize..self.seg_start[i + 1] as usize
+    }
+
     /// The properties of one row, rebuilt so that every path reads as it did when added.
     pub(crate) fn properties(&self, row: usize) -> Map<String, Value> {
         let mut properties = Map::new();
@@ -601,6 +700,43 @@ mod tests {
                         "run {n}, [{low}, {high}]"
                     );
                 }
+            }
+        }
+    }
+
+    /// The scans over many runs visit exactly the runs whose window is not empty, with the
+    /// rows `window` finds, in order: over more runs than one block, runs of every length up
+    /// to past the row-by-row limit, windows that reach past the table's latest time (the
+    /// two-pass scan) and ones that do not.
+    #[test]
+    fn scans_visit_exactly_the_nonempty_windows() {
+        use crate::index::IndexBuilder;
+        let props = Map::new();
+        let mut builder = IndexBuilder::new();
+        for p in 0..2500usize {
+            let ord = builder.add_profile(p as i64);
+            for i in 0..1 + (p * 7) % 40 {
+                builder.add_event(ord, "e", ((p % 13) * 10 + i * i / 3) as Millis, &props);
+            }
+        }
+        let index = builder.finish();
+        let table = &index.events["e"];
+        let max = table.ts.max();
+        let runs = 3..table.seg_profile.len() - 5;
+        for low in [Millis::MIN, 0, 5, 60, 130, 300, max, max + 1] {
+            for high in [max - 1, max, Millis::MAX] {
+                let want: Vec<(usize, std::ops::Range<usize>)> = runs
+                    .clone()
+                    .map(|i| (i, table.window(table.run(i), low, high)))
+                    .filter(|(_, rows)| !rows.is_empty())
+                    .collect();
+                let mut got = Vec::new();
+                table.for_each_window(runs.clone(), low, high, |i, rows| got.push((i, rows)));
+                assert_eq!(got, want, "[{low}, {high}]");
+                let mut nonempty = Vec::new();
+                table.for_each_nonempty_window(runs.clone(), low, high, |i| nonempty.push(i));
+                let want: Vec<usize> = want.iter().map(|(i, _)| *i).collect();
+                assert_eq!(nonempty, want, "[{low}, {high}]");
             }
         }
     }
