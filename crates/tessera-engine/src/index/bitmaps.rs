@@ -85,7 +85,7 @@ pub(crate) fn from_words(words: &[u64]) -> RoaringBitmap {
         } else {
             chunk
                 .iter()
-                .chain(std::iter::repeat(&0).take(WORDS - chunk.len()))
+                .chain(std::iter::repeat_n(&0, WORDS - chunk.len()))
                 .for_each(|w| bytes.extend_from_slice(&w.to_le_bytes()));
         }
     })
