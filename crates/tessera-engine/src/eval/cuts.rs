@@ -41,15 +41,15 @@ impl Cuts {
         if x.is_nan() {
             return self.classes() - 1;
         }
-        if self.points.len() <= 64 {
+        // The points are distinct: those at or below `x` are those below it, and one more
+        // when the next is `x` itself.
+        let below = if self.points.len() <= 64 {
             // Branch-free, which the compiler turns into vector compares.
-            self.points
-                .iter()
-                .map(|&p| usize::from(p < x) + usize::from(p <= x))
-                .sum()
+            self.points.iter().map(|&p| usize::from(p < x)).sum()
         } else {
-            self.points.partition_point(|&p| p < x) + self.points.partition_point(|&p| p <= x)
-        }
+            self.points.partition_point(|&p| p < x)
+        };
+        2 * below + usize::from(self.points.get(below) == Some(&x))
     }
 
     /// The largest point, if any.
