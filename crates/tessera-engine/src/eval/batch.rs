@@ -11,7 +11,7 @@ use tessera_model::{LocalField, Millis, LAST_LOCATION};
 
 use super::class_rows::ClassRows;
 use super::counts::Counts;
-use super::cuts::Cuts;
+use super::cuts::{ClassMemo, Cuts};
 use super::events::number_pred;
 use crate::index::traits::Sparse;
 use crate::index::Index;
@@ -228,8 +228,9 @@ impl NumberGroup {
                 .and_then(|columns| columns.numbers.as_ref())
                 .unwrap_or(&empty);
             let mut rows = ClassRows::builder(self.cuts.classes(), index.len());
+            let mut memo = ClassMemo::new(&self.cuts);
             for (&ord, &x) in column.ords.iter().zip(&column.vals) {
-                rows.insert(ord, self.cuts.class_of(x));
+                rows.insert(ord, memo.class_of(x));
             }
             rows.finish()
         })

@@ -90,6 +90,63 @@ impl Cuts {
     }
 }
 
+/// [`Cuts::class_of`] for a column of numbers, remembering the class of each number met in
+/// a direct-mapped table of 16K entries (256 KB, within L2).
+///
+/// Traits repeat their values: on 1M customers `age` has 63 distinct values and `income`
+/// 1,396. A remembered class costs a hash and a load where computing it compares the number
+/// with every cut (7 ms for 1M numbers and 15 cuts, 1.7 ms remembered, in a throwaway
+/// program on this machine). A column of mostly distinct numbers (`rfm.monetary`: 190k of
+/// 592k) would only pay for the table, so it is dropped when most of the first numbers miss.
+pub(super) struct ClassMemo<'c> {
+    cuts: &'c Cuts,
+    /// `(bits of a number, its class)`; `None` once dropped.
+    slots: Option<Vec<(u64, u32)>>,
+    seen: usize,
+    misses: usize,
+}
+
+impl<'c> ClassMemo<'c> {
+    const BITS: u32 = 14;
+    /// Numbers looked up before deciding whether the table pays.
+    const TRIAL: usize = 1 << 15;
+
+    pub(super) fn new(cuts: &'c Cuts) -> ClassMemo<'c> {
+        // Every slot starts as a true entry: this NaN's class is the NaN class.
+        let nan = (f64::NAN.to_bits(), (cuts.classes() - 1) as u32);
+        ClassMemo {
+            cuts,
+            slots: Some(vec![nan; 1 << Self::BITS]),
+            seen: 0,
+            misses: 0,
+        }
+    }
+
+    #[inline]
+    pub(super) fn class_of(&mut self, x: f64) -> usize {
+        let Some(slots) = &mut self.slots else {
+            return self.cuts.class_of(x);
+        };
+        let bits = x.to_bits();
+        // Fibonacci hashing: the top bits of the product mix every bit of the number.
+        let slot =
+            &mut slots[(bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)) as usize];
+        if slot.0 == bits {
+            return slot.1 as usize;
+        }
+        let class = self.cuts.class_of(x);
+        *slot = (bits, class as u32);
+        self.misses += 1;
+        if self.seen < Self::TRIAL {
+            self.seen += 1;
+            if self.seen == Self::TRIAL && 2 * self.misses > Self::TRIAL {
+                self.slots = None;
+            }
+        }
+        class
+    }
+}
+
 /// The literals a comparison compares with.
 fn literals(pred: &RangePred<f64>) -> impl Iterator<Item = f64> + '_ {
     let (bounds, values): (Vec<f64>, &[f64]) = match pred {
@@ -163,6 +220,37 @@ mod tests {
                 let passing: Vec<usize> = cuts.passing(pred).collect();
                 prop_assert_eq!(passing.contains(&class), pred.matches(x), "{:?} of {}", pred, x);
             }
+        }
+    }
+
+    /// The remembered classes are the computed ones, for columns of few distinct numbers
+    /// (remembered) and of many (past the trial, not), with NaNs, zeros of both signs and
+    /// numbers equal to the cuts.
+    #[test]
+    fn remembered_classes_are_the_computed_ones() {
+        let cuts = Cuts::new(&[
+            RangePred::Within(Bound::Excluded(0.0), Bound::Included(30.0)),
+            RangePred::NotEqual(45.5),
+            RangePred::Within(Bound::Included(1e6), Bound::Unbounded),
+        ]);
+        for distinct in [7u64, 1_500, 1 << 40] {
+            let mut memo = ClassMemo::new(&cuts);
+            let mut state = 0x1234_5678_9abc_def0u64;
+            for i in 0..100_000u64 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let x = match i % 11 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 45.5,
+                    3 => 30.0,
+                    _ => (state % distinct) as f64 - 3.0,
+                };
+                let want = cuts.class_of(x);
+                assert_eq!(memo.class_of(x), want, "{x} of {distinct} distinct");
+            }
+            assert_eq!(memo.slots.is_some(), distinct < 1 << 20, "{distinct}");
         }
     }
 

@@ -299,6 +299,12 @@ impl EventTable {
             }
             return;
         }
+        if low <= self.ts.min() {
+            // Every run's window is the whole run (`count(E) >= 3`, or a window longer than
+            // the table's history): no time to read.
+            runs.for_each(|i| visit(i, self.run(i)));
+            return;
+        }
         /// Runs up to this long are counted row by row; longer ones searched.
         const SHORT: usize = 16;
         self.recent_blocks(runs, low, |kept| {
@@ -334,6 +340,10 @@ impl EventTable {
                     visit(i);
                 }
             }
+            return;
+        }
+        if low <= self.ts.min() {
+            runs.for_each(visit);
             return;
         }
         self.recent_blocks(runs, low, |kept| {

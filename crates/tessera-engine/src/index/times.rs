@@ -11,9 +11,11 @@ use std::ops::Range;
 
 use tessera_model::Millis;
 
-/// Row times of one event table, readable like a `[Millis]`, and the latest of them.
+/// Row times of one event table, readable like a `[Millis]`, and the earliest and latest
+/// of them.
 pub(crate) struct Times {
     rows: Rows,
+    min: Millis,
     max: Millis,
 }
 
@@ -42,6 +44,7 @@ impl Times {
         if !fits {
             return Times {
                 rows: Rows::Wide((0..n).map(time).collect()),
+                min,
                 max,
             };
         }
@@ -54,11 +57,17 @@ impl Times {
         bytes.extend_from_slice(&[0; PAD]);
         Times {
             rows: Rows::Packed { base, bytes },
+            min,
             max,
         }
     }
 
     /// The latest time (`Millis::MIN` when there are no rows).
+    /// The earliest time; `Millis::MAX` when there are no rows.
+    pub(crate) fn min(&self) -> Millis {
+        self.min
+    }
+
     pub(crate) fn max(&self) -> Millis {
         self.max
     }
