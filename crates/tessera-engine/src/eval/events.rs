@@ -364,8 +364,23 @@ fn fold_profiles(
     } else {
         // Scan every profile's run in scope, narrowed to the window.
         let mut in_scope = Cursor::new(scope, index.len());
-        if plan.decided_by_any_row() {
-            table.for_each_nonempty_window(0..table.seg_profile.len(), low, high, |i| {
+        let runs = 0..table.seg_profile.len();
+        if 2 * scope.len() < index.len() as u64 {
+            // A narrow scope: test it before reading any time, which the table-wide scans
+            // below read for every run (a segment's later conditions ran 2-3 times slower
+            // that way).
+            for i in runs {
+                let ord = table.seg_profile[i];
+                let run = table.run(i);
+                if !in_scope.contains(ord) || run.len() < plan.min_run {
+                    continue;
+                }
+                let mut fold = Fold::EMPTY;
+                plan.add_range(&mut fold, table.window(run, low, high));
+                visit(ord, &fold);
+            }
+        } else if plan.decided_by_any_row() {
+            table.for_each_nonempty_window(runs, low, high, |i| {
                 let ord = table.seg_profile[i];
                 if in_scope.contains(ord) {
                     visit(
@@ -377,17 +392,17 @@ fn fold_profiles(
                     );
                 }
             });
-            return;
+        } else {
+            table.for_each_window(runs, low, high, |i, rows| {
+                let ord = table.seg_profile[i];
+                if !in_scope.contains(ord) || table.run(i).len() < plan.min_run {
+                    return;
+                }
+                let mut fold = Fold::EMPTY;
+                plan.add_range(&mut fold, rows);
+                visit(ord, &fold);
+            });
         }
-        table.for_each_window(0..table.seg_profile.len(), low, high, |i, rows| {
-            let ord = table.seg_profile[i];
-            if !in_scope.contains(ord) || table.run(i).len() < plan.min_run {
-                return;
-            }
-            let mut fold = Fold::EMPTY;
-            plan.add_range(&mut fold, rows);
-            visit(ord, &fold);
-        });
     }
 }
 
