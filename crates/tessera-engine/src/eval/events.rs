@@ -366,9 +366,8 @@ fn fold_profiles(
         let mut in_scope = Cursor::new(scope, index.len());
         let runs = 0..table.seg_profile.len();
         if 2 * scope.len() < index.len() as u64 {
-            // A narrow scope: test it before reading any time, which the table-wide scans
-            // below read for every run (a segment's later conditions ran 2-3 times slower
-            // that way).
+            // A narrow scope (a segment's later conditions): test it before reading any
+            // time. The table-wide scans below read a time of every run, in scope or not.
             for i in runs {
                 let ord = table.seg_profile[i];
                 let run = table.run(i);
