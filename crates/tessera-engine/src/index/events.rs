@@ -257,20 +257,26 @@ impl EventTable {
         } else if self.ts.get(end - 1) < low {
             end
         } else {
-            // Windows are mostly the recent end of a profile's history: step back from the
-            // end a few rows before falling back to a binary search.
-            let mut first = end - 1;
-            let stop = first.saturating_sub(8).max(run.start + 1);
-            while first > stop && self.ts.get(first - 1) >= low {
-                first -= 1;
-            }
-            if first > stop || first == run.start + 1 {
-                first
-            } else {
-                self.ts.partition_point(run.start + 1..first, |t| t < low)
-            }
+            self.first_at_or_after(run.start..end, low)
         };
         start..end
+    }
+
+    /// The first row of `rows` at or after `low`, when the last row is and the first is
+    /// not. Windows are mostly the recent end of a profile's history: step back from the
+    /// end a few rows before falling back to a binary search.
+    #[inline]
+    fn first_at_or_after(&self, rows: std::ops::Range<usize>, low: Millis) -> usize {
+        let mut first = rows.end - 1;
+        let stop = first.saturating_sub(8).max(rows.start + 1);
+        while first > stop && self.ts.get(first - 1) >= low {
+            first -= 1;
+        }
+        if first > stop || first == rows.start + 1 {
+            first
+        } else {
+            self.ts.partition_point(rows.start + 1..first, |t| t < low)
+        }
     }
 
     /// Calls `visit(run_index, rows)` for each run of `runs` (indexes into `seg_profile`)
@@ -311,18 +317,7 @@ impl EventTable {
                 let start = if self.ts.get(run.start) >= low {
                     run.start
                 } else {
-                    // The last row is in the window and the first is not: step back from
-                    // the end a few rows, as `window` does, before a binary search.
-                    let mut first = run.end - 1;
-                    let stop = first.saturating_sub(8).max(run.start + 1);
-                    while first > stop && self.ts.get(first - 1) >= low {
-                        first -= 1;
-                    }
-                    if first > stop || first == run.start + 1 {
-                        first
-                    } else {
-                        self.ts.partition_point(run.start + 1..first, |t| t < low)
-                    }
+                    self.first_at_or_after(run.clone(), low)
                 };
                 visit(i as usize, start..run.end);
             }
