@@ -10,6 +10,7 @@ mod build;
 mod dict;
 pub(crate) mod events;
 pub(crate) mod json_dict;
+mod json_paths;
 pub mod memory;
 pub(crate) mod times;
 pub(crate) mod traits;
@@ -20,7 +21,7 @@ use roaring::RoaringBitmap;
 use tessera_lang::Expr;
 use tessera_model::{Millis, TraitType, TraitValue};
 
-pub use build::{BuildOptions, IndexBuilder};
+pub use build::{BuildOptions, IndexBuilder, TraitsBuilder};
 
 use crate::data::{EventData, ProfileData};
 use crate::explain::Explanation;

@@ -55,7 +55,7 @@ pub use error::{Error, Result};
 pub use eval::validate;
 pub use explain::Explanation;
 pub use index::memory;
-pub use index::{BuildOptions, Index, IndexBuilder, Strategy, Tuning};
+pub use index::{BuildOptions, Index, IndexBuilder, Strategy, TraitsBuilder, Tuning};
 pub use overlap::{overlap_matrix, OverlapMatrix};
 
 #[cfg(test)]

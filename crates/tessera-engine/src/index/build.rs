@@ -15,6 +15,7 @@ use super::bitmaps::kept_bitmap;
 use super::dict::StrDict;
 use super::events::{EventTable, Postings, PropColumn, RowCodes, MISSING};
 use super::json_dict::JsonDict;
+use super::json_paths::{for_each_path_in_text, Reached};
 use super::times::Times;
 use super::traits::{BoolColumn, ListColumn, Sparse, StringColumn, TraitColumns};
 use super::{Index, Strategy, Tuning};
@@ -102,11 +103,29 @@ impl IndexBuilder {
     /// If `profile` was not returned by [`IndexBuilder::add_profile`].
     pub fn set_trait(&mut self, profile: u32, name: &str, value: TraitValue) {
         self.check(profile);
-        if !self.traits.contains_key(name) {
-            self.traits.insert(name.to_string(), TraitStage::default());
+        stage_trait(&mut self.traits, profile, name, value);
+    }
+
+    /// Takes out the traits set so far, for the profiles added so far, so that traits can be
+    /// set on another thread while this builder takes events. [`IndexBuilder::put_traits`]
+    /// puts them back.
+    pub fn take_traits(&mut self) -> TraitsBuilder {
+        TraitsBuilder {
+            profiles: self.keys.len(),
+            traits: std::mem::take(&mut self.traits),
         }
-        let stage = self.traits.get_mut(name).expect("inserted above");
-        stage.push(profile, value);
+    }
+
+    /// Puts back the traits [`IndexBuilder::take_traits`] took.
+    ///
+    /// # Panics
+    /// If traits were set on this builder meanwhile (the two could not be ordered).
+    pub fn put_traits(&mut self, traits: TraitsBuilder) {
+        assert!(
+            self.traits.is_empty(),
+            "traits were set on an IndexBuilder while its traits were taken out"
+        );
+        self.traits = traits.traits;
     }
 
     /// Adds an event of a profile; events may arrive in any order.
@@ -126,6 +145,34 @@ impl IndexBuilder {
         }
         let stage = self.events.get_mut(name).expect("inserted above");
         stage.push(profile, ts, properties);
+    }
+
+    /// [`IndexBuilder::add_event`] with the properties as JSON text, read without building
+    /// their map (see [`super::json_paths`]). Each `(key, text)` of `defaults` is a top-level
+    /// property, as JSON text, for when `properties` has no member of that key (the store's
+    /// summary of an event's `context`). `properties` must not repeat a key within an object,
+    /// which no printed `serde_json` value does.
+    ///
+    /// # Errors
+    /// When `properties` is not a JSON object or a default is not JSON. The event may then be
+    /// partly added: the builder is only good for dropping.
+    ///
+    /// # Panics
+    /// If `profile` was not returned by [`IndexBuilder::add_profile`].
+    pub fn add_event_json(
+        &mut self,
+        profile: u32,
+        name: &str,
+        ts: Millis,
+        properties: &str,
+        defaults: &[(&str, &str)],
+    ) -> Result<(), serde_json::Error> {
+        self.check(profile);
+        if !self.events.contains_key(name) {
+            self.events.insert(name.to_string(), TableStage::default());
+        }
+        let stage = self.events.get_mut(name).expect("inserted above");
+        stage.push_json(profile, ts, properties, defaults)
     }
 
     fn check(&self, profile: u32) {
@@ -150,17 +197,32 @@ impl IndexBuilder {
             by_key.sort_unstable();
             by_key
         });
+        // Every trait and every event table is laid out on its own, side by side on rayon's
+        // threads (the layout of a large store took over ten seconds on one).
+        use rayon::prelude::*;
+        let (traits, events) = rayon::join(
+            || {
+                traits
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|(name, t)| (name, t.finish(&options)))
+                    .collect()
+            },
+            || {
+                events
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|(name, t)| (name, t.finish(&options)))
+                    .collect()
+            },
+        );
         Index {
             keys,
             by_key,
-            traits: traits
-                .into_iter()
-                .map(|(name, t)| (name, t.finish(&options)))
-                .collect(),
-            events: events
-                .into_iter()
-                .map(|(name, t)| (name, t.finish(&options)))
-                .collect(),
+            traits,
+            events,
             tuning: Tuning::default(),
         }
     }
@@ -319,6 +381,41 @@ impl TraitStage {
     }
 }
 
+/// The traits of an [`IndexBuilder`], taken out by [`IndexBuilder::take_traits`] to be set on
+/// another thread.
+pub struct TraitsBuilder {
+    /// Profiles added when the traits were taken: the ordinals traits can be set for.
+    profiles: usize,
+    traits: HashMap<String, TraitStage>,
+}
+
+impl TraitsBuilder {
+    /// [`IndexBuilder::set_trait`].
+    ///
+    /// # Panics
+    /// If `profile` was not added before the traits were taken.
+    pub fn set_trait(&mut self, profile: u32, name: &str, value: TraitValue) {
+        assert!(
+            (profile as usize) < self.profiles,
+            "profile ordinal {profile} was not added before the traits were taken"
+        );
+        stage_trait(&mut self.traits, profile, name, value);
+    }
+}
+
+fn stage_trait(
+    traits: &mut HashMap<String, TraitStage>,
+    profile: u32,
+    name: &str,
+    value: TraitValue,
+) {
+    if !traits.contains_key(name) {
+        traits.insert(name.to_string(), TraitStage::default());
+    }
+    let stage = traits.get_mut(name).expect("inserted above");
+    stage.push(profile, value);
+}
+
 /// The rows of one event name as they arrive.
 #[derive(Default)]
 struct TableStage {
@@ -366,7 +463,34 @@ impl TableStage {
         });
     }
 
+    fn push_json(
+        &mut self,
+        ord: u32,
+        ts: Millis,
+        properties: &str,
+        defaults: &[(&str, &str)],
+    ) -> Result<(), serde_json::Error> {
+        let row =
+            u32::try_from(self.profile.len()).expect("an event table holds at most 2^32 rows");
+        self.profile.push(ord);
+        self.ts.push(ts);
+        let columns = &mut self.columns;
+        for_each_path_in_text(properties, defaults, &mut |path, value, reached| {
+            let column = columns.entry_ref(path).or_default();
+            let row = row as usize;
+            if column.codes.len() <= row {
+                column.codes.push_at(row, column.dict.intern_value(value));
+                column.present += 1;
+            } else if reached == Reached::TopLevelDotted {
+                // A top-level `"a.b"` wins over the walk to `a.b`, which the text had first.
+                column.codes.truncate(row);
+                column.codes.push_at(row, column.dict.intern_value(value));
+            }
+        })
+    }
+
     fn finish(self, options: &BuildOptions) -> EventTable {
+        use rayon::prelude::*;
         let TableStage {
             profile,
             ts,
@@ -394,8 +518,9 @@ impl TableStage {
         seg_start.shrink_to_fit();
         drop(profile);
 
+        let columns: Vec<(String, ColumnStage)> = columns.into_iter().collect();
         let columns: BTreeMap<String, PropColumn> = columns
-            .into_iter()
+            .into_par_iter()
             .map(|(path, stage)| (path, stage.finish(&order, options)))
             .collect();
         EventTable {
@@ -466,7 +591,7 @@ impl ColumnStage {
 /// nested key with a dot cannot be reached) — and the value [`property`] reads there, when it
 /// has one. The walk carries the nested value along and one path buffer, so a path costs no
 /// allocation and no second walk from the root.
-fn for_each_path(properties: &Map<String, Value>, f: &mut impl FnMut(&str, &Value)) {
+pub(crate) fn for_each_path(properties: &Map<String, Value>, f: &mut impl FnMut(&str, &Value)) {
     let mut path = String::new();
     for (key, value) in properties {
         if let Some(found) = property(properties, key) {

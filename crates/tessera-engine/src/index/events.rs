@@ -94,6 +94,15 @@ impl RowCodes {
         }
     }
 
+    /// Drops the rows from `len` on.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        match self {
+            RowCodes::U8(codes) => codes.truncate(len),
+            RowCodes::U16(codes) => codes.truncate(len),
+            RowCodes::U32(codes) => codes.truncate(len),
+        }
+    }
+
     /// Sets `row` (at or after the end) to `code` (not [`MISSING`]); the rows skipped are
     /// missing. Widens the column when the code does not fit.
     pub(crate) fn push_at(&mut self, row: usize, code: u32) {

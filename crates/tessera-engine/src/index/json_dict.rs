@@ -103,15 +103,23 @@ impl<'a> DictValue<'a> {
 impl JsonDict {
     /// Interns a non-null value.
     pub(crate) fn intern(&mut self, value: &Value) -> u32 {
+        match value {
+            Value::String(s) => self.intern_value(DictValue::Text(s)),
+            other => self.intern_value(DictValue::Json(other)),
+        }
+    }
+
+    /// Interns a non-null value, borrowed: a string read from JSON text needs no `Value`.
+    pub(crate) fn intern_value(&mut self, value: DictValue<'_>) -> u32 {
         if value.is_object() {
             if let Some(code) = self.object {
                 return code;
             }
-            let code = self.push(&Value::Object(serde_json::Map::new()));
+            let code = self.push(DictValue::Json(&Value::Object(serde_json::Map::new())));
             self.object = Some(code);
             return code;
         }
-        let hash = hash_value(&self.hasher, value);
+        let hash = hash_dict_value(&self.hasher, value);
         let JsonDict {
             slots,
             text,
@@ -138,11 +146,16 @@ impl JsonDict {
     }
 
     /// Stores a new value (not in the table) and returns its code.
-    fn push(&mut self, value: &Value) -> u32 {
+    fn push(&mut self, value: DictValue<'_>) -> u32 {
         let code = code_for(self.slots.len());
-        self.has_arrays |= value.is_array();
-        let slot = match value {
-            Value::String(s)
+        self.has_arrays |= matches!(value, DictValue::Json(Value::Array(_)));
+        let text = match value {
+            DictValue::Text(s) => Some(s),
+            DictValue::Json(Value::String(s)) => Some(s.as_str()),
+            DictValue::Json(_) => None,
+        };
+        let slot = match text {
+            Some(s)
                 if u32::try_from(self.text.len() + s.len()).is_ok()
                     && u32::try_from(s.len()).is_ok() =>
             {
@@ -153,8 +166,8 @@ impl JsonDict {
                     len: s.len() as u32,
                 }
             }
-            other => {
-                self.others.push(other.clone());
+            _ => {
+                self.others.push(value.to_json());
                 Slot::Other((self.others.len() - 1) as u32)
             }
         };
@@ -166,7 +179,11 @@ impl JsonDict {
         if value.is_object() {
             return self.object;
         }
-        let hash = hash_value(&self.hasher, value);
+        let value = match value {
+            Value::String(s) => DictValue::Text(s),
+            other => DictValue::Json(other),
+        };
+        let hash = hash_dict_value(&self.hasher, value);
         self.table
             .find(hash, |&code| {
                 slot_is(&self.text, &self.others, self.slots[code as usize], value)
@@ -234,16 +251,24 @@ fn read<'a>(text: &'a str, others: &'a [Value], slot: Slot) -> DictValue<'a> {
     }
 }
 
-fn slot_is(text: &str, others: &[Value], slot: Slot, value: &Value) -> bool {
+/// Whether the value in `slot` is `value`. A string is kept in `text` unless `text` was full,
+/// so either form of a string can be on either side.
+fn slot_is(text: &str, others: &[Value], slot: Slot, value: DictValue<'_>) -> bool {
     match (read(text, others, slot), value) {
-        (DictValue::Text(s), Value::String(v)) => s == v,
-        (DictValue::Text(_), _) => false,
-        (DictValue::Json(stored), _) => same(stored, value),
+        (DictValue::Json(stored), DictValue::Json(v)) => same(stored, v),
+        (stored, v) => match (stored.as_str(), v.as_str()) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        },
     }
 }
 
 fn hash_slot(hasher: &DefaultHashBuilder, text: &str, others: &[Value], slot: Slot) -> u64 {
-    match read(text, others, slot) {
+    hash_dict_value(hasher, read(text, others, slot))
+}
+
+fn hash_dict_value(hasher: &DefaultHashBuilder, value: DictValue<'_>) -> u64 {
+    match value {
         DictValue::Text(s) => hash_str(hasher, s),
         DictValue::Json(v) => hash_value(hasher, v),
     }
