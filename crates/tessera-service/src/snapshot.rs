@@ -6,10 +6,10 @@ use std::sync::mpsc::sync_channel;
 use serde_json::{Map, Value};
 
 use roaring::RoaringBitmap;
-use tessera_engine::{EventData, Index, IndexBuilder, ProfileData};
+use tessera_engine::{EventData, Index, IndexBuilder, ProfileData, TraitsBuilder};
 use tessera_lang::{Catalog, Expr};
 use tessera_model::Millis;
-use tessera_store::Store;
+use tessera_store::{EventText, Store};
 
 use crate::rfm::RfmAccumulator;
 use crate::{References, Result};
@@ -18,12 +18,54 @@ const NO_ORDINAL: u32 = u32::MAX;
 /// Events per message between the reading and the parsing thread.
 const CHUNK: usize = 4_096;
 
-/// An event as read from SQLite, before its properties are parsed.
+/// Events as read from SQLite, before their properties are parsed: their texts end to end in
+/// one buffer (a `String` per text cost the reading thread an allocation and a free each).
+#[derive(Default)]
+struct RawChunk {
+    text: String,
+    events: Vec<RawEvent>,
+}
+
 struct RawEvent {
     ordinal: u32,
-    name: String,
     ts: Millis,
-    properties: String,
+    /// Where the event's name, properties and segment context (empty when it has none) end in
+    /// the chunk's text; each starts where the one before it ends.
+    ends: [u32; 3],
+}
+
+impl RawChunk {
+    fn push(&mut self, ordinal: u32, name: &str, ts: Millis, text: EventText<'_>) {
+        let mut end = |part: &str| {
+            self.text.push_str(part);
+            u32::try_from(self.text.len()).expect("a chunk's text is far below 4 GiB")
+        };
+        let ends = [
+            end(name),
+            end(text.properties),
+            end(text.segment_context.unwrap_or("")),
+        ];
+        self.events.push(RawEvent { ordinal, ts, ends });
+    }
+
+    /// Each event with its name and text.
+    fn iter(&self) -> impl Iterator<Item = (&RawEvent, &str, EventText<'_>)> {
+        let mut start = 0;
+        self.events.iter().map(move |event| {
+            let [name, properties, context] = event.ends.map(|end| end as usize);
+            let parts = (
+                &self.text[start..name],
+                &self.text[name..properties],
+                &self.text[properties..context],
+            );
+            start = context;
+            let text = EventText {
+                properties: parts.1,
+                segment_context: (!parts.2.is_empty()).then_some(parts.2),
+            };
+            (event, parts.0, text)
+        })
+    }
 }
 
 /// The engine's index of the store as of an instant, with the catalog to check segments.
@@ -46,8 +88,9 @@ impl std::fmt::Debug for Snapshot {
 
 impl Snapshot {
     /// Loads every canonical profile that existed at `at`, its traits as of `at` and its
-    /// behavioural events up to `at`. Event properties are parsed, and added to the index, on
-    /// a second thread while SQLite is read on this one.
+    /// behavioural events up to `at`. Three threads: traits are read on a connection of their
+    /// own, beside the events; event properties are parsed, and added to the index, on a
+    /// second thread while SQLite is read on this one.
     pub fn load(store: &Store, at: Millis) -> Result<Snapshot> {
         let mut builder = IndexBuilder::new();
         // Canonical ids are profile row ids: a vector maps them to ordinals.
@@ -65,61 +108,28 @@ impl Snapshot {
                 .copied()
                 .filter(|&o| o != NO_ORDINAL)
         };
-        store.for_each_trait(Some(at), |profile, name, value| {
-            if let Some(ord) = ordinal(profile) {
-                builder.set_trait(ord, name, value);
-            }
-        })?;
-        let mut rfm = RfmAccumulator::new(&store.config().rfm, at);
-        let (mut builder, rfm) =
-            std::thread::scope(|scope| -> Result<(IndexBuilder, RfmAccumulator)> {
-                let (tx, rx) = sync_channel::<Vec<RawEvent>>(4);
-                let worker = scope.spawn(move || -> Result<(IndexBuilder, RfmAccumulator)> {
-                    for chunk in rx {
-                        for event in chunk {
-                            let properties: Map<String, Value> =
-                                serde_json::from_str(&event.properties).map_err(|e| {
-                                    tessera_store::Error::Internal(format!("event properties: {e}"))
-                                })?;
-                            rfm.add(event.ordinal.into(), &event.name, event.ts, &properties);
-                            builder.add_event(event.ordinal, &event.name, event.ts, &properties);
-                        }
+        let ordinal = &ordinal;
+        let mut traits = builder.take_traits();
+        let trait_reader = store.trait_reader()?;
+        let (events, traits) = std::thread::scope(|scope| {
+            // Reading and merging traits took a fifth of the load on one core while the other
+            // idled; here it runs beside the events.
+            let trait_thread = scope.spawn(move || -> Result<TraitsBuilder> {
+                trait_reader.for_each_trait(Some(at), |profile, name, value| {
+                    if let Some(ord) = ordinal(profile) {
+                        traits.set_trait(ord, name, value);
                     }
-                    Ok((builder, rfm))
-                });
-                let mut chunk = Vec::with_capacity(CHUNK);
-                let read = store.for_each_event_json(Some(at), |profile, name, ts, properties| {
-                    if let Some(ordinal) = ordinal(profile) {
-                        chunk.push(RawEvent {
-                            ordinal,
-                            name: name.to_string(),
-                            ts,
-                            properties: properties.to_string(),
-                        });
-                        if chunk.len() == CHUNK
-                            && tx
-                                .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
-                                .is_err()
-                        {
-                            // The worker stopped on an error, which `join` reports below.
-                            return Err(tessera_store::Error::Internal(
-                                "event loader stopped".into(),
-                            ));
-                        }
-                    }
-                    Ok(())
-                });
-                if read.is_ok() && !chunk.is_empty() {
-                    let _ = tx.send(chunk);
-                }
-                drop(tx);
-                let built = worker
-                    .join()
-                    .map_err(|_| tessera_store::Error::Internal("event loader panicked".into()))?;
-                let built = built?;
-                read?;
-                Ok(built)
-            })?;
+                })?;
+                Ok(traits)
+            });
+            let events = load_events(store, at, builder, ordinal);
+            let traits = trait_thread
+                .join()
+                .map_err(|_| tessera_store::Error::Internal("trait loader panicked".into()));
+            (events, traits)
+        });
+        let (mut builder, rfm) = events?;
+        builder.put_traits(traits??);
         // The built-in RFM traits, scored over everyone who purchased in the window.
         for (ordinal, traits) in rfm.traits() {
             for (name, value) in traits {
@@ -218,6 +228,72 @@ impl Snapshot {
             })
             .collect())
     }
+}
+
+/// Adds every behavioural event up to `at` of the profiles `ordinal` knows to `builder`, and
+/// scores their purchases. SQLite is read on this thread; properties are parsed and added on
+/// a second one.
+fn load_events(
+    store: &Store,
+    at: Millis,
+    mut builder: IndexBuilder,
+    ordinal: &(impl Fn(u64) -> Option<u32> + Sync),
+) -> Result<(IndexBuilder, RfmAccumulator)> {
+    let mut rfm = RfmAccumulator::new(&store.config().rfm, at);
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<RawChunk>(4);
+        let worker = scope.spawn(move || -> Result<(IndexBuilder, RfmAccumulator)> {
+            let invalid = |e: serde_json::Error| {
+                tessera_store::Error::Internal(format!("event properties: {e}"))
+            };
+            for chunk in rx {
+                for (event, name, text) in chunk.iter() {
+                    if name == rfm.event() {
+                        // Purchases are scored too: read them into a map once.
+                        let properties: Map<String, Value> =
+                            serde_json::from_str(&text.properties_text()).map_err(invalid)?;
+                        rfm.add(event.ordinal.into(), name, event.ts, &properties);
+                        builder.add_event(event.ordinal, name, event.ts, &properties);
+                        continue;
+                    }
+                    let context = text.segment_context.map(|c| (EventText::CONTEXT_KEY, c));
+                    builder
+                        .add_event_json(
+                            event.ordinal,
+                            name,
+                            event.ts,
+                            text.properties,
+                            context.as_slice(),
+                        )
+                        .map_err(invalid)?;
+                }
+            }
+            Ok((builder, rfm))
+        });
+        let mut chunk = RawChunk::default();
+        let read = store.for_each_event_parts(Some(at), |profile, name, ts, text| {
+            if let Some(ordinal) = ordinal(profile) {
+                chunk.push(ordinal, name, ts, text);
+                if chunk.events.len() == CHUNK && tx.send(std::mem::take(&mut chunk)).is_err() {
+                    // The worker stopped on an error, which `join` reports below.
+                    return Err(tessera_store::Error::Internal(
+                        "event loader stopped".into(),
+                    ));
+                }
+            }
+            Ok(())
+        });
+        if read.is_ok() && !chunk.events.is_empty() {
+            let _ = tx.send(chunk);
+        }
+        drop(tx);
+        let built = worker
+            .join()
+            .map_err(|_| tessera_store::Error::Internal("event loader panicked".into()))?;
+        let built = built?;
+        read?;
+        Ok(built)
+    })
 }
 
 /// The traits and events segments can refer to, from the store's schema (cheap: no data read).

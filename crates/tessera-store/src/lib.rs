@@ -29,6 +29,7 @@ mod places;
 mod read;
 mod schema;
 mod segments;
+mod trait_read;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -45,8 +46,9 @@ pub use index::{Indexer, LevelShape, INDEX_FILE};
 pub use ingest::{Outcome, Record, TraitInput};
 pub use keys::{key_hash, ApiKey, Scope};
 pub use places::{InvalidPlace, Place};
-pub use read::{EventRows, MergeView, ProfileView, StoreStats};
+pub use read::{EventRows, EventText, MergeView, ProfileView, StoreStats};
 pub use segments::{MembershipChange, StoredSegment};
+pub use trait_read::TraitReader;
 pub use webhooks::{Delivery, DeliveryResult, Webhook};
 
 /// The database file inside the data directory.

@@ -1,11 +1,10 @@
 //! Reading the store: canonical profiles with merged traits, events, catalogs and profile views.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use tessera_identity::{merge_values, MergeRule};
 use tessera_model::{
     ConsentPurpose, Consents, Identifier, IdentifierKind, Millis, TraitType, TraitValue,
 };
@@ -80,19 +79,7 @@ impl Store {
 
     /// Declared trait types.
     pub fn trait_schema(&self) -> Result<Vec<(String, TraitType)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, type FROM trait_schema ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (name, ty) = row?;
-            let ty = ty
-                .parse()
-                .map_err(|e: String| Error::Internal(format!("trait_schema: {e}")))?;
-            out.push((name, ty));
-        }
-        Ok(out)
+        trait_schema(&self.conn)
     }
 
     /// Event names seen (behavioural events only), each with the property keys seen.
@@ -174,109 +161,14 @@ impl Store {
         &self,
         at: Option<Millis>,
         only: Option<u64>,
-        mut f: impl FnMut(u64, &str, TraitValue),
+        f: impl FnMut(u64, &str, TraitValue),
     ) -> Result<()> {
-        let types: BTreeMap<String, TraitType> = self.trait_schema()?.into_iter().collect();
-        let canonical = self.canonical_ids()?;
-        // People made of one record (most of them) are emitted as they stream by; the values
-        // of merged people are gathered and combined by the merge rules at the end.
-        let merged: HashSet<u64> = self
-            .conn
-            .prepare("SELECT canonical FROM profiles GROUP BY canonical HAVING count(*) > 1")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let filter = if only.is_some() {
-            "AND t.profile_id IN (SELECT id FROM profiles WHERE canonical = ?2)"
-        } else {
-            "AND ?2 IS NULL"
-        };
-        // This order is the index's, so SQLite streams rows without sorting them.
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT t.profile_id, t.name, t.ts, t.value FROM trait_values t
-             WHERE t.ts <= ?1 {filter}
-             ORDER BY t.profile_id, t.name, t.ts, t.seq"
-        ))?;
-        let mut rows = stmt.query(params![at.unwrap_or(i64::MAX), only])?;
-        let rules = &self.config.traits.merge;
-        let within_record = |rule: MergeRule| {
-            if rule == MergeRule::Sum {
-                MergeRule::LastWriteWins
-            } else {
-                rule
-            }
-        };
-        let mut gathered: BTreeMap<(u64, String), Vec<(Millis, TraitValue)>> = BTreeMap::new();
-        // The observations of the current (record, trait).
-        let mut current: Option<(u64, String)> = None;
-        let mut observations: Vec<(Millis, TraitValue)> = Vec::new();
-        let mut finish_record =
-            |key: (u64, String), observations: &mut Vec<(Millis, TraitValue)>| {
-                let rule = rules.rule_for(&key.1);
-                let ts = observations.iter().map(|(t, _)| *t).max();
-                let value = merge_values(within_record(rule), observations);
-                observations.clear();
-                let (Some(ts), Some(value)) = (ts, value) else {
-                    return;
-                };
-                let person = canonical.get(key.0 as usize).copied().unwrap_or(0);
-                if person == 0 {
-                    return;
-                }
-                if merged.contains(&person) {
-                    gathered
-                        .entry((person, key.1))
-                        .or_default()
-                        .push((ts, value));
-                } else {
-                    f(person, &key.1, value);
-                }
-            };
-        while let Some(row) = rows.next()? {
-            let record: u64 = row.get(0)?;
-            let name = row.get_ref(1)?.as_str()?;
-            let Some(ty) = types.get(name).copied() else {
-                continue;
-            };
-            if current
-                .as_ref()
-                .is_none_or(|(r, n)| *r != record || n != name)
-            {
-                if let Some(key) = current.take() {
-                    finish_record(key, &mut observations);
-                }
-                current = Some((record, name.to_string()));
-            }
-            let json = row.get_ref(3)?.as_str()?;
-            let value = serde_json::from_str::<Value>(json)
-                .map_err(|e| Error::Internal(format!("trait value {json}: {e}")))
-                .and_then(|v| TraitValue::from_json(&v, ty).map_err(Error::Internal))?;
-            observations.push((row.get(2)?, value));
-        }
-        if let Some(key) = current.take() {
-            finish_record(key, &mut observations);
-        }
-        for ((person, name), per_record) in gathered {
-            if let Some(value) = merge_values(rules.rule_for(&name), &per_record) {
-                f(person, &name, value);
-            }
-        }
-        Ok(())
+        crate::trait_read::merged_traits(&self.conn, &self.config, at, only, f)
     }
 
     /// The canonical profile of every profile row, indexed by row id (0 where no row).
     pub fn canonical_ids(&self) -> Result<Vec<u64>> {
-        let max: i64 =
-            self.conn
-                .query_row("SELECT coalesce(max(id), 0) FROM profiles", [], |r| {
-                    r.get(0)
-                })?;
-        let mut ids = vec![0u64; max as usize + 1];
-        let mut stmt = self.conn.prepare("SELECT id, canonical FROM profiles")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            ids[row.get::<_, i64>(0)? as usize] = row.get(1)?;
-        }
-        Ok(ids)
+        canonical_ids(&self.conn)
     }
 
     /// Every behavioural event (track, page, screen) at or before `at`, with its canonical
@@ -301,6 +193,19 @@ impl Store {
         &self,
         at: Option<Millis>,
         mut f: impl FnMut(u64, &str, Millis, &str) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_event_parts(at, |profile, name, ts, parts| {
+            f(profile, name, ts, &parts.properties_text())
+        })
+    }
+
+    /// Like [`Store::for_each_event_json`], with the event's summary of its `context` apart
+    /// from its properties, as stored: a caller that reads the JSON itself saves printing
+    /// them together ([`EventText::properties_text`] does that).
+    pub fn for_each_event_parts(
+        &self,
+        at: Option<Millis>,
+        mut f: impl FnMut(u64, &str, Millis, EventText<'_>) -> Result<()>,
     ) -> Result<()> {
         let canonical = self.canonical_ids()?;
         let mut stmt = self.conn.prepare(
@@ -328,11 +233,11 @@ impl Store {
                 }
                 None => (row.get_ref(3)?.as_str()?, row.get_ref(4)?.as_str_or_null()?),
             };
-            let properties = match segment_context {
-                Some(context) => with_segment_context(properties, context),
-                None => std::borrow::Cow::Borrowed(properties),
+            let text = EventText {
+                properties,
+                segment_context,
             };
-            f(person, row.get_ref(1)?.as_str()?, row.get(2)?, &properties)?;
+            f(person, row.get_ref(1)?.as_str()?, row.get(2)?, text)?;
         }
         drop(rows);
         drop(stmt);
@@ -514,6 +419,55 @@ impl Store {
 /// `context` of their own, which wins. Both texts are JSON objects written by this crate; the
 /// context goes first so that a property named `context` later in the text overrides it (a
 /// JSON object's last duplicate key wins when parsed).
+pub(crate) fn canonical_ids(conn: &Connection) -> Result<Vec<u64>> {
+    let max: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM profiles", [], |r| {
+        r.get(0)
+    })?;
+    let mut ids = vec![0u64; max as usize + 1];
+    let mut stmt = conn.prepare("SELECT id, canonical FROM profiles")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        ids[row.get::<_, i64>(0)? as usize] = row.get(1)?;
+    }
+    Ok(ids)
+}
+
+pub(crate) fn trait_schema(conn: &Connection) -> Result<Vec<(String, TraitType)>> {
+    let mut stmt = conn.prepare("SELECT name, type FROM trait_schema ORDER BY name")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, ty) = row?;
+        let ty = ty
+            .parse()
+            .map_err(|e: String| Error::Internal(format!("trait_schema: {e}")))?;
+        out.push((name, ty));
+    }
+    Ok(out)
+}
+
+/// An event's properties as stored: a JSON object, and the summary of its `context` that
+/// segments read as the property `context` when the properties have no member of that name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventText<'a> {
+    pub properties: &'a str,
+    /// A JSON object, when the event had a context.
+    pub segment_context: Option<&'a str>,
+}
+
+impl<'a> EventText<'a> {
+    /// The property the segment context is read as.
+    pub const CONTEXT_KEY: &'static str = "context";
+
+    /// The properties segments read, as one JSON object.
+    pub fn properties_text(&self) -> std::borrow::Cow<'a, str> {
+        match self.segment_context {
+            Some(context) => with_segment_context(self.properties, context),
+            None => std::borrow::Cow::Borrowed(self.properties),
+        }
+    }
+}
+
 pub(crate) fn with_segment_context<'a>(
     properties: &'a str,
     context: &str,

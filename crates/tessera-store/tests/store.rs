@@ -178,6 +178,111 @@ fn merge_rules_combine_values_of_merged_records() {
     assert_eq!(earlier["best"], TraitValue::Number(5.0));
 }
 
+/// The bulk read (the snapshot loader's, in two passes: people of one record, then merged
+/// people) gives every person what reading that person alone gives, with records of merged
+/// and unmerged people interleaved in id order, on the store's connection and on a
+/// `TraitReader`.
+#[test]
+fn traits_read_in_bulk_are_those_read_one_person_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(tessera_store::CONFIG_FILE),
+        "[traits.merge]\npoints = \"sum\"\nbest = \"max\"\n",
+    )
+    .unwrap();
+    let mut store = Store::init(dir.path()).unwrap();
+    let out = store
+        .ingest_batch(&[
+            record(
+                "a",
+                10,
+                &[("user_id", "u1")],
+                json!({"points": 10, "best": 5}),
+            ),
+            record("e", 11, &[("user_id", "u5")], json!({"points": 1})),
+            record(
+                "y1",
+                11,
+                &[("user_id", "u2")],
+                json!({"points": 7, "city": "Y"}),
+            ),
+            record(
+                "b",
+                20,
+                &[("loyalty_id", "L1")],
+                json!({"points": 20, "best": 3}),
+            ),
+            record("y2", 21, &[("user_id", "u2")], json!({"points": 8})),
+            record("z", 22, &[("user_id", "u3")], json!({"city": "Z"})),
+            record(
+                "c",
+                30,
+                &[("loyalty_id", "L1")],
+                json!({"points": 25, "city": "L"}),
+            ),
+            record(
+                "d",
+                40,
+                &[("user_id", "u1"), ("loyalty_id", "L1")],
+                json!({}),
+            ),
+            record("f", 23, &[("loyalty_id", "L2")], json!({"points": 2})),
+            record("w", 50, &[("user_id", "u4")], json!({"best": 1})),
+            record(
+                "g",
+                60,
+                &[("user_id", "u5"), ("loyalty_id", "L2")],
+                json!({}),
+            ),
+        ])
+        .unwrap();
+    let merged = stored_profile(&out[7]);
+    let other_merged = stored_profile(&out[10]);
+    let single = stored_profile(&out[2]);
+    let reader = store.trait_reader().unwrap();
+    for at in [None, Some(15), Some(25)] {
+        let mut bulk: BTreeMap<u64, BTreeMap<String, TraitValue>> = BTreeMap::new();
+        store
+            .for_each_trait(at, |p, name, value| {
+                let old = bulk.entry(p).or_default().insert(name.to_string(), value);
+                assert!(old.is_none(), "{name} of {p} given twice");
+            })
+            .unwrap();
+        let mut from_reader = BTreeMap::new();
+        reader
+            .for_each_trait(at, |p, name, value| {
+                from_reader.insert((p, name.to_string()), value);
+            })
+            .unwrap();
+        let flat: BTreeMap<(u64, String), TraitValue> = bulk
+            .iter()
+            .flat_map(|(p, t)| t.iter().map(|(n, v)| ((*p, n.clone()), v.clone())))
+            .collect();
+        assert_eq!(from_reader, flat, "as of {at:?}");
+        for (person, traits) in &bulk {
+            assert_eq!(
+                traits,
+                &traits_of(&store, *person, at),
+                "{person} as of {at:?}"
+            );
+        }
+        assert!(bulk.contains_key(&merged) && bulk.contains_key(&other_merged));
+    }
+    let mut all: BTreeMap<(u64, String), TraitValue> = BTreeMap::new();
+    store
+        .for_each_trait(None, |p, name, value| {
+            all.insert((p, name.to_string()), value);
+        })
+        .unwrap();
+    let of = |p: u64, name: &str| all[&(p, name.to_string())].clone();
+    assert_eq!(of(merged, "points"), TraitValue::Number(35.0));
+    assert_eq!(of(merged, "best"), TraitValue::Number(5.0));
+    assert_eq!(of(merged, "city"), TraitValue::String("L".into()));
+    assert_eq!(of(other_merged, "points"), TraitValue::Number(3.0));
+    assert_eq!(of(single, "points"), TraitValue::Number(8.0));
+    assert_eq!(of(single, "city"), TraitValue::String("Y".into()));
+}
+
 #[test]
 fn a_record_with_a_badly_typed_trait_is_rejected_whole() {
     let dir = tempfile::tempdir().unwrap();
