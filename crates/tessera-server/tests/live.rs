@@ -184,15 +184,19 @@ async fn webhooks_are_signed_retried_and_delivered_for_enter_and_exit() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let got = got.lock().unwrap().clone();
-    let kinds: Vec<String> = got
+    // A failed call is retried later and may arrive after a newer one (docs/api.md):
+    // the order is the one of the calls' `at`.
+    let mut kinds: Vec<(i64, String)> = got
         .iter()
         .map(|(_, body)| {
-            serde_json::from_str::<serde_json::Value>(body).unwrap()["type"]
-                .as_str()
-                .unwrap()
-                .to_string()
+            let call = serde_json::from_str::<serde_json::Value>(body).unwrap();
+            let field = |name: &str| call[name].as_str().unwrap().to_string();
+            let at = tessera_model::parse_timestamp(&field("at")).unwrap();
+            (at, field("type"))
         })
         .collect();
+    kinds.sort();
+    let kinds: Vec<&str> = kinds.iter().map(|(_, kind)| kind.as_str()).collect();
     assert_eq!(kinds, ["segment.entered", "segment.exited"]);
     for (signature, body) in &got {
         assert_eq!(
