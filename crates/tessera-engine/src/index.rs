@@ -12,6 +12,7 @@ pub(crate) mod events;
 pub(crate) mod json_dict;
 mod json_paths;
 pub mod memory;
+pub(crate) mod row_filter;
 pub(crate) mod times;
 pub(crate) mod traits;
 

@@ -11,7 +11,8 @@ use tessera_model::Millis;
 use super::class_rows::ClassRows;
 use super::cuts::Cuts;
 use super::events::{bounds, count_profiles, number_pred, Measure};
-use crate::index::events::{RowCodes, RowFilter};
+use crate::index::events::RowCodes;
+use crate::index::row_filter::RowFilter;
 use crate::index::Index;
 
 /// How many of each profile's events an event query selects as of some instant, as the

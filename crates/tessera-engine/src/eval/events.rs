@@ -15,7 +15,8 @@ use tessera_lang::{
 use tessera_model::Millis;
 
 use crate::index::bitmaps::BitmapSink;
-use crate::index::events::{EventTable, RowCodes, RowFilter, MISSING};
+use crate::index::events::{EventTable, RowCodes, MISSING};
+use crate::index::row_filter::RowFilter;
 use crate::index::Index;
 use crate::predicate::{number_literal, RangePred};
 
@@ -132,6 +133,7 @@ impl Plan<'_> {
                 fold.n += rows.len() as u64;
             }
             (None, Some(_)) => rows.for_each(|row| self.add(fold, row)),
+            (Some(filter), None) if !self.times => fold.n += filter.count_in(rows),
             (Some(filter), _) => rows
                 .filter(|&row| filter.matches(row))
                 .for_each(|row| self.add(fold, row)),

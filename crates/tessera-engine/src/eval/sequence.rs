@@ -9,7 +9,8 @@ use tessera_lang::{EventQuery, SequenceCond};
 use tessera_model::Millis;
 
 use super::events::bounds;
-use crate::index::events::{EventTable, RowFilter};
+use crate::index::events::EventTable;
+use crate::index::row_filter::RowFilter;
 use crate::index::Index;
 
 /// One step's rows for a profile: the table and the rows that pass its filter and window.

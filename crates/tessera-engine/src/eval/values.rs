@@ -15,7 +15,8 @@ use tessera_model::Millis;
 
 use super::events::bounds;
 use crate::index::bitmaps::BitmapSink;
-use crate::index::events::{PropColumn, RowFilter, MISSING};
+use crate::index::events::{PropColumn, MISSING};
+use crate::index::row_filter::RowFilter;
 use crate::index::Index;
 use crate::predicate::json_matches;
 

@@ -7,15 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use roaring::{MultiOps, RoaringBitmap};
+use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
-use tessera_lang::{CmpOp, Literal, PropFilter, ValueTest};
+use tessera_lang::{CmpOp, Literal, ValueTest};
 use tessera_model::Millis;
 
 use super::json_dict::{DictValue, JsonDict};
 use super::times::Times;
 use super::traits::CodeSet;
-use super::Tuning;
 
 /// The code of a row whose property is missing (absent or null).
 pub(crate) const MISSING: u32 = u32::MAX;
@@ -190,6 +189,29 @@ impl RowCodes {
                 code => u32::from(code),
             },
             RowCodes::U32(codes) => codes[row],
+        }
+    }
+
+    /// How many of `rows` hold `code`: one pass over the slice, which the compiler
+    /// vectorises, instead of a [`RowCodes::get`] per row.
+    pub(crate) fn count_equal(&self, rows: std::ops::Range<usize>, code: u32) -> u64 {
+        fn count<T: Copy + PartialEq>(codes: &[T], code: T) -> u64 {
+            codes.iter().filter(|&&c| c == code).count() as u64
+        }
+        if code == MISSING {
+            return 0;
+        }
+        // A code the width cannot hold (or holds only as its missing mark) is in no row.
+        match self {
+            RowCodes::U8(codes) => u8::try_from(code)
+                .ok()
+                .filter(|&c| c != u8::MAX)
+                .map_or(0, |c| count(&codes[rows], c)),
+            RowCodes::U16(codes) => u16::try_from(code)
+                .ok()
+                .filter(|&c| c != u16::MAX)
+                .map_or(0, |c| count(&codes[rows], c)),
+            RowCodes::U32(codes) => count(&codes[rows], code),
         }
     }
 
@@ -449,7 +471,7 @@ impl PropColumn {
     }
 
     /// The codes whose values pass `test` (a present value; missing rows are the caller's).
-    fn codes_for(&self, test: &ValueTest) -> CodeSet {
+    pub(crate) fn codes_for(&self, test: &ValueTest) -> CodeSet {
         let by_key = |literals: &[Literal]| -> Option<CodeSet> {
             let mut codes = Vec::new();
             for literal in literals {
@@ -480,124 +502,41 @@ impl PropColumn {
     }
 }
 
-/// A `where` filter compiled against one table: each test is a set of dictionary codes.
-pub(crate) enum RowFilter<'t> {
-    Const(bool),
-    Test {
-        column: &'t PropColumn,
-        codes: CodeSet,
-        missing: bool,
-    },
-    And(Vec<RowFilter<'t>>),
-    Or(Vec<RowFilter<'t>>),
-    Not(Box<RowFilter<'t>>),
-}
-
-impl<'t> RowFilter<'t> {
-    pub(crate) fn compile(table: &'t EventTable, filter: &PropFilter) -> RowFilter<'t> {
-        match filter {
-            PropFilter::And(items) => {
-                RowFilter::And(items.iter().map(|f| RowFilter::compile(table, f)).collect())
-            }
-            PropFilter::Or(items) => {
-                RowFilter::Or(items.iter().map(|f| RowFilter::compile(table, f)).collect())
-            }
-            PropFilter::Not(inner) => RowFilter::Not(Box::new(RowFilter::compile(table, inner))),
-            PropFilter::Test(cond) => {
-                let missing = matches!(cond.test, ValueTest::IsNull);
-                match table.columns.get(&cond.name) {
-                    // No event has the property: every row is missing it.
-                    None => RowFilter::Const(missing),
-                    Some(column) => RowFilter::Test {
-                        column,
-                        codes: column.codes_for(&cond.test),
-                        missing,
-                    },
-                }
-            }
-            // Trees with `Missing` are refused before evaluation; false is the interpreter's
-            // answer should one get here.
-            PropFilter::Missing(_) => RowFilter::Const(false),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn matches(&self, row: usize) -> bool {
-        match self {
-            RowFilter::Const(value) => *value,
-            RowFilter::Test {
-                column,
-                codes,
-                missing,
-            } => match column.codes.get(row) {
-                MISSING => *missing,
-                code => codes.contains(code),
-            },
-            RowFilter::And(items) => items.iter().all(|f| f.matches(row)),
-            RowFilter::Or(items) => items.iter().any(|f| f.matches(row)),
-            RowFilter::Not(inner) => !inner.matches(row),
-        }
-    }
-
-    /// How many rows posting lists would select for this filter (a superset of its rows), or
-    /// `None` when postings cannot bound it.
-    fn posting_estimate(&self) -> Option<usize> {
-        match self {
-            RowFilter::Const(false) => Some(0),
-            RowFilter::Test {
-                column,
-                codes,
-                missing: false,
-            } => {
-                let postings = column.postings.as_ref()?;
-                let rows: u64 = codes.codes().iter().map(|&c| postings.rows(c).len()).sum();
-                Some(rows as usize)
-            }
-            RowFilter::And(items) => items.iter().filter_map(RowFilter::posting_estimate).min(),
-            RowFilter::Or(items) => items.iter().map(RowFilter::posting_estimate).sum(),
-            _ => None,
-        }
-    }
-
-    /// How many candidate rows [`RowFilter::posting_rows`] would collect, without collecting
-    /// them; `None` when it would return `None` (a scan is better or postings cannot bound
-    /// the filter).
-    pub(crate) fn posting_rows_estimate(&self, rows: usize, tuning: &Tuning) -> Option<usize> {
-        self.posting_estimate()
-            .filter(|&estimate| tuning.postings(estimate, rows))
-    }
-
-    /// Candidate rows from posting lists, when the tuning says they beat a scan of `rows`
-    /// rows. The candidates are a superset: callers still check [`RowFilter::matches`].
-    pub(crate) fn posting_rows(&self, rows: usize, tuning: &Tuning) -> Option<RoaringBitmap> {
-        let estimate = self.posting_estimate()?;
-        tuning
-            .postings(estimate, rows)
-            .then(|| self.collect_posting_rows())
-    }
-
-    /// Follows the same choices as [`RowFilter::posting_estimate`].
-    fn collect_posting_rows(&self) -> RoaringBitmap {
-        match self {
-            RowFilter::Test { column, codes, .. } => {
-                let postings = column.postings.as_ref().expect("estimated from postings");
-                codes.codes().iter().map(|&c| postings.rows(c)).union()
-            }
-            RowFilter::And(items) => items
-                .iter()
-                .filter_map(|f| Some((f.posting_estimate()?, f)))
-                .min_by_key(|(estimate, _)| *estimate)
-                .map(|(_, f)| f.collect_posting_rows())
-                .unwrap_or_default(),
-            RowFilter::Or(items) => items.iter().map(|f| f.collect_posting_rows()).union(),
-            _ => RoaringBitmap::new(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `count_equal` is `get` compared row by row, in every width, for codes each width
+        /// holds, its missing mark, and codes too wide for it.
+        #[test]
+        fn counting_a_code_is_comparing_each_row(
+            distinct in prop_oneof![Just(20usize), Just(300), Just(70_000)],
+            present in proptest::collection::vec((0usize..400, 0u32..8), 0..300),
+            start in 0usize..400,
+            len in 0usize..400,
+            pick in 0usize..8,
+        ) {
+            let n = 400;
+            // A few codes near each width's limits, so that rows hold them.
+            let codes = [0, 1, 7, 254, 255, 65_534, 65_535, 69_999];
+            let column = RowCodes::from_present(
+                n,
+                distinct,
+                present.iter().map(|&(row, k)| (row, codes[k as usize] % distinct as u32)),
+            );
+            let rows = start..(start + len).min(n);
+            for code in [codes[pick] % distinct as u32, u32::from(u8::MAX), u32::from(u16::MAX), 70_000, MISSING] {
+                let expected = if code == MISSING {
+                    0
+                } else {
+                    rows.clone().filter(|&row| column.get(row) == code).count() as u64
+                };
+                prop_assert_eq!(column.count_equal(rows.clone(), code), expected, "code {}", code);
+            }
+        }
+    }
 
     /// Staging: codes pushed at increasing rows (skipping some) widen the column as they
     /// grow, keep every earlier code and missing row, and permute into any order.
