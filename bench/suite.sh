@@ -21,9 +21,9 @@
 # OVERLAP_RUNS (environment) changes the number of runs of the overlap matrix (default RUNS).
 # GZIP_INPUT=1 generates the data files gzip-compressed (`tessera gen --gzip`) and imports them
 # so: about a tenth of the disk for the input (for 10M customers: ~70 GB of text otherwise).
-# At 1,000,000 customers: roughly 10 minutes with the store and export present (three loads of
-# the store at ~25 s, DuckDB's queries, the overlap matrix RUNS times); building the
-# store adds about 7 minutes, the export about 1.5.
+# At 1,000,000 customers: roughly 15 minutes with the store and export present (three loads of
+# the store at ~55 s, DuckDB's queries, the overlap matrix RUNS times); building the
+# store adds about 13 minutes (`tessera gen` and the imports), the export about 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 customers=${1:-1000000}
