@@ -40,6 +40,12 @@ fn traits_of(store: &Store, profile: u64, at: Option<i64>) -> BTreeMap<String, T
     store.profile_data(profile, at).unwrap().0
 }
 
+/// A new store in `dir` with `config` as its configuration file.
+fn store_with_config(dir: &std::path::Path, config: &str) -> Store {
+    std::fs::write(dir.join(tessera_store::CONFIG_FILE), config).unwrap();
+    Store::init(dir).unwrap()
+}
+
 fn stored_profile(outcome: &Outcome) -> u64 {
     match outcome {
         Outcome::Stored { profile, .. } => *profile,
@@ -136,12 +142,10 @@ fn a_shared_device_does_not_merge_people_with_different_user_ids() {
 #[test]
 fn merge_rules_combine_values_of_merged_records() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(tessera_store::CONFIG_FILE),
+    let mut store = store_with_config(
+        dir.path(),
         "[traits.merge]\npoints = \"sum\"\nfirst_channel = \"first\"\nbest = \"max\"\n",
-    )
-    .unwrap();
-    let mut store = Store::init(dir.path()).unwrap();
+    );
     let out = store
         .ingest_batch(&[
             record(
@@ -185,12 +189,10 @@ fn merge_rules_combine_values_of_merged_records() {
 #[test]
 fn traits_read_in_bulk_are_those_read_one_person_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(tessera_store::CONFIG_FILE),
+    let mut store = store_with_config(
+        dir.path(),
         "[traits.merge]\npoints = \"sum\"\nbest = \"max\"\n",
-    )
-    .unwrap();
-    let mut store = Store::init(dir.path()).unwrap();
+    );
     let out = store
         .ingest_batch(&[
             record(

@@ -199,24 +199,9 @@ impl IndexBuilder {
         });
         // Every trait and every event table is laid out on its own, side by side on rayon's
         // threads (the layout of a large store took over ten seconds on one).
-        use rayon::prelude::*;
         let (traits, events) = rayon::join(
-            || {
-                traits
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .map(|(name, t)| (name, t.finish(&options)))
-                    .collect()
-            },
-            || {
-                events
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .map(|(name, t)| (name, t.finish(&options)))
-                    .collect()
-            },
+            || finish_each(traits, |t| t.finish(&options)),
+            || finish_each(events, |t| t.finish(&options)),
         );
         Index {
             keys,
@@ -629,4 +614,17 @@ fn walk(
         }
         path.truncate(len);
     }
+}
+
+/// `finish` applied to every value of `staged`, side by side on rayon's threads.
+fn finish_each<S: Send, T: Send>(
+    staged: HashMap<String, S>,
+    finish: impl Fn(S) -> T + Sync,
+) -> BTreeMap<String, T> {
+    use rayon::prelude::*;
+    let staged: Vec<(String, S)> = staged.into_iter().collect();
+    staged
+        .into_par_iter()
+        .map(|(name, stage)| (name, finish(stage)))
+        .collect()
 }
